@@ -1,0 +1,8 @@
+"""Turn the bytes of one report document into a :class:`~pipeline.model.Report`.
+
+Pure: no network and no file system. The crawler and the CLI hand it bytes.
+"""
+
+from pipeline.extract.document import EXTRACTOR_VERSION, extract_document
+
+__all__ = ["EXTRACTOR_VERSION", "extract_document"]

@@ -1,0 +1,148 @@
+"""Data classes that flow between the pipeline's steps.
+
+crawl -> raw archive -> extract (produces a :class:`Report`) -> stage.
+The extractor fills these; staging and loading read them. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal
+from typing import Literal
+
+import pandas as pd
+
+Semantic = Literal["number", "blank", "mark"]
+FindingStatus = Literal["pass", "fail", "not_assessable", "warning", "info"]
+ReportStatus = Literal["ok", "partial", "no_tables"]
+NationalFormat = Literal["2021", "2019", "pre2019", "unknown"]
+
+#: Columns of :attr:`Report.facts`, in order.
+FACT_COLUMNS = (
+    "table",
+    "row",
+    "column",
+    "value",
+    "amount",
+    "unit",
+    "raw",
+    "semantic",
+    "row_label",
+    "column_label",
+)
+#: Columns of :attr:`Report.findings`, in order.
+FINDING_COLUMNS = (
+    "check",
+    "status",
+    "table",
+    "row",
+    "column",
+    "expected",
+    "printed",
+    "message",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One printed figure of a statistical table.
+
+    ``value`` holds integer figures (counts, signed changes). Money figures (the 2021
+    fee amount in 万元, the 2019 procurement amount in its printed unit) are decimals and
+    go in ``amount`` instead, so that ``value`` stays a plain nullable integer column.
+    Blank and marked cells ("/", "—", "无") carry neither.
+    """
+
+    table: str
+    row: str
+    column: str
+    value: int | None
+    amount: Decimal | None
+    unit: str | None
+    raw: str
+    semantic: Semantic
+    row_label: str
+    column_label: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}/{self.row}/{self.column}"
+
+    @property
+    def number(self) -> int | Decimal | None:
+        """The figure whatever its type (integer or decimal), ``None`` if not printed."""
+        return self.value if self.amount is None else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """An identity check result or a structural observation about one report."""
+
+    check: str
+    status: FindingStatus
+    message: str
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    expected: float | None = None
+    printed: float | None = None
+
+
+@dataclass(slots=True)
+class ReportMeta:
+    source: str
+    sha256: str
+    extractor_version: str
+    title: str | None = None
+    agency: str | None = None
+    report_year: int | None = None
+    published: str | None = None  # ISO date (YYYY-MM-DD) where the page prints one
+    index_no: str | None = None  # 索引号
+    national_format: NationalFormat = "unknown"
+    status: ReportStatus = "no_tables"
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything extracted from one report document."""
+
+    meta: ReportMeta
+    fact_list: list[Fact] = field(default_factory=list)
+    finding_list: list[Finding] = field(default_factory=list)
+
+    @property
+    def facts(self) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            [[getattr(f, c) for c in FACT_COLUMNS] for f in self.fact_list],
+            columns=list(FACT_COLUMNS),
+        )
+        frame["value"] = frame["value"].astype("Int64")
+        frame["amount"] = pd.array(
+            [None if a is None else float(a) for a in frame["amount"]], dtype="Float64"
+        )
+        return frame
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            [[getattr(f, c) for c in FINDING_COLUMNS] for f in self.finding_list],
+            columns=list(FINDING_COLUMNS),
+        )
+        for column in ("expected", "printed"):
+            frame[column] = frame[column].astype("Float64")
+        return frame
+
+    @property
+    def meta_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self.meta)])
+
+    def fact(self, key: str) -> Fact | None:
+        """The fact for ``table/row/column``, or ``None`` if it was not extracted."""
+        for item in self.fact_list:
+            if item.key == key:
+                return item
+        return None
+
+
+def meta_field_names() -> list[str]:
+    return [f.name for f in fields(ReportMeta)]
