@@ -1,0 +1,161 @@
+"""Pure conversion of extracted :class:`~pipeline.model.Report` objects to Arrow tables."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from urllib.parse import urldefrag
+
+import pyarrow as pa
+
+from pipeline.model import Report
+from pipeline.stage.schema import AMOUNT_TYPE, FACTS_SCHEMA, FINDINGS_SCHEMA, REPORTS_SCHEMA
+
+#: Number of bucket files per year partition; a report always lives in bucket
+#: ``int(report_id[0], 16) % BUCKETS``, so each report maps to exactly one file.
+BUCKETS = 16
+
+_AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_TYPE.scale)
+
+
+def report_id_for(url: str) -> str:
+    """A stable id for the report at ``url``: 16 hex digits of SHA-256 of the URL.
+
+    The fragment is dropped (``#top`` names the same page); nothing else is normalised.
+    """
+    return hashlib.sha256(urldefrag(url.strip())[0].encode("utf-8")).hexdigest()[:16]
+
+
+def bucket_of(report_id: str) -> str:
+    return format(int(report_id[0], 16) % BUCKETS, "x")
+
+
+@dataclass(frozen=True, slots=True)
+class StageItem:
+    """One report to stage and where it came from."""
+
+    report: Report
+    url: str
+    region: str | None
+    region_code: str | None
+    fetched_at: datetime | None
+    content_type: str | None = None
+    extracted_at: datetime | None = None
+
+    @property
+    def report_id(self) -> str:
+        return report_id_for(self.url)
+
+    @property
+    def year(self) -> int | None:
+        return self.report.meta.report_year
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC datetime; naive datetimes are taken to be UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+def money(amount: Decimal | None) -> Decimal | None:
+    """Fit a decimal into :data:`AMOUNT_TYPE` (only digits beyond 8 places are rounded)."""
+    if amount is None:
+        return None
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > AMOUNT_TYPE.scale:
+        return amount.quantize(_AMOUNT_QUANTUM)
+    return amount
+
+
+def _dict_array(values: list[str | None], index: pa.DataType) -> pa.Array:
+    return (
+        pa.array(values, type=pa.string())
+        .dictionary_encode()
+        .cast(pa.dictionary(index, pa.string()))
+    )
+
+
+def reports_table(items: list[StageItem], now: datetime) -> pa.Table:
+    """One row per report (``report_year`` is not a column: it is the partition)."""
+    rows: dict[str, list[object]] = {name: [] for name in REPORTS_SCHEMA.names}
+    for item in items:
+        meta = item.report.meta
+        rows["report_id"].append(item.report_id)
+        rows["url"].append(item.url)
+        rows["source"].append(meta.source)
+        rows["title"].append(meta.title)
+        rows["agency"].append(meta.agency)
+        rows["region"].append(item.region)
+        rows["region_code"].append(item.region_code)
+        rows["published"].append(parse_date(meta.published))
+        rows["index_no"].append(meta.index_no)
+        rows["national_format"].append(meta.national_format)
+        rows["status"].append(meta.status)
+        rows["sha256"].append(meta.sha256)
+        rows["content_type"].append(item.content_type)
+        rows["extractor_version"].append(meta.extractor_version)
+        rows["fetched_at"].append(utc(item.fetched_at))
+        rows["extracted_at"].append(utc(item.extracted_at) or now)
+        rows["fact_count"].append(sum(f.semantic == "number" for f in item.report.fact_list))
+        rows["failed_checks"].append(sum(f.status == "fail" for f in item.report.finding_list))
+    return pa.table(
+        [pa.array(rows[f.name], type=f.type) for f in REPORTS_SCHEMA], schema=REPORTS_SCHEMA
+    )
+
+
+def facts_table(items: list[StageItem]) -> pa.Table:
+    ids: list[str] = []
+    cols: dict[str, list[object]] = {name: [] for name in FACTS_SCHEMA.names}
+    for item in items:
+        facts = item.report.fact_list
+        ids.extend([item.report_id] * len(facts))
+        cols["table"].extend([f.table for f in facts])
+        cols["row"].extend([f.row for f in facts])
+        cols["column"].extend([f.column for f in facts])
+        cols["value"].extend([f.value for f in facts])
+        cols["amount"].extend([money(f.amount) for f in facts])
+        cols["unit"].extend([f.unit for f in facts])
+        cols["raw"].extend([f.raw for f in facts])
+        cols["semantic"].extend([f.semantic for f in facts])
+        cols["row_label"].extend([f.row_label for f in facts])
+        cols["column_label"].extend([f.column_label for f in facts])
+    cols["report_id"] = ids  # type: ignore[assignment]
+    return _build(FACTS_SCHEMA, cols)
+
+
+def findings_table(items: list[StageItem]) -> pa.Table:
+    cols: dict[str, list[object]] = {name: [] for name in FINDINGS_SCHEMA.names}
+    for item in items:
+        for finding in item.report.finding_list:
+            cols["report_id"].append(item.report_id)
+            for name in FINDINGS_SCHEMA.names[1:]:
+                cols[name].append(getattr(finding, name))
+    return _build(FINDINGS_SCHEMA, cols)
+
+
+def _build(schema: pa.Schema, cols: dict[str, list[object]]) -> pa.Table:
+    arrays = []
+    for field in schema:
+        if pa.types.is_dictionary(field.type):
+            arrays.append(_dict_array(cols[field.name], field.type.index_type))  # type: ignore[arg-type]
+        else:
+            arrays.append(pa.array(cols[field.name], type=field.type))
+    return pa.table(arrays, schema=schema)
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()

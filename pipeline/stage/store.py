@@ -1,0 +1,172 @@
+"""File layout and crash-safe writes of the staged datasets.
+
+Layout: ``<data dir>/parquet/<dataset>/report_year=<YYYY>/part-<b>.parquet`` where ``b`` is
+the report's bucket (:func:`~pipeline.stage.convert.bucket_of`), so every report lives in
+exactly one file of each dataset. A write rewrites whole bucket files: the new file is
+written beside the old one under a hidden temporary name (ignored by Parquet readers, which
+skip names starting with ``.``), flushed to disk and renamed over the old one. A reader, or
+a crash at any moment, sees either the old file or the new one, never a part of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from pipeline.stage.schema import DATASETS, PARTITION_SCHEMA, full_schema, with_metadata
+
+#: Partition of the reports whose year is unknown (a real null key trips some readers).
+UNKNOWN_YEAR = 0
+CROSS_YEAR_FILE = "cross-year.parquet"
+_TMP_MARK = ".tmp-"
+_thread_lock = threading.Lock()
+
+
+def parquet_root(data_dir: Path) -> Path:
+    return Path(data_dir) / "parquet"
+
+
+def dataset_dir(data_dir: Path, dataset: str) -> Path:
+    return parquet_root(data_dir) / dataset
+
+
+def partition_name(year: int | None) -> str:
+    return f"report_year={UNKNOWN_YEAR if year is None else int(year)}"
+
+
+def year_of_partition(name: str) -> int | None:
+    value = int(name.split("=", 1)[1])
+    return None if value == UNKNOWN_YEAR else value
+
+
+def bucket_path(data_dir: Path, dataset: str, year: int | None, bucket: str) -> Path:
+    return dataset_dir(data_dir, dataset) / partition_name(year) / f"part-{bucket}.parquet"
+
+
+def partitions(data_dir: Path, dataset: str) -> list[Path]:
+    root = dataset_dir(data_dir, dataset)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("report_year="))
+
+
+@contextlib.contextmanager
+def write_lock(data_dir: Path) -> Iterator[None]:
+    """Serialise writers (threads and processes) on one data directory."""
+    root = parquet_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with _thread_lock, open(root / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            _remove_stale_temporaries(root)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale_temporaries(root: Path) -> None:
+    """Temporary files left by a writer that was killed (we hold the lock: none is live)."""
+    for path in root.glob(f"*/*/.*{_TMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]) -> None:
+    """Replace ``path`` with ``table`` in one rename; an empty table removes the file."""
+    if table.num_rows == 0:
+        if path.exists():
+            path.unlink()
+            _fsync_dir(path.parent)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.replace_schema_metadata(None).cast(
+        with_metadata(DATASETS[dataset], dataset, extractor_versions)
+    )
+    tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        with open(tmp, "wb") as handle:
+            pq.write_table(
+                table,
+                handle,
+                compression="zstd",
+                row_group_size=1_000_000,
+                store_schema=True,
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def read_file(path: Path, dataset: str) -> pa.Table:
+    """One bucket file as a table of the dataset's schema (empty if the file is absent)."""
+    schema = DATASETS[dataset]
+    if not path.exists():
+        return schema.empty_table()
+    table = pq.read_table(path, schema=schema)
+    return table.replace_schema_metadata(None)
+
+
+def read_ids(path: Path) -> pa.Array:
+    """The ``report_id`` column of a file (decoded to plain strings)."""
+    if not path.exists():
+        return pa.array([], type=pa.string())
+    column = pq.read_table(path, columns=["report_id"]).column("report_id")
+    return column.cast(pa.string()).combine_chunks()
+
+
+def without_ids(table: pa.Table, ids: set[str]) -> pa.Table:
+    if not ids or table.num_rows == 0:
+        return table
+    mask = pc.is_in(table.column("report_id").cast(pa.string()), value_set=pa.array(sorted(ids)))
+    return table.filter(pc.invert(mask))
+
+
+def file_versions(table: pa.Table, reports: pa.Table | None = None) -> list[str]:
+    source = reports if reports is not None else table
+    if "extractor_version" not in source.column_names:
+        return []
+    values = source.column("extractor_version").cast(pa.string()).to_pylist()
+    return [v for v in values if v]
+
+
+def open_dataset(data_dir: Path, dataset: str) -> ds.Dataset | None:
+    """The dataset with its explicit schema, or ``None`` if nothing is staged yet."""
+    root = dataset_dir(data_dir, dataset)
+    files = [
+        str(p)
+        for part in partitions(data_dir, dataset)
+        for p in sorted(part.glob("*.parquet"))
+        if not p.name.startswith(".")
+    ]
+    if not files:
+        return None
+    return ds.dataset(
+        files,
+        schema=full_schema(dataset),
+        format="parquet",
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+        partition_base_dir=str(root),
+    )
