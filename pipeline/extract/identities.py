@@ -1,0 +1,160 @@
+"""The identities the national tables carry, checked on the printed figures.
+
+A broken identity is a finding; it never changes a printed number. Blank and marked
+cells are missing, not zero: an identity that holds when they are read as 0 passes (the
+message says so), one that does not is ``not_assessable``, since the blank might hide
+the difference. A row that was not extracted at all makes its identities not assessable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from pipeline.extract import layout
+from pipeline.model import Fact, Finding
+
+_APPLICANTS = layout.APPLICANT_COLUMNS[:-1]
+
+
+def _check(
+    check: str,
+    table: str,
+    row: str | None,
+    column: str | None,
+    facts: Mapping[str, Fact],
+    total_key: str,
+    addend_keys: Iterable[str],
+    description: str,
+) -> Finding:
+    def finding(status: str, message: str, expected=None, printed=None) -> Finding:
+        return Finding(
+            check=check,
+            status=status,  # type: ignore[arg-type]
+            table=table,
+            row=row,
+            column=column,
+            expected=None if expected is None else float(expected),
+            printed=None if printed is None else float(printed),
+            message=f"{description}: {message}",
+        )
+
+    keys = [total_key, *addend_keys]
+    missing = [k for k in keys if k not in facts]
+    if missing:
+        return finding("not_assessable", f"not extracted: {', '.join(missing)}")
+    total = facts[total_key].number
+    addends = [facts[k].number for k in addend_keys]
+    blanks = [k for k in keys if facts[k].number is None]
+    expected = sum((a for a in addends if a is not None), Decimal(0))
+    if total is None:
+        return finding("not_assessable", "the total is not printed", expected=expected)
+    if expected == total:
+        note = f" (reading {len(blanks)} blank cell(s) as 0)" if blanks else ""
+        return finding("pass", f"holds{note}", expected=expected, printed=total)
+    if blanks:
+        return finding(
+            "not_assessable",
+            f"printed {total}, the printed parts add to {expected}, and {len(blanks)} cell(s) "
+            "are blank",
+            expected=expected,
+            printed=total,
+        )
+    return finding("fail", f"printed {total}, expected {expected}", expected=expected, printed=total)
+
+
+def check_identities(facts_list: list[Fact], national_format: str | None) -> list[Finding]:
+    facts = {f.key: f for f in facts_list}
+    fmt: layout.Format = "2019" if national_format == "2019" else "2021"
+    findings: list[Finding] = []
+    has_applications = any(f.table == "applications" for f in facts_list)
+    has_reviews = any(f.table == "reviews_lawsuits" for f in facts_list)
+
+    def app(row: str, column: str) -> str:
+        return f"applications/{row}/{column}"
+
+    if has_applications:
+        for column in layout.APPLICANT_COLUMNS:
+            # 第一项加第二项之和，等于第三项加第四项之和, rearranged as a sum.
+            balance = _balance(facts, column)
+            if balance is not None:
+                findings.append(balance)
+            findings.append(
+                _check(
+                    "outcome_sum",
+                    "applications",
+                    "total_handled",
+                    column,
+                    facts,
+                    app("total_handled", column),
+                    [app(row, column) for row in layout.OUTCOME_ROWS[fmt]],
+                    "（七）总计 = sum of the outcome rows",
+                )
+            )
+        for row in layout.APPLICATION_ROWS[fmt]:
+            if not any(app(row, c) in facts for c in layout.APPLICANT_COLUMNS):
+                continue
+            findings.append(
+                _check(
+                    "row_total",
+                    "applications",
+                    row,
+                    "total",
+                    facts,
+                    app(row, "total"),
+                    [app(row, c) for c in _APPLICANTS],
+                    "总计 = sum of the six applicant columns",
+                )
+            )
+    if has_reviews:
+        for row in layout.REVIEW_ROWS:
+            findings.append(
+                _check(
+                    "review_total",
+                    "reviews_lawsuits",
+                    row,
+                    "total",
+                    facts,
+                    f"reviews_lawsuits/{row}/total",
+                    [f"reviews_lawsuits/{row}/{c}" for c in layout.REVIEW_COLUMNS[:-1]],
+                    "总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
+                )
+            )
+    return findings
+
+
+def _balance(facts: Mapping[str, Fact], column: str) -> Finding | None:
+    """new_received + carried_over = total_handled + carried_forward, for one column."""
+    keys = {
+        row: f"applications/{row}/{column}"
+        for row in ("new_received", "carried_over", "total_handled", "carried_forward")
+    }
+    description = "一 + 二 = 三（七）+ 四"
+    missing = [k for k in keys.values() if k not in facts]
+
+    def finding(status: str, message: str, expected=None, printed=None) -> Finding:
+        return Finding(
+            check="balance",
+            status=status,  # type: ignore[arg-type]
+            table="applications",
+            row="total_handled",
+            column=column,
+            expected=None if expected is None else float(expected),
+            printed=None if printed is None else float(printed),
+            message=f"{description}: {message}",
+        )
+
+    if missing:
+        return finding("not_assessable", f"not extracted: {', '.join(missing)}")
+    numbers = {row: facts[key].number for row, key in keys.items()}
+    left = (numbers["new_received"] or 0) + (numbers["carried_over"] or 0)
+    right = (numbers["total_handled"] or 0) + (numbers["carried_forward"] or 0)
+    blanks = [row for row, n in numbers.items() if n is None]
+    if left == right:
+        note = f" (reading {len(blanks)} blank cell(s) as 0)" if blanks else ""
+        return finding("pass", f"{left} = {right}{note}", expected=left, printed=right)
+    if blanks:
+        return finding(
+            "not_assessable", f"{left} vs {right} with blank cells", expected=left, printed=right
+        )
+    return finding("fail", f"一 + 二 = {left} but 三（七）+ 四 = {right}", expected=left, printed=right)

@@ -1,0 +1,265 @@
+"""The national table layouts: which rows and columns exist, and how labels name them.
+
+Row labels are matched on :func:`pipeline.extract.cells.label_form`, so full-width
+brackets, stray spaces and traditional characters are already folded away here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Format = Literal["2021", "2019"]
+
+# Table 2 (主动公开): rows and their columns, per national format.
+ACTIVE_COLUMNS: dict[Format, dict[str, tuple[str, ...]]] = {
+    "2021": {
+        "regulations": ("issued", "repealed", "in_force"),
+        "normative_documents": ("issued", "repealed", "in_force"),
+        "licensing": ("decisions",),
+        "penalty": ("decisions",),
+        "coercion": ("decisions",),
+        "fees": ("amount_10k_yuan",),
+    },
+    "2019": {
+        "regulations": ("made", "published", "total_published"),
+        "normative_documents": ("made", "published", "total_published"),
+        "licensing": ("previous_count", "change", "decisions"),
+        "other_services": ("previous_count", "change", "decisions"),
+        "penalty": ("previous_count", "change", "decisions"),
+        "coercion": ("previous_count", "change", "decisions"),
+        "fees": ("previous_count", "change"),
+        "procurement": ("count", "amount"),
+    },
+}
+ACTIVE_COLUMN_LABELS = {
+    "issued": "本年制发件数",
+    "repealed": "本年废止件数",
+    "in_force": "现行有效件数",
+    "decisions": "本年处理决定数量",
+    "amount_10k_yuan": "本年收费金额(单位:万元)",
+    "made": "本年新制作数量",
+    "published": "本年新公开数量",
+    "total_published": "对外公开总数量",
+    "previous_count": "上一年项目数量",
+    "change": "本年增/减",
+    "count": "采购项目数量",
+    "amount": "采购总金额",
+}
+ACTIVE_ROW_LABELS = {
+    "规章": "regulations",
+    "行政规范性文件": "normative_documents",
+    "规范性文件": "normative_documents",
+    "行政许可": "licensing",
+    "其他对外管理服务事项": "other_services",
+    "行政处罚": "penalty",
+    "行政强制": "coercion",
+    "行政事业性收费": "fees",
+    "行政事业型收费": "fees",  # a typo seen in real reports
+    "政府集中采购": "procurement",
+}
+#: Money figures: decimals, kept apart from the integer counts.
+MONEY_CELLS = frozenset({("fees", "amount_10k_yuan"), ("procurement", "amount")})
+
+# Table 3 (收到和处理申请): seven applicant columns, in national order.
+APPLICANT_COLUMNS = (
+    "natural_person",
+    "commercial",
+    "research",
+    "social_welfare",
+    "legal_services",
+    "other_org",
+    "total",
+)
+APPLICANT_COLUMN_LABELS = {
+    "natural_person": "自然人",
+    "commercial": "商业企业",
+    "research": "科研机构",
+    "social_welfare": "社会公益组织",
+    "legal_services": "法律服务机构",
+    "other_org": "其他",
+    "total": "总计",
+}
+_DENIED = (
+    "denied_state_secret",
+    "denied_prohibited_by_law",
+    "denied_three_safeties",
+    "denied_third_party",
+    "denied_internal_affairs",
+    "denied_process_info",
+    "denied_enforcement_files",
+    "denied_inquiry",
+)
+_UNAVAILABLE = ("unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear")
+_NOT_PROCESSED = (
+    "not_processed_petition",
+    "not_processed_duplicate",
+    "not_processed_publication",
+    "not_processed_excessive",
+    "not_processed_confirmation",
+)
+OTHER_2021 = ("other_no_correction", "other_unpaid_fee", "other_other")
+OUTCOME_ROWS: dict[Format, tuple[str, ...]] = {
+    "2021": ("granted", "partially_granted", *_DENIED, *_UNAVAILABLE, *_NOT_PROCESSED, *OTHER_2021),
+    "2019": ("granted", "partially_granted", *_DENIED, *_UNAVAILABLE, *_NOT_PROCESSED, "other"),
+}
+APPLICATION_ROWS: dict[Format, tuple[str, ...]] = {
+    fmt: ("new_received", "carried_over", *rows, "total_handled", "carried_forward")
+    for fmt, rows in OUTCOME_ROWS.items()
+}
+
+# Keywords that name a Table 3 row, tried in order (部分公开 before 予以公开 and so on).
+_APPLICATION_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("new_received", ("本年新收",)),
+    ("carried_over", ("上年结转",)),
+    ("carried_forward", ("结转下年",)),
+    ("partially_granted", ("部分公开",)),
+    ("granted", ("予以公开",)),
+    ("denied_state_secret", ("国家秘密",)),
+    ("denied_prohibited_by_law", ("禁止公开",)),
+    ("denied_three_safeties", ("三安全一稳定",)),
+    ("denied_third_party", ("第三方合法权益",)),
+    ("denied_internal_affairs", ("内部事务",)),
+    ("denied_process_info", ("过程性信息",)),
+    ("denied_enforcement_files", ("行政执法案卷",)),
+    ("denied_inquiry", ("行政查询事项",)),
+    ("unavailable_not_held", ("不掌握",)),
+    ("unavailable_needs_creation", ("另行制作",)),
+    ("unavailable_unclear", ("补正后申请内容", "仍不明确")),
+    ("not_processed_petition", ("信访举报投诉",)),
+    ("not_processed_duplicate", ("重复申请",)),
+    ("not_processed_publication", ("公开出版物",)),
+    ("not_processed_excessive", ("大量反复申请",)),
+    ("not_processed_confirmation", ("重新出具",)),
+    ("other_no_correction", ("逾期不补正",)),
+    ("other_unpaid_fee", ("缴纳费用", "收费通知")),
+)
+_OTHER_OTHER = re.compile(r"^(3[.、]?)?其他$")
+_TOTAL_HANDLED = re.compile(r"^(\(七\)|七、)?总计$")
+_OTHER_GROUP = re.compile(r"^(\(六\)|六、)其他(处理)?$|^其他处理$")
+_GROUPS = ("本年度办理结果", "不予公开", "无法提供", "不予处理")
+
+# Table 4 (行政复议、行政诉讼): 15 figures in national order.
+REVIEW_ROWS = ("review", "lawsuit_direct", "lawsuit_after_review")
+REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+REVIEW_ROW_LABELS = {
+    "review": "行政复议",
+    "lawsuit_direct": "行政诉讼·未经复议直接起诉",
+    "lawsuit_after_review": "行政诉讼·复议后起诉",
+}
+REVIEW_COLUMN_LABELS = {
+    "upheld": "结果维持",
+    "corrected": "结果纠正",
+    "other": "其他结果",
+    "pending": "尚未审结",
+    "total": "总计",
+}
+REVIEW_CELLS = tuple((row, column) for row in REVIEW_ROWS for column in REVIEW_COLUMNS)
+
+# Words that only one of the two national formats prints.
+FORMAT_SIGNALS: dict[Format, tuple[str, ...]] = {
+    "2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "其他对外管理服务事项",
+        "采购项目数量",
+        "采购总金额",
+        "政府集中采购",
+        "第二十条第(九)项",
+    ),
+    "2021": (
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+        "本年处理决定数量",
+        "本年收费金额",
+        "逾期不补正",
+        "缴纳费用",
+    ),
+}
+
+MAX_LABEL_LENGTH = 80  # longer cells are prose, never a row label
+
+
+def application_row(form: str) -> str | None:
+    """The Table 3 row a label names, if it names one by its own words."""
+    if len(form) > MAX_LABEL_LENGTH:
+        return None
+    for row, keywords in _APPLICATION_KEYWORDS:
+        if any(word in form for word in keywords):
+            return row
+    return None
+
+
+def is_other_other(form: str) -> bool:
+    return _OTHER_OTHER.match(form) is not None
+
+
+def is_total_handled(form: str) -> bool:
+    return _TOTAL_HANDLED.match(form) is not None
+
+
+def is_other_group(form: str) -> bool:
+    return _OTHER_GROUP.match(form) is not None
+
+
+def is_application_group(form: str) -> bool:
+    return len(form) <= 12 and any(word in form for word in _GROUPS)
+
+
+# Section anchors: where each table begins and where the tables end.
+def starts_active(form: str) -> bool:
+    return form.startswith(("第二十条", "信息内容")) or (
+        len(form) <= 20 and "主动公开政府信息情况" in form
+    )
+
+
+def starts_applications(form: str) -> bool:
+    return (
+        "勾稽关系" in form
+        or form == "申请人情况"
+        or (len(form) <= 30 and "收到和处理政府信息公开申请" in form)
+    )
+
+
+_SECTION_NUMBER = re.compile(r"^[一二三四五六七八九十]{1,2}、")
+
+
+def starts_reviews(form: str) -> bool:
+    if form in ("行政复议", "行政复议情况"):
+        return True
+    return (
+        len(form) <= 40
+        and _SECTION_NUMBER.match(form) is not None
+        and "复议" in form
+        and ("诉讼" in form or form.startswith("四、"))
+    )
+
+
+def ends_tables(form: str) -> bool:
+    return len(form) <= 40 and (
+        form.startswith("五、") or "存在的主要问题" in form or form.startswith("六、其他需要")
+    )
+
+
+def is_boundary(form: str) -> bool:
+    """Where one table starts or the tables end."""
+    return (
+        starts_active(form) or starts_applications(form) or starts_reviews(form)
+        or ends_tables(form)
+    )
+
+
+def detect_format(forms: list[str]) -> Format | None:
+    votes = {fmt: 0 for fmt in FORMAT_SIGNALS}
+    for form in forms:
+        if len(form) > MAX_LABEL_LENGTH:
+            continue
+        for fmt, words in FORMAT_SIGNALS.items():
+            if any(word in form for word in words):
+                votes[fmt] += 1
+    if votes["2019"] == votes["2021"]:
+        return None
+    return "2019" if votes["2019"] > votes["2021"] else "2021"

@@ -1,0 +1,118 @@
+"""Report metadata printed on the page: title, agency, year, publication date, 索引号."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import zhconv
+
+_YEAR = r"((?:19|20)\d{2})"
+_TITLE_LINE = re.compile(r"(信息公开|政务公开).{0,12}(年度报告|年报|工作报告)|年度报告$")
+_TITLE_YEAR = re.compile(_YEAR + r"\s*年")
+_TITLE_AGENCY = re.compile(r"^(?:关于)?(?P<agency>.+?)" + _YEAR + r"\s*年")
+_REPORT_PHRASE = re.compile(
+    r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)?" + _YEAR + r"\s*年度?\s*(?:的)?(?:政府信息公开|政务公开|信息公开)"
+)
+_PERIOD_START = re.compile(_YEAR + r"\s*年\s*0?1\s*月\s*0?1\s*日")
+_ANY_YEAR = re.compile(_YEAR + r"\s*年")
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_PUBLISHED = re.compile(r"(?:发布|发文|公开|成文)(?:时间|日期)\s*[:：]?\s*\|?\s*" + _DATE.pattern)
+_INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-z/\-_.]{3,})")
+_AGENCY_FIELD = re.compile(r"(?:发布机构|发布单位|来源单位|信息来源)\s*[:：]\s*\|?\s*([\u4e00-\u9fff（）()]{2,40})")
+_VERB_PREFIX = re.compile(r"^.*?(?:公布|发布|印发|编制|现将|特编制)")
+_META_NAMES = {
+    "title": ("ArticleTitle", "title", "og:title"),
+    "agency": ("ContentSource", "Author", "author"),
+    "published": ("PubDate", "pubdate", "publishdate", "firstpublishedtime", "article:published_time"),
+}
+
+
+@dataclass(slots=True)
+class PageMetadata:
+    title: str | None = None
+    agency: str | None = None
+    report_year: int | None = None
+    published: str | None = None
+    index_no: str | None = None
+
+
+def _simplified(text: str) -> str:
+    return zhconv.convert(text, "zh-cn")
+
+
+def _iso_date(match: re.Match[str]) -> str | None:
+    year, month, day = (int(g) for g in match.groups()[-3:])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def find_title(lines: list[str]) -> str | None:
+    for line in lines[:80]:
+        line = line.strip(" |#*")
+        if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and "《" not in line[:1]:
+            return line
+    return None
+
+
+def agency_from_title(title: str) -> str | None:
+    match = _TITLE_AGENCY.match(title)
+    if match is None:
+        return None
+    agency = match["agency"].strip(" 《》\"“”")
+    return agency if 2 <= len(agency) <= 40 else None
+
+
+def report_year(title: str | None, text: str) -> int | None:
+    if title:
+        match = _TITLE_YEAR.search(title)
+        if match:
+            return int(match.group(1))
+    for pattern in (_REPORT_PHRASE, _PERIOD_START, _ANY_YEAR):
+        match = pattern.search(text)
+        if match:
+            return int(match.group(_YEAR_GROUP[pattern]))
+    return None
+
+
+_YEAR_GROUP = {_REPORT_PHRASE: 2, _PERIOD_START: 1, _ANY_YEAR: 1}
+
+
+def read_metadata(text: str, meta_tags: dict[str, str] | None = None) -> PageMetadata:
+    """Metadata from the page's text (and its ``<meta>`` tags where it is HTML)."""
+    head = _simplified(text[:6000])
+    lines = head.splitlines()
+    tags = {k.lower(): v for k, v in (meta_tags or {}).items() if v}
+
+    def tag(kind: str) -> str | None:
+        for name in _META_NAMES[kind]:
+            value = tags.get(name.lower())
+            if value:
+                return _simplified(value.strip())
+        return None
+
+    title = find_title(lines) or tag("title")
+    agency = agency_from_title(title) if title else None
+    if agency is None:
+        phrase = _REPORT_PHRASE.search(head)
+        if phrase and phrase["agency"]:
+            agency = _VERB_PREFIX.sub("", phrase["agency"]) or None
+    if agency is None:
+        field = _AGENCY_FIELD.search(head)
+        agency = field.group(1) if field else tag("agency")
+    published = None
+    date_match = _PUBLISHED.search(head)
+    if date_match:
+        published = _iso_date(date_match)
+    if published is None and (value := tag("published")):
+        found = _DATE.search(value)
+        published = _iso_date(found) if found else None
+    index = _INDEX_NO.search(head)
+    return PageMetadata(
+        title=title,
+        agency=agency,
+        report_year=report_year(title, head),
+        published=published,
+        index_no=index.group(1) if index else None,
+    )

@@ -1,0 +1,416 @@
+"""Find the three statistical tables in a report's cells and read their figures.
+
+Input is the report's cells in reading order (from HTML grids or text renderings, see
+``html_cells`` and ``text_cells``). Rows are found by what their labels say, never by
+position; a row's figures are the value cells that follow its label. A row is emitted
+only when its figures are unambiguous: as many cells as the row has columns, or none at
+all before the next label (a rendering that dropped blank cells). Anything else becomes a
+finding, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pipeline.extract import layout
+from pipeline.extract.cells import CellValue, label_form, read_value
+from pipeline.model import Fact, Finding
+
+TABLES = ("active_disclosure", "applications", "reviews_lawsuits")
+# A bare 总计 is the （七）总计 row only right after the （六） rows; elsewhere it is a heading.
+_BEFORE_TOTAL = frozenset({"other", *layout.OTHER_2021})
+
+
+@dataclass(slots=True)
+class ParsedTables:
+    national_format: layout.Format | None
+    facts: list[Fact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    tables_seen: set[str] = field(default_factory=set)
+    ended_inside_table: bool = False
+
+
+@dataclass(slots=True)
+class _Cells:
+    raw: list[str]
+    forms: list[str]
+    values: list[CellValue | None]
+
+    @classmethod
+    def of(cls, raw: list[str]) -> _Cells:
+        raw = [cell for cell in raw if cell is not None]
+        return cls(raw, [label_form(c) for c in raw], [read_value(c) for c in raw])
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def is_text(self, i: int) -> bool:
+        return self.values[i] is None
+
+
+@dataclass(slots=True)
+class _Run:
+    """The value cells that follow one row label."""
+
+    indices: list[int]
+    next_index: int
+    ended_by: str  # "label" (a row label or table boundary), "text" (other text) or "end"
+
+
+def _unfinished(label: str) -> bool:
+    """A label cut by a line break, e.g. ``（二）部分公开（区分处理的，只计这一情``."""
+    return label.count("(") > label.count(")")
+
+
+class _Parser:
+    def __init__(self, raw_cells: list[str]) -> None:
+        self.cells = _Cells.of(raw_cells)
+        self.format = layout.detect_format(self.cells.forms)
+        self.result = ParsedTables(self.format)
+        self.seen_keys: dict[str, Fact] = {}
+        # Rows read as blank because their label stood alone; a printed row replaces them.
+        self.inferred_blank: set[str] = set()
+        self.active_headers: list[str] = []
+
+    # -- collecting -------------------------------------------------------------------
+    def _is_label(self, i: int, section: str) -> bool:
+        form = self.cells.forms[i]
+        if layout.is_boundary(form):
+            return True
+        if section == "active_disclosure":
+            return form in layout.ACTIVE_ROW_LABELS
+        return (
+            layout.application_row(form) is not None
+            or layout.is_application_group(form)
+            or layout.is_other_group(form)
+            or layout.is_total_handled(form)
+        )
+
+    def _run(self, start: int, width: int, section: str) -> _Run:
+        cells = self.cells
+        found: list[int] = []
+        label_text = cells.forms[start - 1] if start > 0 else ""
+        i = start
+        while i < len(cells):
+            if not cells.is_text(i):
+                found.append(i)
+                i += 1
+                if len(found) == width:
+                    return _Run(found, i, "label")
+                continue
+            if self._is_label(i, section):
+                return _Run(found, i, "label")
+            if found or not _unfinished(label_text):
+                return _Run(found, i, "text")
+            label_text += cells.forms[i]  # the rest of a label broken over two cells
+            i += 1
+        return _Run(found, i, "end")
+
+    # -- emitting ---------------------------------------------------------------------
+    def _emit_row(
+        self,
+        table: str,
+        row: str,
+        columns: tuple[str, ...],
+        column_labels: list[str],
+        label_index: int,
+        run: _Run,
+    ) -> None:
+        label = self.cells.raw[label_index]
+        inferred = False
+        if len(run.indices) == len(columns):
+            cells = [self.cells.values[i] for i in run.indices]
+        elif not run.indices and run.ended_by == "label":
+            # Renderings that drop blank cells print a blank row as its label alone.
+            cells = [CellValue("blank", "")] * len(columns)
+            inferred = True
+        else:
+            where = {"end": "the document ends", "label": "the next label"}.get(
+                run.ended_by, "other text"
+            )
+            self.result.findings.append(
+                Finding(
+                    check="row_incomplete",
+                    status="warning",
+                    table=table,
+                    row=row,
+                    message=(
+                        f"row {label!r}: {len(run.indices)} value cells before {where}, "
+                        f"expected {len(columns)}; row left out"
+                    ),
+                )
+            )
+            if run.ended_by == "end":
+                self.result.ended_inside_table = True
+            return
+        for column, column_label, cell in zip(columns, column_labels, cells, strict=True):
+            assert cell is not None
+            self._add_fact(table, row, column, cell, label, column_label, inferred)
+
+    def _add_fact(
+        self,
+        table: str,
+        row: str,
+        column: str,
+        cell: CellValue,
+        row_label: str,
+        column_label: str,
+        inferred: bool = False,
+    ) -> None:
+        value, amount, unit = _figure(table, row, column, cell)
+        if cell.semantic == "number" and value is None and amount is None:
+            self.result.findings.append(
+                Finding(
+                    check="not_an_integer",
+                    status="warning",
+                    table=table,
+                    row=row,
+                    column=column,
+                    message=f"{cell.raw!r} is not a whole number; left out",
+                )
+            )
+            return
+        fact = Fact(
+            table=table,
+            row=row,
+            column=column,
+            value=value,
+            amount=amount,
+            unit=unit,
+            raw=cell.raw,
+            semantic=cell.semantic,
+            row_label=row_label,
+            column_label=column_label,
+        )
+        previous = self.seen_keys.get(fact.key)
+        if previous is not None and inferred:
+            return  # a label standing alone again says nothing new
+        if previous is not None and fact.key in self.inferred_blank:
+            self.inferred_blank.discard(fact.key)
+            self.result.facts.remove(previous)
+            previous = None
+        if previous is not None:
+            if previous.number != fact.number or previous.semantic != fact.semantic:
+                self.result.findings.append(
+                    Finding(
+                        check="duplicate_row",
+                        status="warning",
+                        table=table,
+                        row=row,
+                        column=column,
+                        message=(
+                            f"printed twice with different figures ({previous.raw!r}, "
+                            f"{fact.raw!r}); the first is kept"
+                        ),
+                    )
+                )
+            return
+        self.seen_keys[fact.key] = fact
+        self.result.facts.append(fact)
+        if inferred:
+            self.inferred_blank.add(fact.key)
+
+    def _unmapped(self, table: str, label: str, why: str) -> None:
+        self.result.findings.append(
+            Finding(
+                check="label_unmapped",
+                status="warning",
+                table=table,
+                message=f"row {label!r}: {why}",
+            )
+        )
+
+    # -- the three tables -------------------------------------------------------------
+    def _active_row(self, i: int) -> int:
+        form = self.cells.forms[i]
+        row = layout.ACTIVE_ROW_LABELS[form]
+        fmt = self.format or "2021"
+        columns = layout.ACTIVE_COLUMNS[fmt].get(row)
+        if columns is None:
+            self._unmapped("active_disclosure", self.cells.raw[i], f"not a row of the {fmt} format")
+            return i + 1
+        headers = self.active_headers
+        labels = (
+            headers
+            if len(headers) == len(columns)
+            else [layout.ACTIVE_COLUMN_LABELS[c] for c in columns]
+        )
+        run = self._run(i + 1, len(columns), "active_disclosure")
+        self._emit_row("active_disclosure", row, columns, labels, i, run)
+        return run.next_index
+
+    def _active_headers(self, i: int) -> int:
+        """Read the column headings after a 信息内容 cell."""
+        headers: list[str] = []
+        j = i + 1
+        while j < len(self.cells) and self.cells.is_text(j):
+            form = self.cells.forms[j]
+            if form in layout.ACTIVE_ROW_LABELS or layout.starts_active(form):
+                break
+            headers.append(self.cells.raw[j])
+            j += 1
+        self.active_headers = headers
+        return j
+
+    def _application_row(self, i: int, previous_row: str | None) -> tuple[int, str | None]:
+        form = self.cells.forms[i]
+        row = layout.application_row(form)
+        if row is None and layout.is_other_other(form) and previous_row == "other_unpaid_fee":
+            row = "other_other"
+        elif row is None and layout.is_total_handled(form) and previous_row in _BEFORE_TOTAL:
+            row = "total_handled"
+        elif row is None and layout.is_other_group(form):
+            if not self._other_is_single_row(i):
+                return i + 1, previous_row
+            row = "other"
+        if row is None:
+            return i + 1, previous_row
+        if row == "other" and self.format == "2021" or row in layout.OTHER_2021 and (
+            self.format == "2019"
+        ):
+            self._unmapped(
+                "applications",
+                self.cells.raw[i],
+                f"a row of the other national format than {self.format}; kept as printed",
+            )
+        labels = [layout.APPLICANT_COLUMN_LABELS[c] for c in layout.APPLICANT_COLUMNS]
+        run = self._run(i + 1, len(layout.APPLICANT_COLUMNS), "applications")
+        self._emit_row("applications", row, layout.APPLICANT_COLUMNS, labels, i, run)
+        return run.next_index, row
+
+    def _other_is_single_row(self, i: int) -> bool:
+        """（六）其他处理 is one row in the 2019 format and a group of three in 2021."""
+        if self.format == "2019":
+            return True
+        j = i + 1
+        while j < len(self.cells) and not self.cells.is_text(j) and not self.cells.raw[j]:
+            j += 1  # empty filler cells
+        if j >= len(self.cells):
+            return self.format != "2021"
+        if not self.cells.is_text(j):
+            return True
+        return layout.application_row(self.cells.forms[j]) != "other_no_correction" and (
+            self.format != "2021"
+        )
+
+    def _reviews(self, i: int) -> int:
+        """Table 4: header words, then 15 figures (possibly in three groups of five)."""
+        cells = self.cells
+        wanted = len(layout.REVIEW_CELLS)
+        collected: list[int] = []
+        current: list[int] = []
+        ended_by_label = False
+        j = i + 1
+        while j < len(cells):
+            if not cells.is_text(j):
+                current.append(j)
+                j += 1
+                continue
+            form = cells.forms[j]
+            if layout.is_boundary(form) and not layout.starts_reviews(form):
+                ended_by_label = True
+                break
+            # Blank cells followed by more header words are header filler, not figures.
+            if any(_semantic(cells.values[k]) != "blank" for k in current):
+                collected += current
+            current = []
+            if len(collected) >= wanted:
+                ended_by_label = True
+                break
+            j += 1
+        collected += current
+        # Filler cells around the figures (an empty header row, a border-less blank row).
+        while len(collected) > wanted and _semantic(cells.values[collected[0]]) == "blank":
+            collected.pop(0)
+        while len(collected) > wanted and _semantic(cells.values[collected[-1]]) == "blank":
+            collected.pop()
+        if len(collected) == wanted:
+            read = [cells.values[k] for k in collected]
+        elif not collected and ended_by_label:
+            read = [CellValue("blank", "")] * wanted
+        else:
+            where = "the document ends" if not ended_by_label else "the table ends"
+            self.result.findings.append(
+                Finding(
+                    check="row_incomplete",
+                    status="warning",
+                    table="reviews_lawsuits",
+                    message=f"{len(collected)} value cells before {where}, expected {wanted}; "
+                    "table left out",
+                )
+            )
+            self.result.ended_inside_table |= not ended_by_label
+            return j
+        for (row, column), cell in zip(layout.REVIEW_CELLS, read, strict=True):
+            assert cell is not None
+            self._add_fact(
+                "reviews_lawsuits",
+                row,
+                column,
+                cell,
+                layout.REVIEW_ROW_LABELS[row],
+                layout.REVIEW_COLUMN_LABELS[column],
+            )
+        return j
+
+    # -- the walk -----------------------------------------------------------------------
+    def parse(self) -> ParsedTables:
+        cells = self.cells
+        section: str | None = None
+        previous_row: str | None = None
+        i = 0
+        while i < len(cells):
+            if not cells.is_text(i):
+                i += 1
+                continue
+            form = cells.forms[i]
+            if len(form) > layout.MAX_LABEL_LENGTH:
+                i += 1
+                continue
+            if layout.starts_applications(form):
+                section = "applications"
+                self.result.tables_seen.add(section)
+            elif layout.starts_reviews(form) and section in (None, "active_disclosure", "applications"):
+                self.result.tables_seen.add("reviews_lawsuits")
+                i = self._reviews(i)
+                section = None
+                continue
+            elif layout.ends_tables(form):
+                section = None
+            elif layout.starts_active(form) and section != "applications":
+                section = "active_disclosure"
+                self.result.tables_seen.add(section)
+                if form == "信息内容":
+                    i = self._active_headers(i)
+                    continue
+            elif section == "active_disclosure" and form in layout.ACTIVE_ROW_LABELS:
+                i = self._active_row(i)
+                continue
+            elif section == "applications":
+                i, previous_row = self._application_row(i, previous_row)
+                continue
+            i += 1
+        return self.result
+
+
+def parse_tables(cells: list[str]) -> ParsedTables:
+    return _Parser(cells).parse()
+
+
+def _semantic(cell: CellValue | None) -> str | None:
+    return None if cell is None else cell.semantic
+
+
+def _figure(
+    table: str, row: str, column: str, cell: CellValue
+) -> tuple[int | None, Decimal | None, str | None]:
+    """Split a cell's number into the integer ``value`` or the money ``amount``."""
+    if cell.number is None:
+        return None, None, None
+    if (row, column) in layout.MONEY_CELLS:
+        unit = cell.unit or ("万元" if column == "amount_10k_yuan" else None)
+        return None, cell.number, unit
+    if not cell.is_integral:
+        return None, None, cell.unit
+    return int(cell.number), None, cell.unit
