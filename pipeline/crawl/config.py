@@ -1,0 +1,239 @@
+"""Load ``config/portals.toml`` into :class:`PortalConfig` objects.
+
+The smallest valid entry is::
+
+    [[portal]]
+    name = "柯城区"
+    start_urls = ["http://www.kecheng.gov.cn/"]
+
+Optional per portal: ``region``, ``region_code`` (6 digits), ``family``
+(``auto``/``trs``/``hanweb``/``static``), ``link_pattern`` (regex on link titles that
+replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.domain``) and
+politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``).
+A top-level ``[defaults]`` table sets politeness for every portal plus ``concurrency``
+and ``user_agent``. Errors raise :class:`ConfigError` with a one-line message naming the
+portal and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+Family = Literal["auto", "trs", "hanweb", "static"]
+FAMILIES: tuple[str, ...] = ("auto", "trs", "hanweb", "static")
+
+DEFAULT_USER_AGENT = (
+    "gov-ogi-pipeline/0.1 (annual-report research crawler; "
+    "+https://github.com/gov-ogi-pipeline/gov-ogi-pipeline)"
+)
+
+
+class ConfigError(ValueError):
+    """The portal configuration is invalid; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Politeness:
+    """How hard the crawler may hit one host, and how long it waits."""
+
+    delay: float = 1.0  # minimum seconds between two request starts on one host
+    per_host: int = 1  # requests in flight per host
+    concurrency: int = 8  # requests in flight overall
+    timeout: float = 20.0  # seconds for one whole request (connect + body)
+    max_bytes: int = 50 * 1024 * 1024  # bodies larger than this are refused
+    retries: int = 4  # attempts per URL on timeouts, connection errors, 5xx and 429
+    backoff: float = 1.0  # first retry wait (s); doubles, with jitter
+    backoff_max: float = 30.0
+    max_retry_after: float = 120.0  # cap on a server's Retry-After
+    user_agent: str = DEFAULT_USER_AGENT
+    robots: bool = True
+
+    @classmethod
+    def off(cls, **changes: Any) -> Politeness:
+        """No delay and tiny backoff: for tests, demos and loopback benchmarks."""
+        base = cls(delay=0.0, per_host=4, backoff=0.01, backoff_max=0.05, max_retry_after=2.0)
+        return replace(base, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalConfig:
+    name: str
+    start_urls: tuple[str, ...]
+    region: str | None = None
+    region_code: str | None = None
+    family: Family = "auto"
+    link_pattern: str | None = None
+    extra_hosts: tuple[str, ...] = ()
+    politeness: Politeness = field(default_factory=Politeness)
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return frozenset(
+            {urlsplit(u).hostname or "" for u in self.start_urls} | set(self.extra_hosts)
+        )
+
+    def allows(self, url: str) -> bool:
+        """True if ``url`` is http(s) on one of the portal's hosts."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        host = parts.hostname.lower()
+        for allowed in self.hosts:
+            allowed = allowed.lower()
+            if allowed.startswith("*."):
+                if host == allowed[2:] or host.endswith(allowed[1:]):
+                    return True
+            elif host == allowed:
+                return True
+        return False
+
+
+_POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "delay": (int, float),
+    "per_host": int,
+    "concurrency": int,
+    "timeout": (int, float),
+    "max_bytes": int,
+    "retries": int,
+    "backoff": (int, float),
+    "backoff_max": (int, float),
+    "max_retry_after": (int, float),
+    "user_agent": str,
+    "robots": bool,
+}
+_PORTAL_FIELDS = {
+    "name",
+    "region",
+    "region_code",
+    "start_urls",
+    "family",
+    "link_pattern",
+    "extra_hosts",
+} | set(_POLITENESS_FIELDS)
+
+
+def _fail(portal: str, field_name: str, message: str) -> ConfigError:
+    return ConfigError(f"portal {portal!r}: field {field_name!r}: {message}")
+
+
+def _politeness(
+    table: dict[str, Any], base: Politeness, portal: str
+) -> Politeness:
+    changes: dict[str, Any] = {}
+    for key, kinds in _POLITENESS_FIELDS.items():
+        if key not in table:
+            continue
+        value = table[key]
+        numeric = kinds in (int, (int, float))
+        if isinstance(value, bool) and kinds is not bool:
+            raise _fail(portal, key, f"expected a number, got {value!r}")
+        if not isinstance(value, kinds):
+            expected = "a number" if numeric else kinds.__name__  # type: ignore[union-attr]
+            raise _fail(portal, key, f"expected {expected}, got {value!r}")
+        if numeric and value < 0:
+            raise _fail(portal, key, f"must not be negative, got {value!r}")
+        if key in ("per_host", "concurrency", "retries", "max_bytes", "timeout") and value == 0:
+            raise _fail(portal, key, "must be greater than zero")
+        changes[key] = float(value) if kinds == (int, float) else value
+    return replace(base, **changes)
+
+
+def _valid_url(url: Any) -> bool:
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def parse_portal(table: Any, index: int, defaults: Politeness) -> PortalConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"portal #{index + 1}: expected a [[portal]] table")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(f"#{index + 1}", "name", "required, a non-empty string")
+    name = name.strip()
+    unknown = sorted(set(table) - _PORTAL_FIELDS)
+    if unknown:
+        raise _fail(name, unknown[0], "unknown field")
+    urls = table.get("start_urls")
+    if isinstance(urls, str):
+        urls = [urls]
+    if not isinstance(urls, list) or not urls:
+        raise _fail(name, "start_urls", "required, a non-empty list of http(s) URLs")
+    for url in urls:
+        if not _valid_url(url):
+            raise _fail(name, "start_urls", f"not an http(s) URL: {url!r}")
+    for key in ("region", "link_pattern"):
+        if key in table and not isinstance(table[key], str):
+            raise _fail(name, key, f"expected a string, got {table[key]!r}")
+    code = table.get("region_code")
+    if code is not None:
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
+        if not isinstance(code, str) or not re.fullmatch(r"\d{6}", code):
+            raise _fail(name, "region_code", f"expected 6 digits, got {code!r}")
+    family = table.get("family", "auto")
+    if family not in FAMILIES:
+        raise _fail(name, "family", f"expected one of {', '.join(FAMILIES)}, got {family!r}")
+    pattern = table.get("link_pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _fail(name, "link_pattern", f"bad regular expression: {exc}") from None
+    extra = table.get("extra_hosts", [])
+    if not isinstance(extra, list) or not all(
+        isinstance(h, str) and h and "/" not in h for h in extra
+    ):
+        raise _fail(name, "extra_hosts", "expected a list of host names")
+    return PortalConfig(
+        name=name,
+        start_urls=tuple(u.strip() for u in urls),
+        region=table.get("region"),
+        region_code=code,
+        family=family,
+        link_pattern=pattern,
+        extra_hosts=tuple(h.lower() for h in extra),
+        politeness=_politeness(table, defaults, name),
+    )
+
+
+def parse_config(data: dict[str, Any]) -> list[PortalConfig]:
+    defaults_table = data.get("defaults", {})
+    if not isinstance(defaults_table, dict):
+        raise ConfigError("[defaults]: expected a table")
+    unknown = sorted(set(defaults_table) - set(_POLITENESS_FIELDS))
+    if unknown:
+        raise ConfigError(f"[defaults]: field {unknown[0]!r}: unknown field")
+    defaults = _politeness(defaults_table, Politeness(), "[defaults]")
+    tables = data.get("portal")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError("no [[portal]] entries")
+    portals = [parse_portal(t, i, defaults) for i, t in enumerate(tables)]
+    seen: set[str] = set()
+    for portal in portals:
+        if portal.name in seen:
+            raise _fail(portal.name, "name", "duplicate portal name")
+        seen.add(portal.name)
+    return portals
+
+
+def load_config(path: str | Path) -> list[PortalConfig]:
+    """Read and validate a portals TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data)

@@ -1,0 +1,226 @@
+"""Crawl state in SQLite (WAL) under ``<data_dir>/state/``, and the crawl lock.
+
+One row per (portal, request key): kind, status, attempts, last error, ETag,
+Last-Modified, content SHA-256, first/last seen, and the run that last touched it. A
+portal's run stays open until it completes; the next invocation resumes an open run and
+skips what that run already finished. Each row is written in one transaction after its
+body is archived, so a kill at any moment loses at most the work in flight.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FINAL_STATUSES = ("ok", "blocked", "disallowed", "failed", "not_found", "offsite")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS urls (
+    portal TEXT NOT NULL,
+    key TEXT NOT NULL,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    change TEXT,
+    http_status INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    sha256 TEXT,
+    content_type TEXT,
+    final_url TEXT,
+    title TEXT,
+    report_year INTEGER,
+    agency TEXT,
+    listed_date TEXT,
+    parent TEXT,
+    tables_in_attachment INTEGER NOT NULL DEFAULT 0,
+    extract_status TEXT,
+    extract_error TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    fetched_at TEXT,
+    run_id INTEGER NOT NULL,
+    PRIMARY KEY (portal, key)
+);
+CREATE INDEX IF NOT EXISTS urls_kind ON urls(portal, kind, status);
+CREATE TABLE IF NOT EXISTS runs (
+    portal TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    PRIMARY KEY (portal, run_id)
+);
+CREATE TABLE IF NOT EXISTS roots (
+    portal TEXT NOT NULL,
+    url TEXT NOT NULL,
+    how TEXT NOT NULL,
+    verified_at TEXT NOT NULL,
+    PRIMARY KEY (portal, url)
+);
+"""
+
+
+class CrawlLocked(RuntimeError):
+    """Another crawl holds the lock on this data directory."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class UrlRow:
+    portal: str
+    key: str
+    url: str
+    kind: str
+    status: str
+    change: str | None
+    http_status: int | None
+    attempts: int
+    last_error: str | None
+    etag: str | None
+    last_modified: str | None
+    sha256: str | None
+    content_type: str | None
+    final_url: str | None
+    title: str | None
+    report_year: int | None
+    agency: str | None
+    listed_date: str | None
+    parent: str | None
+    tables_in_attachment: int
+    extract_status: str | None
+    extract_error: str | None
+    first_seen: str
+    last_seen: str
+    fetched_at: str | None
+    run_id: int
+
+
+_COLUMNS = [f for f in UrlRow.__dataclass_fields__]
+
+
+class CrawlLock:
+    """An exclusive ``flock`` on ``<data_dir>/state/crawl.lock`` (freed by the OS on kill -9)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / "state" / "crawl.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise CrawlLocked(
+                f"another crawl is running on {self.path.parent.parent} (lock {self.path})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> CrawlLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class State:
+    def __init__(self, data_dir: Path) -> None:
+        path = Path(data_dir) / "state" / "crawl.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # runs -------------------------------------------------------------------------
+
+    def open_run(self, portal: str) -> tuple[int, bool]:
+        """The portal's open run (resumed=True) or a new one."""
+        row = self.conn.execute(
+            "SELECT run_id, finished_at FROM runs WHERE portal = ? ORDER BY run_id DESC LIMIT 1",
+            (portal,),
+        ).fetchone()
+        if row is not None and row[1] is None:
+            return int(row[0]), True
+        run_id = 1 if row is None else int(row[0]) + 1
+        self.conn.execute(
+            "INSERT INTO runs (portal, run_id, started_at) VALUES (?, ?, ?)",
+            (portal, run_id, now().isoformat()),
+        )
+        return run_id, False
+
+    def finish_run(self, portal: str, run_id: int) -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ? WHERE portal = ? AND run_id = ?",
+            (now().isoformat(), portal, run_id),
+        )
+
+    # urls -------------------------------------------------------------------------
+
+    def get(self, portal: str, key: str) -> UrlRow | None:
+        row = self.conn.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE portal = ? AND key = ?",
+            (portal, key),
+        ).fetchone()
+        return UrlRow(*row) if row else None
+
+    def record(
+        self, portal: str, key: str, url: str, kind: str, run_id: int, **values: Any
+    ) -> None:
+        """Insert or update one URL's row in a single transaction."""
+        stamp = now().isoformat()
+        unknown = set(values) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown state columns: {sorted(unknown)}")
+        values = {**values, "url": url, "kind": kind, "run_id": run_id, "last_seen": stamp}
+        names = ["portal", "key", "first_seen", *values]
+        placeholders = ", ".join("?" * len(names))
+        updates = ", ".join(f"{n} = excluded.{n}" for n in values)
+        self.conn.execute(
+            f"INSERT INTO urls ({', '.join(names)}) VALUES ({placeholders}) "
+            f"ON CONFLICT (portal, key) DO UPDATE SET {updates}",
+            (portal, key, stamp, *values.values()),
+        )
+
+    def rows(self, portal: str | None = None, kind: str | None = None) -> list[UrlRow]:
+        query = f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE 1=1"
+        params: list[str] = []
+        if portal is not None:
+            query += " AND portal = ?"
+            params.append(portal)
+        if kind is not None:
+            query += " AND kind = ?"
+            params.append(kind)
+        return [UrlRow(*r) for r in self.conn.execute(query + " ORDER BY key", params)]
+
+    def verify_root(self, portal: str, url: str, how: str) -> None:
+        self.conn.execute(
+            "INSERT INTO roots (portal, url, how, verified_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (portal, url) DO UPDATE SET how = excluded.how, "
+            "verified_at = excluded.verified_at",
+            (portal, url, how, now().isoformat()),
+        )
