@@ -14,6 +14,7 @@ import sys
 # One module per command; each exposes register(subparsers).
 COMMAND_MODULES = [
     "pipeline.extract_command",
+    "pipeline.crawl.command",
 ]
 
 
