@@ -12,8 +12,7 @@ from typing import TextIO
 import pandas as pd
 
 from pipeline.api import SourceError, is_url, read_source
-from pipeline.extract import extract_document
-from pipeline.extract import layout
+from pipeline.extract import extract_document, layout
 from pipeline.model import Report
 
 FORMATS = ("table", "jsonl", "csv", "parquet")

@@ -107,10 +107,7 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
     else:
         national_format = "unknown"
     structure, complete = _structure(parsed, national_format)
-    if not parsed.facts:
-        status = "no_tables"
-    else:
-        status = "ok" if complete else "partial"
+    status = "no_tables" if not parsed.facts else "ok" if complete else "partial"
     meta = ReportMeta(
         source=source,
         sha256=hashlib.sha256(content).hexdigest(),

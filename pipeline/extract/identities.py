@@ -60,7 +60,8 @@ def _check(
             expected=expected,
             printed=total,
         )
-    return finding("fail", f"printed {total}, expected {expected}", expected=expected, printed=total)
+    message = f"printed {total}, expected {expected}"
+    return finding("fail", message, expected=expected, printed=total)
 
 
 def check_identities(facts_list: list[Fact], national_format: str | None) -> list[Finding]:
@@ -157,4 +158,5 @@ def _balance(facts: Mapping[str, Fact], column: str) -> Finding | None:
         return finding(
             "not_assessable", f"{left} vs {right} with blank cells", expected=left, printed=right
         )
-    return finding("fail", f"一 + 二 = {left} but 三（七）+ 四 = {right}", expected=left, printed=right)
+    message = f"一 + 二 = {left} but 三（七）+ 四 = {right}"
+    return finding("fail", message, expected=left, printed=right)

@@ -255,8 +255,6 @@ def is_boundary(form: str) -> bool:
 def detect_format(forms: list[str]) -> Format | None:
     votes = {fmt: 0 for fmt in FORMAT_SIGNALS}
     for form in forms:
-        if len(form) > MAX_LABEL_LENGTH:
-            continue
         for fmt, words in FORMAT_SIGNALS.items():
             if any(word in form for word in words):
                 votes[fmt] += 1

@@ -12,19 +12,29 @@ _TITLE_LINE = re.compile(r"(信息公开|政务公开).{0,12}(年度报告|年�
 _TITLE_YEAR = re.compile(_YEAR + r"\s*年")
 _TITLE_AGENCY = re.compile(r"^(?:关于)?(?P<agency>.+?)" + _YEAR + r"\s*年")
 _REPORT_PHRASE = re.compile(
-    r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)?" + _YEAR + r"\s*年度?\s*(?:的)?(?:政府信息公开|政务公开|信息公开)"
+    r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)?"
+    + _YEAR
+    + r"\s*年度?\s*(?:的)?(?:政府信息公开|政务公开|信息公开)"
 )
 _PERIOD_START = re.compile(_YEAR + r"\s*年\s*0?1\s*月\s*0?1\s*日")
 _ANY_YEAR = re.compile(_YEAR + r"\s*年")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _PUBLISHED = re.compile(r"(?:发布|发文|公开|成文)(?:时间|日期)\s*[:：]?\s*\|?\s*" + _DATE.pattern)
 _INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-z/\-_.]{3,})")
-_AGENCY_FIELD = re.compile(r"(?:发布机构|发布单位|来源单位|信息来源)\s*[:：]\s*\|?\s*([\u4e00-\u9fff（）()]{2,40})")
+_AGENCY_FIELD = re.compile(
+    r"(?:发布机构|发布单位|来源单位|信息来源)\s*[:：]\s*\|?\s*([\u4e00-\u9fff（）()]{2,40})"
+)
 _VERB_PREFIX = re.compile(r"^.*?(?:公布|发布|印发|编制|现将|特编制)")
 _META_NAMES = {
     "title": ("ArticleTitle", "title", "og:title"),
     "agency": ("ContentSource", "Author", "author"),
-    "published": ("PubDate", "pubdate", "publishdate", "firstpublishedtime", "article:published_time"),
+    "published": (
+        "PubDate",
+        "pubdate",
+        "publishdate",
+        "firstpublishedtime",
+        "article:published_time",
+    ),
 }
 
 

@@ -266,9 +266,9 @@ class _Parser:
             row = "other"
         if row is None:
             return i + 1, previous_row
-        if row == "other" and self.format == "2021" or row in layout.OTHER_2021 and (
+        if (row == "other" and self.format == "2021") or (row in layout.OTHER_2021 and (
             self.format == "2019"
-        ):
+        )):
             self._unmapped(
                 "applications",
                 self.cells.raw[i],
@@ -371,7 +371,7 @@ class _Parser:
             if layout.starts_applications(form):
                 section = "applications"
                 self.result.tables_seen.add(section)
-            elif layout.starts_reviews(form) and section in (None, "active_disclosure", "applications"):
+            elif layout.starts_reviews(form):
                 self.result.tables_seen.add("reviews_lawsuits")
                 i = self._reviews(i)
                 section = None

@@ -1,0 +1,85 @@
+"""Every gold figure of every corpus document, extracted with the same value.
+
+Picks up every file in tests/fixtures/corpus/gold, so a new gold file is tested as is.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import extract_document
+from tests.corpus import NO_WRONG_ONLY, GoldDocument, as_decimal, gold_documents
+
+DOCUMENTS = gold_documents()
+# Figures in a report whose three tables are printed in full.
+FULL_REPORT_FIGURES = {"2021": 10 + 25 * 7 + 15, "2019": 22 + 23 * 7 + 15, "pre2019": 0}
+
+
+def _extract(document: GoldDocument):
+    return extract_document(document.read(), source=str(document.path))
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=[d.id for d in DOCUMENTS])
+def test_no_figure_differs_from_gold(document: GoldDocument) -> None:
+    report = _extract(document)
+    wrong = []
+    for fact in report.fact_list:
+        if fact.key not in document.facts:
+            if document.id not in NO_WRONG_ONLY:
+                wrong.append((fact.key, "not in gold", fact.raw))
+            continue
+        if as_decimal(document.facts[fact.key]) != fact.number:
+            wrong.append((fact.key, document.facts[fact.key], fact.raw))
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [d for d in DOCUMENTS if d.id not in NO_WRONG_ONLY],
+    ids=[d.id for d in DOCUMENTS if d.id not in NO_WRONG_ONLY],
+)
+def test_every_gold_figure_is_extracted(document: GoldDocument) -> None:
+    report = _extract(document)
+    got = {fact.key for fact in report.fact_list}
+    assert sorted(set(document.facts) - got) == []
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=[d.id for d in DOCUMENTS])
+def test_marks_are_kept_as_printed(document: GoldDocument) -> None:
+    report = _extract(document)
+    for key, mark in document.gold.get("marks", {}).items():
+        fact = report.fact(key)
+        assert fact is not None and fact.semantic == "mark" and fact.raw.strip() == mark
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=[d.id for d in DOCUMENTS])
+def test_national_format_and_year(document: GoldDocument) -> None:
+    report = _extract(document)
+    if document.facts or document.gold["template"] == "pre2019":
+        assert report.meta.national_format == document.gold["template"]
+    assert report.meta.report_year == document.gold["report_year"]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=[d.id for d in DOCUMENTS])
+def test_status_follows_completeness(document: GoldDocument) -> None:
+    report = _extract(document)
+    if not document.facts:
+        assert report.meta.status == "no_tables"
+    elif len(document.facts) == FULL_REPORT_FIGURES[document.gold["template"]]:
+        assert report.meta.status == "ok"
+    elif not document.gold["complete"]:
+        assert report.meta.status == "partial"
+
+
+def test_every_gold_figure_counted() -> None:
+    """The corpus as a whole: all gold figures of fully counted documents, none wrong."""
+    total = found = 0
+    for document in DOCUMENTS:
+        if document.id in NO_WRONG_ONLY:
+            continue
+        facts = {f.key: f for f in _extract(document).fact_list}
+        for key, value in document.facts.items():
+            total += 1
+            found += key in facts and facts[key].number == as_decimal(value)
+    assert total >= 2000  # the corpus is there
+    assert found == total
