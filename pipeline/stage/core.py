@@ -31,7 +31,7 @@ from pipeline.stage.convert import (
     findings_table,
     reports_table,
 )
-from pipeline.stage.cross_year import cross_year_findings
+from pipeline.stage.cross_year import agency_key, cross_year_findings
 from pipeline.stage.schema import DATASETS, FACTS_SCHEMA, FINDINGS_SCHEMA
 from pipeline.stage.store import (
     CROSS_YEAR_FILE,
@@ -221,7 +221,8 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
             write_atomic(without_ids(read_file(path, dataset), ids), path, dataset, [])
         years.add(year)
     affected = {y for y in years if y is not None} | {y + 1 for y in years if y is not None}
-    refresh_cross_year(data_dir, affected, locked=True)
+    few = len(new_year) <= 500
+    refresh_cross_year(data_dir, affected, report_ids=set(new_year) if few else None, locked=True)
 
 
 def _sort_key(key: Key) -> tuple[int, str]:
@@ -264,29 +265,66 @@ def _stale_locations(data_dir: Path, new_year: dict[str, int | None]) -> dict[Ke
 
 
 def refresh_cross_year(
-    data_dir: Path, years: Iterable[int] | None = None, *, locked: bool = False
+    data_dir: Path,
+    years: Iterable[int] | None = None,
+    *,
+    report_ids: Iterable[str] | None = None,
+    locked: bool = False,
 ) -> None:
-    """Recompute the cross-year findings of ``years`` (all staged years if ``None``)."""
+    """Recompute the cross-year findings of ``years`` (all staged years if ``None``).
+
+    With ``report_ids``, only the agencies of those reports are recomputed (what staging a
+    few reports needs; it reads only the files those agencies' reports live in).
+    """
     data_dir = Path(data_dir)
     if not locked:
         with write_lock(data_dir):
-            refresh_cross_year(data_dir, years, locked=True)
+            refresh_cross_year(data_dir, years, report_ids=report_ids, locked=True)
         return
     staged = {year_of_partition(p.name) for p in partitions(data_dir, "reports")} - {None}
     targets = sorted(staged if years is None else set(years))
+    touched = None if report_ids is None else set(report_ids)
     for year in targets:
         path = dataset_dir(data_dir, "findings") / partition_name(year) / CROSS_YEAR_FILE
         if year not in staged or (year - 1) not in staged:
             write_atomic(FINDINGS_SCHEMA.empty_table(), path, "findings", [])
             continue
+        this = _partition_frame(data_dir, "reports", year)
+        last = _partition_frame(data_dir, "reports", year - 1)
+        kept = FINDINGS_SCHEMA.empty_table()
+        if touched is not None:
+            keys = _keys(this, touched) | _keys(last, touched)
+            this, last = _with_keys(this, keys), _with_keys(last, keys)
+            drop = set(this["report_id"]) | touched
+            kept = without_ids(read_file(path, "findings"), drop)
         found = cross_year_findings(
-            _partition_frame(data_dir, "reports", year),
-            _carry_facts(data_dir, year, "carried_over"),
-            _partition_frame(data_dir, "reports", year - 1),
-            _carry_facts(data_dir, year - 1, "carried_forward"),
+            this,
+            _carry_facts(data_dir, year, "carried_over", set(this["report_id"])),
+            last,
+            _carry_facts(data_dir, year - 1, "carried_forward", set(last["report_id"])),
             year,
         )
-        write_atomic(_findings_from_frame(found), path, "findings", [])
+        table = pa.concat_tables([kept, _findings_from_frame(found)])
+        write_atomic(table, path, "findings", [])
+
+
+def _keys(reports: pd.DataFrame, ids: set[str]) -> set[str]:
+    part = reports[reports["report_id"].isin(ids)]
+    return {
+        k
+        for k in map(agency_key, part["agency"], part["region_code"], part["region"])
+        if k is not None
+    }
+
+
+def _with_keys(reports: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
+    mask = [
+        agency_key(a, c, r) in keys
+        for a, c, r in zip(
+            reports["agency"], reports["region_code"], reports["region"], strict=True
+        )
+    ]
+    return reports[mask]
 
 
 def _partition_files(data_dir: Path, dataset: str, year: int) -> list[Path]:
@@ -302,10 +340,14 @@ def _partition_frame(data_dir: Path, dataset: str, year: int) -> pd.DataFrame:
     return _to_pandas(table)
 
 
-def _carry_facts(data_dir: Path, year: int, row: str) -> pd.DataFrame:
+def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataFrame:
+    """The ``applications/<row>`` facts of the reports ``ids`` (read from their buckets)."""
     columns = ["report_id", "table", "row", "column", "value"]
+    buckets = {bucket_of(i) for i in ids}
     tables = [
-        read_file(p, "facts").select(columns) for p in _partition_files(data_dir, "facts", year)
+        read_file(p, "facts").select(columns)
+        for p in _partition_files(data_dir, "facts", year)
+        if p.stem.removeprefix("part-") in buckets
     ]
     table = pa.concat_tables(tables) if tables else FACTS_SCHEMA.empty_table().select(columns)
     mask = pc.and_(

@@ -125,8 +125,8 @@ def read_file(path: Path, dataset: str) -> pa.Table:
     schema = DATASETS[dataset]
     if not path.exists():
         return schema.empty_table()
-    table = pq.read_table(path, schema=schema)
-    return table.replace_schema_metadata(None)
+    table = pq.ParquetFile(path).read().replace_schema_metadata(None)
+    return table if table.schema == schema else table.cast(schema)
 
 
 def read_ids(path: Path) -> pa.Array:

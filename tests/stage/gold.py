@@ -62,7 +62,11 @@ def gold_report(doc: str, *, extractor_version: str = "gold") -> Report:
         source=url_of(doc),
         sha256=f"{int(doc):064x}",
         extractor_version=extractor_version,
-        title=f"{data['agency']}{data['report_year']}年政府信息公开工作年度报告",
+        title=(
+            f"{data['agency']}{data['report_year']}年政府信息公开工作年度报告"
+            if data["agency"] and data["report_year"]
+            else None
+        ),
         agency=data["agency"],
         report_year=data["report_year"],
         national_format=data["template"],

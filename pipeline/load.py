@@ -1,0 +1,394 @@
+"""One-line loading of the staged data for notebooks.
+
+    from pipeline import load
+    facts = load.facts()                          # every figure, with report year/agency/region
+    apps = load.applications(labels="en")  # wide: report x applicant, one column per outcome
+    load.rates(by="report_year")                  # grant rate, share 不掌握, correction rates
+    load.findings(status="fail")                  # identity checks that fail
+
+Every call takes ``year=`` (an int or several), ``region=`` (a region name or code; a
+name matches as a substring, so ``"衢州"`` finds 浙江省衢州市柯城区) and ``agency=``
+(substring) filters, and ``data_dir=`` (default: ``$OGI_DATA_DIR``, else ``./data``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from pipeline import dictionary as _dictionary
+from pipeline.stage.schema import full_schema
+from pipeline.stage.store import UNKNOWN_YEAR, open_dataset
+
+Years = int | Iterable[int] | None
+Names = str | Iterable[str] | None
+
+#: Columns of ``reports`` attached to every facts/findings/wide row.
+REPORT_CONTEXT = ("report_year", "region", "region_code", "agency", "title")
+
+RATE_DEFINITIONS = {
+    "applications": "new_received + carried_over (申请总数: 新收 + 上年结转), total column",
+    "handled": "total_handled (办结总计), total column",
+    "grant_rate": "(granted + partially_granted) / total_handled — 予以公开 + 部分公开 over 办结",
+    "not_held_rate": "unavailable_not_held / total_handled — 本机关不掌握 over 办结",
+    "reviews_concluded": "review total − pending (行政复议 审结)",
+    "review_correction_rate": "review corrected / (review total − pending) — 复议纠错率",
+    "lawsuits_concluded": "(lawsuit_direct + lawsuit_after_review) total − pending",
+    "lawsuit_correction_rate": (
+        "(lawsuit_direct + lawsuit_after_review) corrected / their concluded — 诉讼纠错率"
+    ),
+}
+
+
+class NoDataError(LookupError):
+    """Nothing is staged under the data directory."""
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("OGI_DATA_DIR") or "data")
+
+
+def _dir(data_dir: str | Path | None) -> Path:
+    return Path(data_dir) if data_dir is not None else default_data_dir()
+
+
+def _as_list(value: Years | Names) -> list | None:
+    if value is None:
+        return None
+    if isinstance(value, str | int):
+        return [value]
+    return list(value)
+
+
+def _read(dataset: str, data_dir: Path, years: list[int] | None) -> pa.Table:
+    found = open_dataset(data_dir, dataset)
+    if found is None:
+        return full_schema(dataset).empty_table()
+    expr = None
+    if years is not None:
+        keys = [UNKNOWN_YEAR if y is None else int(y) for y in years]
+        expr = ds.field("report_year").isin(keys)
+    return found.to_table(filter=expr)
+
+
+def _plain(table: pa.Table, categorical: bool = True) -> pd.DataFrame:
+    mapper = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype(), pa.int16(): pd.Int16Dtype()}
+    frame = table.to_pandas(types_mapper=mapper.get)
+    if "report_year" in frame:
+        frame["report_year"] = frame["report_year"].astype("Int16").replace(UNKNOWN_YEAR, pd.NA)
+    return frame
+
+
+def reports(
+    *, year: Years = None, region: Names = None, agency: Names = None, data_dir=None
+) -> pd.DataFrame:
+    """One row per staged report (the latest staging of each report_id)."""
+    frame = _plain(_read("reports", _dir(data_dir), _as_list(year)))
+    frame = frame.sort_values("extracted_at").drop_duplicates("report_id", keep="last")
+    frame = _filter(frame, _as_list(region), _as_list(agency))
+    return frame.sort_values(["report_year", "agency", "report_id"]).reset_index(drop=True)
+
+
+def _filter(frame: pd.DataFrame, regions: list | None, agencies: list | None) -> pd.DataFrame:
+    if regions:
+        name = frame["region"].astype("string").fillna("")
+        code = frame["region_code"].astype("string").fillna("")
+        mask = pd.Series(False, index=frame.index)
+        for wanted in regions:
+            wanted = str(wanted)
+            mask |= (code == wanted) | name.str.contains(wanted, regex=False)
+        frame = frame[mask]
+    if agencies:
+        text = frame["agency"].astype("string").fillna("")
+        mask = pd.Series(False, index=frame.index)
+        for wanted in agencies:
+            mask |= text.str.contains(str(wanted), regex=False)
+        frame = frame[mask]
+    return frame
+
+
+def _with_context(
+    dataset: str,
+    year: Years,
+    region: Names,
+    agency: Names,
+    data_dir,
+    row_filter: pc.Expression | None = None,
+) -> pd.DataFrame:
+    base = _dir(data_dir)
+    meta = reports(year=year, region=region, agency=agency, data_dir=base)
+    table = _read(dataset, base, _as_list(year))
+    if row_filter is not None:
+        table = table.filter(row_filter)
+    # Keep only rows of the reports kept above (filters, and the latest copy of a report).
+    ids = table.column("report_id").cast(pa.string())
+    keep = pc.is_in(
+        pc.binary_join_element_wise(ids, table.column("report_year").cast(pa.string()), "@"),
+        value_set=pa.array(
+            [
+                f"{r}@{UNKNOWN_YEAR if pd.isna(y) else y}"
+                for r, y in zip(meta["report_id"], meta["report_year"], strict=True)
+            ],
+            type=pa.string(),
+        ),
+    )
+    frame = _plain(table.filter(keep))
+    lookup = meta.set_index("report_id")
+    for column in REPORT_CONTEXT:
+        if column == "report_year":
+            continue
+        mapping = lookup[column].astype("object").to_dict()
+        frame[column] = (
+            frame["report_id"]
+            .astype("object")
+            .map(mapping)
+            .astype("category" if column in ("region", "region_code", "agency") else "string")
+        )
+    front = ["report_id", *REPORT_CONTEXT]
+    return frame[front + [c for c in frame.columns if c not in front]].reset_index(drop=True)
+
+
+def facts(
+    *,
+    table: str | None = None,
+    year: Years = None,
+    region: Names = None,
+    agency: Names = None,
+    data_dir=None,
+) -> pd.DataFrame:
+    """Every staged figure (long form), with the report's year, region and agency."""
+    expr = None
+    if table is not None:
+        expr = pc.equal(pc.field("table").cast(pa.string()), table)
+    frame = _with_context("facts", year, region, agency, data_dir, expr)
+    frame["number"] = _number(frame)
+    return frame
+
+
+def _number(frame: pd.DataFrame) -> pd.Series:
+    """The figure whatever its type, as a float (money decimals included)."""
+    amount = pd.to_numeric(frame["amount"].astype("object"), errors="coerce")
+    return frame["value"].astype("Float64").where(amount.isna(), amount.astype("Float64"))
+
+
+def findings(
+    *,
+    check: str | None = None,
+    status: str | None = None,
+    year: Years = None,
+    region: Names = None,
+    agency: Names = None,
+    data_dir=None,
+) -> pd.DataFrame:
+    """Identity checks, structural findings and cross-year checks (``cross_year_carry``)."""
+    frame = _with_context("findings", year, region, agency, data_dir)
+    if check is not None:
+        frame = frame[frame["check"].astype("string") == check]
+    if status is not None:
+        frame = frame[frame["status"].astype("string") == status]
+    return frame.reset_index(drop=True)
+
+
+#: For each table: which key is the "entity" of a wide row, which spreads into columns.
+_WIDE = {
+    "applications": ("column", "row", "applicant"),
+    "reviews_lawsuits": ("row", "column", "case_type"),
+    "active_disclosure": ("row", "column", "item"),
+}
+
+
+def table(
+    name: str,
+    *,
+    labels: str = "key",
+    year: Years = None,
+    region: Names = None,
+    agency: Names = None,
+    data_dir=None,
+) -> pd.DataFrame:
+    """One statistical table in wide form.
+
+    - ``applications``: one row per report and applicant type, one column per outcome;
+    - ``reviews_lawsuits``: one row per report and case type, one column per result;
+    - ``active_disclosure``: one row per report and item, one column per measure.
+
+    ``labels``: ``"key"`` (stable English keys, default), ``"en"`` or ``"zh"`` to name the
+    figure columns and the entity values by their English or Chinese labels.
+    """
+    if name not in _WIDE:
+        raise ValueError(f"unknown table {name!r}; one of {', '.join(_WIDE)}")
+    if labels not in ("key", "en", "zh"):
+        raise ValueError("labels must be 'key', 'en' or 'zh'")
+    entity, spread, entity_name = _WIDE[name]
+    long = facts(table=name, year=year, region=region, agency=agency, data_dir=data_dir)
+    order = _order(name, spread)
+    entity_order = _order(name, entity)
+    context = ["report_id", *REPORT_CONTEXT]
+    if long.empty:
+        wide = pd.DataFrame(columns=[*context, entity_name, *order])
+    else:
+        long = long.assign(
+            _entity=long[entity].astype("string"), _spread=long[spread].astype("string")
+        )
+        values = long["value"] if name != "active_disclosure" else long["number"]
+        wide = (
+            long.assign(_v=values)
+            .pivot_table(
+                index=["report_id", "_entity"],
+                columns="_spread",
+                values="_v",
+                aggfunc="first",
+                observed=True,
+                dropna=False,
+            )
+            .reindex(columns=[c for c in order if c in set(long["_spread"])])
+            .reset_index()
+            .rename(columns={"_entity": entity_name})
+        )
+        wide.columns.name = None
+        meta = long.drop_duplicates("report_id").set_index("report_id")[list(REPORT_CONTEXT)]
+        wide = wide.join(meta, on="report_id")
+        rank = {key: i for i, key in enumerate(entity_order)}
+        wide = wide.sort_values(
+            ["report_year", "agency", "report_id", entity_name],
+            key=lambda s: s.map(rank) if s.name == entity_name else s,
+        )
+        wide = wide[[*context, entity_name, *[c for c in order if c in wide.columns]]]
+        for column in order:
+            if column in wide and name != "active_disclosure":
+                wide[column] = wide[column].astype("Int64")
+            elif column in wide:
+                wide[column] = wide[column].astype("Float64")
+    if labels != "key":
+        spread_axis = "row" if spread == "row" else "column"
+        entity_axis = "row" if entity == "row" else "column"
+        wide = wide.rename(columns=_dictionary.labels(name, spread_axis, labels))
+        entity_labels = _dictionary.labels(name, entity_axis, labels)
+        wide[entity_name] = wide[entity_name].map(lambda k: entity_labels.get(k, k))
+    return wide.reset_index(drop=True)
+
+
+def _order(name: str, axis: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for field in _dictionary.fields():
+        if field.table == name:
+            seen[field.row if axis == "row" else field.column] = None
+    return list(seen)
+
+
+def applications(**kwargs) -> pd.DataFrame:
+    """``table("applications", ...)``."""
+    return table("applications", **kwargs)
+
+
+def reviews_lawsuits(**kwargs) -> pd.DataFrame:
+    """``table("reviews_lawsuits", ...)``."""
+    return table("reviews_lawsuits", **kwargs)
+
+
+def active_disclosure(**kwargs) -> pd.DataFrame:
+    """``table("active_disclosure", ...)``."""
+    return table("active_disclosure", **kwargs)
+
+
+def rates(
+    *,
+    by: str | list[str] | None = None,
+    year: Years = None,
+    region: Names = None,
+    agency: Names = None,
+    data_dir=None,
+) -> pd.DataFrame:
+    """The derived rates researchers use, per report or summed over ``by`` groups.
+
+    Counts come from the 总计 column; where a report leaves 总计 blank, the sum of the
+    applicant columns it does print is used. Rates are NA where the denominator is 0 or
+    not printed. See :data:`RATE_DEFINITIONS`.
+    """
+    kw = {"year": year, "region": region, "agency": agency, "data_dir": data_dir}
+    meta = reports(**kw)
+    apps = applications(**kw)
+    cases = reviews_lawsuits(**kw)
+    base = meta[["report_id", *REPORT_CONTEXT]].set_index("report_id")
+    counts = pd.DataFrame(index=base.index)
+    for row in (
+        "new_received",
+        "carried_over",
+        "granted",
+        "partially_granted",
+        "unavailable_not_held",
+        "total_handled",
+    ):
+        counts[row] = _applicant_total(apps, row).reindex(base.index)
+    counts["applications"] = counts["new_received"].add(counts["carried_over"], fill_value=0)
+    counts["handled"] = counts["total_handled"]
+    counts["granted_or_partly"] = counts["granted"].add(counts["partially_granted"], fill_value=0)
+    for prefix, kinds in (
+        ("review", ["review"]),
+        ("lawsuit", ["lawsuit_direct", "lawsuit_after_review"]),
+    ):
+        part = cases[cases["case_type"].isin(kinds)] if not cases.empty else cases
+        for column in ("corrected", "total", "pending"):
+            values = (
+                part.groupby("report_id")[column].sum(min_count=1)
+                if not part.empty
+                else pd.Series(dtype="Int64")
+            )
+            counts[f"{prefix}_{column}"] = values.reindex(base.index).astype("Float64")
+        counts[f"{prefix}s_concluded"] = counts[f"{prefix}_total"] - counts[
+            f"{prefix}_pending"
+        ].fillna(0)
+    counts = counts.rename(
+        columns={"review_corrected": "reviews_corrected", "lawsuit_corrected": "lawsuits_corrected"}
+    )
+    keep = [
+        "applications",
+        "handled",
+        "granted_or_partly",
+        "unavailable_not_held",
+        "reviews_concluded",
+        "reviews_corrected",
+        "lawsuits_concluded",
+        "lawsuits_corrected",
+    ]
+    counts = counts[keep].astype("Float64")
+    if by is None:
+        out = base.join(counts).reset_index()
+    else:
+        groups = [by] if isinstance(by, str) else list(by)
+        out = (
+            base[groups].join(counts).groupby(groups, observed=True, dropna=False).sum(min_count=1)
+        )
+        out.insert(0, "reports", base.groupby(groups, observed=True, dropna=False).size())
+        out = out.reset_index()
+    out["grant_rate"] = _ratio(out["granted_or_partly"], out["handled"])
+    out["not_held_rate"] = _ratio(out["unavailable_not_held"], out["handled"])
+    out["review_correction_rate"] = _ratio(out["reviews_corrected"], out["reviews_concluded"])
+    out["lawsuit_correction_rate"] = _ratio(out["lawsuits_corrected"], out["lawsuits_concluded"])
+    return out
+
+
+def _applicant_total(apps: pd.DataFrame, row: str) -> pd.Series:
+    """Per report: the 总计 figure of ``row``, else the sum of the applicant columns."""
+    if apps.empty or row not in apps:
+        return pd.Series(dtype="Float64")
+    total = apps[apps["applicant"] == "total"].set_index("report_id")[row].astype("Float64")
+    parts = apps[apps["applicant"] != "total"].groupby("report_id")[row].sum(min_count=1)
+    return total.reindex(total.index.union(parts.index)).fillna(parts.astype("Float64"))
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    num = numerator.astype("Float64")
+    den = denominator.astype("Float64")
+    return (num / den.where(den > 0)).astype("Float64")
+
+
+def dictionary() -> pd.DataFrame:
+    """The data dictionary: every canonical figure with labels, unit and formats."""
+    return _dictionary.frame()

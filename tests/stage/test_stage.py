@@ -1,0 +1,253 @@
+"""Staging: real gold figures round-trip; idempotent, crash-safe writes; schemas."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.stage import SCHEMA_VERSION, StageItem, report_id_for, stage_report, stage_reports
+from pipeline.stage.schema import AMOUNT_TYPE
+from pipeline.stage.synthetic import synthetic_report, synthetic_url
+from tests.stage.conftest import DOCS
+from tests.stage.gold import FETCHED, gold, gold_item, gold_report, url_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _facts(data_dir: Path) -> pd.DataFrame:
+    return pd.read_parquet(data_dir / "parquet" / "facts")
+
+
+def _counts(data_dir: Path) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
+        len(pd.read_parquet(data_dir / "parquet" / name)) for name in ("reports", "facts", "findings")
+    )
+
+
+def test_read_parquet_returns_every_gold_figure(staged: Path) -> None:
+    facts = _facts(staged)
+    for doc in DOCS:
+        rid = report_id_for(url_of(doc))
+        mine = facts[facts["report_id"] == rid]
+        expected = gold(doc)["facts"]
+        assert len(mine) == len(expected), doc
+        got = {
+            f"{t}/{r}/{c}": (a if a is not None else (None if pd.isna(v) else int(v)))
+            for t, r, c, v, a in zip(
+                mine["table"], mine["row"], mine["column"], mine["value"], mine["amount"],
+                strict=True,
+            )
+        }
+        for key, number in expected.items():
+            if number is None:
+                assert got[key] is None, (doc, key)
+            else:
+                assert got[key] == Decimal(str(number)), (doc, key)
+
+
+def test_specific_figures_and_types(staged: Path) -> None:
+    facts = _facts(staged)
+    pingtan_2022 = facts[facts["report_id"] == report_id_for(url_of("043"))]
+    row = pingtan_2022.set_index(["table", "row", "column"])
+    assert row.loc[("applications", "new_received", "total"), "value"] == 74
+    assert row.loc[("applications", "unavailable_not_held", "total"), "value"] == 37
+    fee = row.loc[("active_disclosure", "fees", "amount_10k_yuan")]
+    assert fee["amount"] == Decimal("9116.36") and fee["unit"] == "万元"
+    assert str(facts["value"].dtype) == "Int64"
+    assert isinstance(facts["table"].dtype, pd.CategoricalDtype)
+    procurement = facts[(facts["row"] == "procurement") & (facts["column"] == "amount")]
+    assert sorted(procurement["amount"]) == [Decimal("251000"), Decimal("73802895.90")]
+
+
+def test_partitioned_by_year_with_explicit_schema_and_metadata(staged: Path) -> None:
+    years = sorted(p.name for p in (staged / "parquet" / "facts").iterdir())
+    assert years == [f"report_year={y}" for y in (0, 2019, 2020, 2021, 2022, 2023)]
+    path = next((staged / "parquet" / "facts" / "report_year=2022").glob("part-*.parquet"))
+    meta = pq.ParquetFile(path)
+    schema = meta.schema_arrow
+    assert schema.field("value").type == pa.int64()
+    assert schema.field("amount").type == AMOUNT_TYPE
+    assert pa.types.is_dictionary(schema.field("row").type)
+    assert meta.metadata.row_group(0).column(0).compression == "ZSTD"
+    assert schema.metadata[b"ogi.schema_version"] == SCHEMA_VERSION.encode()
+    assert schema.metadata[b"ogi.extractor_version"] == b"gold"
+    reports = pd.read_parquet(staged / "parquet" / "reports")
+    assert set(reports.columns) >= {
+        "report_id", "url", "title", "agency", "region", "report_year", "published",
+        "national_format", "status", "sha256", "fetched_at", "extracted_at",
+    }
+    assert reports["fetched_at"].iloc[0] == pd.Timestamp(FETCHED)
+
+
+def test_staging_twice_leaves_one_copy(staged: Path) -> None:
+    before = _counts(staged)
+    stage_reports(staged, [gold_item(doc) for doc in DOCS])
+    for doc in DOCS[:2]:
+        item = gold_item(doc)
+        stage_report(
+            staged, item.report, url=item.url, region=item.region, region_code=None,
+            fetched_at=datetime(2026, 1, 2),  # naive: taken as UTC
+        )
+    assert _counts(staged) == before
+    reports = pd.read_parquet(staged / "parquet" / "reports")
+    assert reports["report_id"].is_unique
+
+
+def test_restaging_replaces_changed_figures(staged: Path) -> None:
+    report = synthetic_report(7, 2022)
+    stage_report(staged, report, url="http://x.test/7", region=None, region_code=None,
+                 fetched_at=FETCHED)
+    changed = synthetic_report(7, 2022, bump=1000)
+    stage_report(staged, changed, url="http://x.test/7", region=None, region_code=None,
+                 fetched_at=FETCHED)
+    facts = _facts(staged)
+    mine = facts[facts["report_id"] == report_id_for("http://x.test/7")]
+    assert len(mine) == len(changed.fact_list)
+    assert mine["value"].dropna().min() >= 1000
+
+
+def test_year_change_moves_the_report(staged: Path) -> None:
+    before = _counts(staged)
+    report = gold_report("016")
+    report.meta.report_year = 2023  # a later extractor finds the year
+    stage_report(staged, report, url=url_of("016"), region=None, region_code=None,
+                 fetched_at=FETCHED)
+    assert _counts(staged) == before
+    facts = _facts(staged)
+    rid = report_id_for(url_of("016"))
+    assert set(facts.loc[facts["report_id"] == rid, "report_year"].astype(int)) == {2023}
+
+
+def test_large_batch_spills_and_matches_small_batches(tmp_path: Path) -> None:
+    items = [
+        StageItem(synthetic_report(i, 2020 + i % 3), synthetic_url(i), None, None, FETCHED)
+        for i in range(30)
+    ]
+    # A later copy of report 0 in the same batch wins.
+    items.append(StageItem(synthetic_report(0, 2020, bump=500), synthetic_url(0), None, None,
+                           FETCHED))
+    spilled, plain = tmp_path / "a", tmp_path / "b"
+    stage_reports(spilled, items, chunk_size=7, spill_rows=1_000)
+    for item in items:
+        stage_reports(plain, [item])
+    assert not list((spilled / "parquet").glob(".spill-*"))
+    key = ["report_id", "table", "row", "column"]
+
+    def frame(path: Path) -> pd.DataFrame:
+        out = _facts(path).astype({"report_id": str, "table": str, "row": str, "column": str})
+        return out.sort_values(key).reset_index(drop=True)[[*key, "value"]]
+
+    pd.testing.assert_frame_equal(frame(spilled), frame(plain))
+    zero = frame(spilled)
+    assert zero.loc[zero["report_id"] == report_id_for(synthetic_url(0)), "value"].min() >= 500
+    assert len(zero) == 30 * 200
+
+
+def test_cross_year_carry_findings(staged: Path) -> None:
+    findings = pd.read_parquet(staged / "parquet" / "findings")
+    cross = findings[findings["check"] == "cross_year_carry"]
+    totals = cross[cross["column"] == "total"].set_index("report_year")
+    # 平潭: 2021 上年结转 0 = 2020 结转 0; 2022 上年结转 1 = 2021 结转 1.
+    assert set(totals.index.astype(int)) == {2021, 2022}
+    assert (totals["status"] == "pass").all()
+    assert totals.loc[2022, "printed"] == 1 and totals.loc[2022, "expected"] == 1
+    # A 2022 report that no longer matches last year's carried_forward fails the check.
+    report = gold_report("043")
+    report.fact_list = [
+        f if f.key != "applications/carried_over/total" else type(f)(
+            f.table, f.row, f.column, 5, None, None, "5", "number", f.row_label, f.column_label
+        )
+        for f in report.fact_list
+    ]
+    stage_report(staged, report, url=url_of("043"), region=gold_item("043").region,
+                 region_code=None, fetched_at=FETCHED)
+    findings = pd.read_parquet(staged / "parquet" / "findings")
+    row = findings[(findings["check"] == "cross_year_carry") & (findings["column"] == "total")
+                   & (findings["report_year"].astype(int) == 2022)]
+    assert len(row) == 1 and row["status"].iloc[0] == "fail"
+    assert row["expected"].iloc[0] == 1 and row["printed"].iloc[0] == 5
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from pipeline.stage import StageItem, stage_reports
+from pipeline.stage.synthetic import synthetic_report, synthetic_url
+data_dir = Path(sys.argv[1])
+round = 0
+while True:
+    round += 1
+    stage_reports(data_dir, (
+        StageItem(synthetic_report(i, 2022, bump=round), synthetic_url(i), None, None, None)
+        for i in range(1500)
+    ))
+"""
+
+
+def test_killed_writer_leaves_previous_data_whole(staged: Path) -> None:
+    before = _facts(staged)
+    before_reports = pd.read_parquet(staged / "parquet" / "reports")
+    partition = staged / "parquet" / "facts" / "report_year=2022"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(staged)], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    caught = False
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(".tmp-" in name for name in os.listdir(partition)):
+                proc.send_signal(signal.SIGKILL)
+                caught = True
+                break
+            time.sleep(0.0005)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert caught, proc.stderr.read().decode() if proc.stderr else "writer ended"
+    # Readable, the earlier reports whole and identical; synthetic reports whole or absent.
+    after = _facts(staged)
+    old_ids = set(before["report_id"].astype(str))
+    kept = after[after["report_id"].astype(str).isin(old_ids)]
+    key = ["report_id", "table", "row", "column"]
+
+    def norm(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.astype({c: str for c in key}).sort_values(key).reset_index(drop=True)
+        return frame[[*key, "value", "raw"]]
+
+    pd.testing.assert_frame_equal(norm(kept), norm(before))
+    sizes = after[~after["report_id"].astype(str).isin(old_ids)].groupby(
+        "report_id", observed=True).size()
+    assert (sizes == 200).all()
+    reports = pd.read_parquet(staged / "parquet" / "reports")
+    assert reports["report_id"].is_unique
+    assert set(before_reports["report_id"]) <= set(reports["report_id"])
+    # The next write clears the dead writer's temporary file and stages normally.
+    stage_reports(staged, [gold_item("000")])
+    assert not any(".tmp-" in p.name for p in (staged / "parquet").rglob("*"))
+
+
+def test_duckdb_and_polars_read_the_datasets(staged: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    polars = pytest.importorskip("polars")
+    pattern = str(staged / "parquet" / "facts" / "**" / "*.parquet")
+    total = duckdb.sql(
+        f"select sum(value) from read_parquet('{pattern}', hive_partitioning=true) "
+        "where \"table\" = 'applications' and \"row\" = 'new_received' and \"column\" = 'total' "
+        "and report_year = 2022"
+    ).fetchall()[0][0]
+    assert total == 74
+    frame = polars.read_parquet(pattern, hive_partitioning=True)
+    assert frame.height == len(_facts(staged))
