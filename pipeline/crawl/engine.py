@@ -35,6 +35,9 @@ from pipeline.crawl.state import FINAL_STATUSES, CrawlLock, State, now
 
 log = logging.getLogger("pipeline.crawl")
 
+_PAGER_TEXT = re.compile(r"^\s*(\d+|下一页|上一页|下页|上页|首页|尾页|末页|next|prev|[<>›‹«»]+)?\s*$",
+                         re.IGNORECASE)
+
 
 @dataclass(slots=True)
 class PortalSummary:
@@ -281,7 +284,10 @@ class PortalCrawl:
         listing = parse_listing(html, cursor)
         reports = report_links(listing.links, self.pattern)
         new = 0
+        nxt_url = listing.next.request.url if listing.next else None
         for link in listing.links:
+            if link.url == nxt_url or _PAGER_TEXT.match(link.title):
+                continue
             if link.url not in self.listed:
                 self.listed.add(link.url)
                 new += 1

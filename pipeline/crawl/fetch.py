@@ -299,7 +299,7 @@ class Fetcher:
         outcome: Outcome,
     ) -> tuple[int, dict[str, str], bytes]:
         backoff = wait_exponential_jitter(
-            initial=politeness.backoff, max=politeness.backoff_max, jitter=politeness.backoff
+            multiplier=politeness.backoff, max=politeness.backoff_max, jitter=politeness.backoff
         )
 
         def wait(state: RetryCallState) -> float:
