@@ -26,18 +26,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ),
     )
     parser.add_argument(
-        "--config", type=Path, default=Path("config/portals.toml"),
+        "--config",
+        type=Path,
+        default=Path("config/portals.toml"),
         help="portals TOML file (default: config/portals.toml)",
     )
     parser.add_argument(
         "--data-dir", type=Path, default=Path("data"), help="data directory (default: data)"
     )
     parser.add_argument(
-        "--portal", action="append", default=[], metavar="NAME",
+        "--portal",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="crawl only this portal (repeatable)",
     )
     parser.add_argument(
-        "--max-pages", type=int, default=None, metavar="N",
+        "--max-pages",
+        type=int,
+        default=None,
+        metavar="N",
         help="fetch at most N pages per portal in this run; the rest waits for the next run",
     )
     parser.set_defaults(func=run)
@@ -53,16 +61,19 @@ def run(args: argparse.Namespace) -> int:
         known = {p.name for p in portals}
         missing = [n for n in args.portal if n not in known]
         if missing:
-            print(f"crawl: invalid config: no portal named {missing[0]!r} in {args.config}",
-                  file=sys.stderr)
+            print(
+                f"crawl: invalid config: no portal named {missing[0]!r} in {args.config}",
+                file=sys.stderr,
+            )
             return EXIT_BAD_CONFIG
         portals = [p for p in portals if p.name in set(args.portal)]
     if args.max_pages is not None and args.max_pages < 1:
         print("crawl: --max-pages must be at least 1", file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:
-        summary = crawl(portals, args.data_dir, max_pages=args.max_pages,
-                        progress=sys.stderr.isatty())
+        summary = crawl(
+            portals, args.data_dir, max_pages=args.max_pages, progress=sys.stderr.isatty()
+        )
     except CrawlLocked as exc:
         print(f"crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED

@@ -121,9 +121,7 @@ def _fail(portal: str, field_name: str, message: str) -> ConfigError:
     return ConfigError(f"portal {portal!r}: field {field_name!r}: {message}")
 
 
-def _politeness(
-    table: dict[str, Any], base: Politeness, portal: str
-) -> Politeness:
+def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politeness:
     changes: dict[str, Any] = {}
     for key, kinds in _POLITENESS_FIELDS.items():
         if key not in table:

@@ -35,8 +35,9 @@ from pipeline.crawl.state import FINAL_STATUSES, CrawlLock, State, now
 
 log = logging.getLogger("pipeline.crawl")
 
-_PAGER_TEXT = re.compile(r"^\s*(\d+|下一页|上一页|下页|上页|首页|尾页|末页|next|prev|[<>›‹«»]+)?\s*$",
-                         re.IGNORECASE)
+_PAGER_TEXT = re.compile(
+    r"^\s*(\d+|下一页|上一页|下页|上页|首页|尾页|末页|next|prev|[<>›‹«»]+)?\s*$", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -216,8 +217,15 @@ class PortalCrawl:
         self.summary.requests += outcome.requests
         fetched_at = now()
         if outcome.status == "not_modified" and previous and previous.sha256:
-            self._record(job, outcome, status="ok", change="unchanged", sha=previous.sha256,
-                         fetched_at=fetched_at, previous=previous)
+            self._record(
+                job,
+                outcome,
+                status="ok",
+                change="unchanged",
+                sha=previous.sha256,
+                fetched_at=fetched_at,
+                previous=previous,
+            )
             if job.kind == "listing":
                 self.summary.listing_pages += 1
                 self._listing_from_archive(job, previous.sha256, previous.content_type)
@@ -260,12 +268,22 @@ class PortalCrawl:
             return
         sha = self._archive(job, outcome, fetched_at)
         change = _change(previous, sha)
-        self._record(job, outcome, status="ok", change=change, sha=sha, fetched_at=fetched_at,
-                     previous=previous)
+        self._record(
+            job,
+            outcome,
+            status="ok",
+            change=change,
+            sha=sha,
+            fetched_at=fetched_at,
+            previous=previous,
+        )
         self.summary.listing_pages += 1
         log.info(
             "event=listing portal=%s url=%s status=%s change=%s",
-            self.portal.name, outcome.url, outcome.http_status, change,
+            self.portal.name,
+            outcome.url,
+            outcome.http_status,
+            change,
         )
         self._follow_listing(job, html, outcome.url)
 
@@ -294,8 +312,11 @@ class PortalCrawl:
         for link in reports:
             if not self.portal.allows(link.url):
                 continue
-            self._enqueue(Job("report", Request(link.url, referer=page_url), link=link,
-                              parent=job.request.key))
+            self._enqueue(
+                Job(
+                    "report", Request(link.url, referer=page_url), link=link, parent=job.request.key
+                )
+            )
         if job.depth <= 1 and not reports:
             # discovery: a 政府信息公开 page links to the 年报 column by its text
             targets = column_links(listing.links)
@@ -304,14 +325,22 @@ class PortalCrawl:
             for link in targets:
                 if self.portal.allows(link.url) and link.url != page_url:
                     self.state.verify_root(self.portal.name, link.url, "link-text")
-                    self._enqueue(Job("listing", Request(link.url, referer=page_url),
-                                      Cursor(Request(link.url), self.portal.family),
-                                      depth=job.depth + 1))
+                    self._enqueue(
+                        Job(
+                            "listing",
+                            Request(link.url, referer=page_url),
+                            Cursor(Request(link.url), self.portal.family),
+                            depth=job.depth + 1,
+                        )
+                    )
         if listing.next is None:
             return
         if job.cursor is not None and job.cursor.page > 0 and new == 0:
-            log.info("event=pagination_stop portal=%s url=%s reason=no-new-links",
-                     self.portal.name, page_url)
+            log.info(
+                "event=pagination_stop portal=%s url=%s reason=no-new-links",
+                self.portal.name,
+                page_url,
+            )
             return
         nxt = listing.next
         if self.portal.allows(nxt.request.url):
@@ -338,11 +367,23 @@ class PortalCrawl:
             self.summary.attachments += 1
             if change != "unchanged":
                 extra = await self._extract(job, outcome, fetched_at, [])
-        self._record(job, outcome, status="ok", change=change, sha=sha, fetched_at=fetched_at,
-                     previous=previous, **extra)
+        self._record(
+            job,
+            outcome,
+            status="ok",
+            change=change,
+            sha=sha,
+            fetched_at=fetched_at,
+            previous=previous,
+            **extra,
+        )
         log.info(
             "event=%s portal=%s url=%s status=%s change=%s bytes=%s",
-            job.kind, self.portal.name, outcome.url, outcome.http_status, change,
+            job.kind,
+            self.portal.name,
+            outcome.url,
+            outcome.http_status,
+            change,
             len(outcome.body),
         )
 
@@ -351,8 +392,14 @@ class PortalCrawl:
             return []
         found = [u for u in attachment_links(html, page_url) if self.portal.allows(u)]
         for url in found:
-            self._enqueue(Job("attachment", Request(url, referer=page_url),
-                              parent=job.request.key, link=job.link))
+            self._enqueue(
+                Job(
+                    "attachment",
+                    Request(url, referer=page_url),
+                    parent=job.request.key,
+                    link=job.link,
+                )
+            )
         return found
 
     def _report_children_from_archive(self, job: Job, sha: str, content_type: str | None) -> None:
@@ -370,7 +417,9 @@ class PortalCrawl:
 
         try:
             report = await asyncio.to_thread(
-                extract_document, outcome.body, source=outcome.url,
+                extract_document,
+                outcome.body,
+                source=outcome.url,
                 content_type=outcome.content_type,
             )
         except Exception as exc:
@@ -397,8 +446,13 @@ class PortalCrawl:
             return {"extract_status": report.meta.status}
         try:
             await asyncio.to_thread(
-                stage, self.data_dir, report, url=outcome.url, region=self.portal.region,
-                region_code=self.portal.region_code, fetched_at=fetched_at,
+                stage,
+                self.data_dir,
+                report,
+                url=outcome.url,
+                region=self.portal.region,
+                region_code=self.portal.region_code,
+                fetched_at=fetched_at,
             )
         except Exception as exc:
             self.summary.extract_errors += 1
@@ -411,13 +465,25 @@ class PortalCrawl:
 
     def _archive(self, job: Job, outcome: Outcome, fetched_at: datetime) -> str:
         return write_body(
-            self.data_dir, outcome.body, url=outcome.url, kind=job.kind,
-            content_type=outcome.content_type, fetched_at=fetched_at,
+            self.data_dir,
+            outcome.body,
+            url=outcome.url,
+            kind=job.kind,
+            content_type=outcome.content_type,
+            fetched_at=fetched_at,
         )
 
     def _record(
-        self, job: Job, outcome: Outcome, *, status: str, change: str | None, sha: str | None,
-        fetched_at: datetime, previous: Any, **extra: Any,
+        self,
+        job: Job,
+        outcome: Outcome,
+        *,
+        status: str,
+        change: str | None,
+        sha: str | None,
+        fetched_at: datetime,
+        previous: Any,
+        **extra: Any,
     ) -> None:
         link = job.link
         values: dict[str, Any] = {
@@ -438,12 +504,15 @@ class PortalCrawl:
             values["content_type"] = outcome.content_type
         if link is not None and job.kind == "report":
             values.update(
-                title=link.title, report_year=title_year(link.title),
-                agency=title_agency(link.title), listed_date=link.date,
+                title=link.title,
+                report_year=title_year(link.title),
+                agency=title_agency(link.title),
+                listed_date=link.date,
             )
         values.update(extra)
-        self.state.record(self.portal.name, job.request.key, job.request.url, job.kind,
-                          self.run_id, **values)
+        self.state.record(
+            self.portal.name, job.request.key, job.request.url, job.kind, self.run_id, **values
+        )
 
     def _record_failure(self, job: Job, outcome: Outcome) -> None:
         reason = outcome.reason or outcome.status
@@ -456,10 +525,15 @@ class PortalCrawl:
             "parent": job.parent,
         }
         if job.link is not None and job.kind == "report":
-            values.update(title=job.link.title, report_year=title_year(job.link.title),
-                          agency=title_agency(job.link.title), listed_date=job.link.date)
-        self.state.record(self.portal.name, job.request.key, job.request.url, job.kind,
-                          self.run_id, **values)
+            values.update(
+                title=job.link.title,
+                report_year=title_year(job.link.title),
+                agency=title_agency(job.link.title),
+                listed_date=job.link.date,
+            )
+        self.state.record(
+            self.portal.name, job.request.key, job.request.url, job.kind, self.run_id, **values
+        )
         if outcome.status == "blocked":
             self.summary.blocked += 1
         elif outcome.status == "disallowed":
@@ -469,7 +543,11 @@ class PortalCrawl:
         self.summary.reasons[f"{outcome.status}: {_short(reason)}"] += 1
         log.warning(
             "event=%s portal=%s kind=%s url=%s reason=%s",
-            outcome.status, self.portal.name, job.kind, job.request.url, reason,
+            outcome.status,
+            self.portal.name,
+            job.kind,
+            job.request.url,
+            reason,
         )
 
     def _count_failure(self, reason: str) -> None:
@@ -542,8 +620,13 @@ async def crawl_async(
     try:
         crawls = [
             PortalCrawl(
-                portal, data_dir, fetcher, state, politeness_override or portal.politeness,
-                max_pages, display,
+                portal,
+                data_dir,
+                fetcher,
+                state,
+                politeness_override or portal.politeness,
+                max_pages,
+                display,
             )
             for portal in portals
         ]
@@ -570,7 +653,10 @@ def crawl(
     with CrawlLock(Path(data_dir)):
         return asyncio.run(
             crawl_async(
-                portals, data_dir, max_pages=max_pages,
-                politeness_override=politeness_override, progress=progress,
+                portals,
+                data_dir,
+                max_pages=max_pages,
+                politeness_override=politeness_override,
+                progress=progress,
             )
         )

@@ -175,9 +175,7 @@ def extract_links(html: str, base_url: str) -> list[Link]:
     return links
 
 
-def report_links(
-    links: list[Link], pattern: re.Pattern[str] | None = None
-) -> list[Link]:
+def report_links(links: list[Link], pattern: re.Pattern[str] | None = None) -> list[Link]:
     seen: set[str] = set()
     out: list[Link] = []
     for link in links:

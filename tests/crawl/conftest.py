@@ -94,7 +94,8 @@ class Site:
 
     def hits(self, path: str, method: str | None = None) -> list[Hit]:
         return [
-            h for h in self.log
+            h
+            for h in self.log
             if (h.path == path or h.path.split("?")[0] == path)
             and (method is None or h.method == method)
         ]
@@ -105,15 +106,20 @@ class Site:
     def respond(self, hit: Hit) -> Reply:
         route = self.routes.get(hit.path) or self.routes.get(hit.path.split("?")[0])
         if route is None:
-            return Reply(404, b"<html><body>404 Not Found</body></html>",
-                         {"Content-Type": "text/html"}, etag=False)
+            return Reply(
+                404,
+                b"<html><body>404 Not Found</body></html>",
+                {"Content-Type": "text/html"},
+                etag=False,
+            )
         reply = route(hit) if callable(route) else route
         if reply.status == 200 and reply.etag:
             tag = '"' + hashlib.sha1(reply.body).hexdigest()[:16] + '"'
             if hit.headers.get("if-none-match") == tag:
                 return Reply(304, b"", {"ETag": tag}, etag=False)
-            reply = Reply(reply.status, reply.body, {**reply.headers, "ETag": tag},
-                          reply.delay, etag=False)
+            reply = Reply(
+                reply.status, reply.body, {**reply.headers, "ETag": tag}, reply.delay, etag=False
+            )
         return reply
 
 
@@ -127,8 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        hit = Hit(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                  body, time.monotonic())
+        hit = Hit(
+            self.command,
+            self.path,
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            time.monotonic(),
+        )
         with self.site.lock:
             self.site.log.append(hit)
         reply = self.site.respond(hit)
@@ -160,7 +171,9 @@ def serve() -> Iterator[Callable[[Site], Site]]:
         handler = type("Handler", (_Handler,), {"site": site})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         site.base = f"http://127.0.0.1:{server.server_address[1]}"
         servers.append(server)
         return site
@@ -179,9 +192,13 @@ def fast(**changes: object) -> Politeness:
 
 
 def portal(site: Site, *paths: str, **options: object) -> PortalConfig:
-    return PortalConfig(name=str(options.pop("name", "测试区")),
-                        start_urls=tuple(site.url(p) for p in paths),
-                        region="测试省测试市测试区", region_code="330802", **options)  # type: ignore[arg-type]
+    return PortalConfig(
+        name=str(options.pop("name", "测试区")),
+        start_urls=tuple(site.url(p) for p in paths),
+        region="测试省测试市测试区",
+        region_code="330802",
+        **options,
+    )  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- pages
@@ -193,14 +210,20 @@ def article_page(title: str, body: bytes | str, pubdate: str = "2024-01-29 10:00
     if not text.lstrip().startswith("<"):
         text = "<pre>" + html.escape(text) + "</pre>"
     shell = sample("03-trs-article-meta.html")
-    shell = re.sub(r'(<meta name="ArticleTitle" content=")[^"]*', lambda m: m.group(1) + title,
-                   shell)
+    shell = re.sub(
+        r'(<meta name="ArticleTitle" content=")[^"]*', lambda m: m.group(1) + title, shell
+    )
     shell = re.sub(r'(<meta name="PubDate" content=")[^"]*', lambda m: m.group(1) + pubdate, shell)
     shell = re.sub(r"<title>.*?</title>", f"<title>{title}</title>", shell)
-    shell = re.sub(r'(<h2 class="neiright_Title">).*?(</h2>)',
-                   lambda m: m.group(1) + title + m.group(2), shell)
-    return re.sub(r"<div class=TRS_Editor>.*?</div></div>",
-                  lambda _m: f"<div class=TRS_Editor>{text}</div>", shell, flags=re.S)
+    shell = re.sub(
+        r'(<h2 class="neiright_Title">).*?(</h2>)', lambda m: m.group(1) + title + m.group(2), shell
+    )
+    return re.sub(
+        r"<div class=TRS_Editor>.*?</div></div>",
+        lambda _m: f"<div class=TRS_Editor>{text}</div>",
+        shell,
+        flags=re.S,
+    )
 
 
 def hanweb_article(title: str, body: bytes | str) -> str:
@@ -209,8 +232,12 @@ def hanweb_article(title: str, body: bytes | str) -> str:
     if not text.lstrip().startswith("<"):
         text = "<pre>" + html.escape(text) + "</pre>"
     fragment = sample("05-hanweb-article-body-fragment.html")
-    fragment = re.sub(r"(<META name=ContentStart>).*?(<META name=ContentEnd>)",
-                      lambda m: m.group(1) + text + m.group(2), fragment, flags=re.S)
+    fragment = re.sub(
+        r"(<META name=ContentStart>).*?(<META name=ContentEnd>)",
+        lambda m: m.group(1) + text + m.group(2),
+        fragment,
+        flags=re.S,
+    )
     return (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
         f'<meta name="ArticleTitle" content="{title}"><meta name="PubDate" content="2024-01-20">'
@@ -218,25 +245,24 @@ def hanweb_article(title: str, body: bytes | str) -> str:
     )
 
 
-TRS_ROW = """
-			  <tr valign="top" style="padding-bottom:10px;">
-				<td width="25" style="padding-top:10px;"><img src="../../images/ico2.jpg"></td>
-				<td width="550">
-					<a href="{href}">{title}</a>
-				</td>
-				<td>
-					{date}
-				</td>
-			  </tr>
-"""
+TRS_ROW = (
+    '\n\t\t\t  <tr valign="top" style="padding-bottom:10px;">'
+    '\n\t\t\t\t<td width="25" style="padding-top:10px;"><img src="../../images/ico2.jpg"></td>'
+    '\n\t\t\t\t<td width="550">\n\t\t\t\t\t<a href="{href}">{title}</a>\n\t\t\t\t</td>'
+    "\n\t\t\t\t<td>\n\t\t\t\t\t{date}\n\t\t\t\t</td>\n\t\t\t  </tr>\n"
+)
 
 
 def trs_listing_page(rows: list[tuple[str, str, str]], page: int, count: int) -> str:
     """Sample 01 with its list rows replaced and its pager set to page/count."""
     page_html = sample("01-trs-listing-xxgknb.html")
     body = "".join(TRS_ROW.format(href=h, title=t, date=d) for h, t, d in rows)
-    page_html = re.sub(r'(<table width="682"[^>]*class="gl_list">\s*<tbody>).*?(</tbody></table>)',
-                       lambda m: m.group(1) + body + m.group(2), page_html, flags=re.S)
+    page_html = re.sub(
+        r'(<table width="682"[^>]*class="gl_list">\s*<tbody>).*?(</tbody></table>)',
+        lambda m: m.group(1) + body + m.group(2),
+        page_html,
+        flags=re.S,
+    )
     page_html = page_html.replace("var currentPage = 0;", f"var currentPage = {page};")
     return page_html.replace("var countPage = 2//", f"var countPage = {count}//")
 
@@ -249,9 +275,18 @@ TRS_REPORTS = {
     "/zfxxgknb/201905/t20190530_2380967.html": "001.txt",
 }
 TRS_PAGE2_REPORTS = [
-    ("./202401/t20240129_3001.html", "柯城区2023年政府信息公开工作年度报告", "2024-01-29", "000.txt"),
-    ("./202302/t20230220_3002.html", "平潭综合实验区2022年度政府信息公开工作年度报告", "2023-02-20",
-     "043.html"),
+    (
+        "./202401/t20240129_3001.html",
+        "柯城区2023年政府信息公开工作年度报告",
+        "2024-01-29",
+        "000.txt",
+    ),
+    (
+        "./202302/t20230220_3002.html",
+        "平潭综合实验区2022年度政府信息公开工作年度报告",
+        "2023-02-20",
+        "043.html",
+    ),
 ]
 TRS_NON_REPORTS = [
     "/zfxxgknb/202005/t20200506_2633371.html",
@@ -268,7 +303,9 @@ def build_trs_site(site: Site) -> Site:
     site.add("/zfxxgknb/", column)
     site.add("/zfxxgknb/index.html", column)
     rows = [(h, t, d) for h, t, d, _ in TRS_PAGE2_REPORTS]
-    rows.append(("./202001/t20200101_0001.html", "关于做好2020年度信息公开工作的通知", "2020-01-01"))
+    rows.append(
+        ("./202001/t20200101_0001.html", "关于做好2020年度信息公开工作的通知", "2020-01-01")
+    )
     site.add("/zfxxgknb/index_1.html", trs_listing_page(rows, 1, 2))
     for path, name in TRS_REPORTS.items():
         body = corpus(name)
@@ -298,18 +335,28 @@ HANWEB_REPORT_TITLES = [
 
 def hanweb_records(site_base: str) -> list[tuple[str, str | None]]:
     """(record CDATA html, report path or None): sample 02 records interleaved with reports."""
-    records = re.findall(r"<record><!\[CDATA\[(.*?)\]\]></record>",
-                         sample("02-hanweb-dataproxy-listing.html"), flags=re.S)
+    records = re.findall(
+        r"<record><!\[CDATA\[(.*?)\]\]></record>",
+        sample("02-hanweb-dataproxy-listing.html"),
+        flags=re.S,
+    )
     out: list[tuple[str, str | None]] = [(r, None) for r in records]
     for i, (title, _name) in enumerate(HANWEB_REPORT_TITLES):
         path = f"/art/2024/1/{20 - i}/art_12377_90000{i}.html"
         short = title[:12] + "..."
-        rec = (f'\n        <li class="clearfix">    <a target="_blank" href="{path}" '
-               f'title="{title}">{short}</a>    <b>2024-01-{20 - i:02d}</b></li>')
+        rec = (
+            f'\n        <li class="clearfix">    <a target="_blank" href="{path}" '
+            f'title="{title}">{short}</a>    <b>2024-01-{20 - i:02d}</b></li>'
+        )
         out.insert(2 * i + 1, (rec, path))
     # an off-site report link: must never be followed
-    out.append(('<li><a href="http://localhost:9/art/2020/1/1/art_1_1.html" '
-                'title="外站2020年政府信息公开工作年度报告">外站</a><b>2020-01-01</b></li>', None))
+    out.append(
+        (
+            '<li><a href="http://localhost:9/art/2020/1/1/art_1_1.html" '
+            'title="外站2020年政府信息公开工作年度报告">外站</a><b>2020-01-01</b></li>',
+            None,
+        )
+    )
     return out
 
 
@@ -337,9 +384,11 @@ def build_hanweb_site(site: Site, per_page: int = 3) -> Site:
             return Reply(404, b"no referer", etag=False)
         start = int(query["startrecord"][0])
         end = int(query["endrecord"][0])
-        chunk = "".join(f"<record><![CDATA[{r}]]></record>" for r, _ in records[start - 1:end])
-        xml = (f"<datastore><totalrecord>{total}</totalrecord><recordset>{chunk}"
-               "</recordset></datastore>")
+        chunk = "".join(f"<record><![CDATA[{r}]]></record>" for r, _ in records[start - 1 : end])
+        xml = (
+            f"<datastore><totalrecord>{total}</totalrecord><recordset>{chunk}"
+            "</recordset></datastore>"
+        )
         return Reply(200, xml.encode(), {"Content-Type": "text/xml; charset=utf-8"}, etag=False)
 
     site.handle("/module/web/jpage/dataproxy.jsp", proxy)

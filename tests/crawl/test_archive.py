@@ -15,12 +15,20 @@ WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 def test_roundtrip_dedup_and_listing(tmp_path: Path) -> None:
     body = "柯城区2023年政府信息公开工作年度报告".encode() * 100
-    sha = write_body(tmp_path, body, url="http://a/1", kind="report",
-                     content_type="text/html", fetched_at=WHEN)
-    again = write_body(tmp_path, body, url="http://a/1", kind="report",
-                       content_type="text/html", fetched_at=WHEN)
-    write_body(tmp_path, b"<html>list</html>", url="http://a/", kind="listing",
-               content_type=None, fetched_at=WHEN)
+    sha = write_body(
+        tmp_path, body, url="http://a/1", kind="report", content_type="text/html", fetched_at=WHEN
+    )
+    again = write_body(
+        tmp_path, body, url="http://a/1", kind="report", content_type="text/html", fetched_at=WHEN
+    )
+    write_body(
+        tmp_path,
+        b"<html>list</html>",
+        url="http://a/",
+        kind="listing",
+        content_type=None,
+        fetched_at=WHEN,
+    )
     assert sha == again
     assert read_body(tmp_path, sha) == body
     path = body_path(tmp_path, sha)

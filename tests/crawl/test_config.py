@@ -37,7 +37,9 @@ def test_smallest_entry_with_a_loopback_url(tmp_path: Path) -> None:
 
 
 def test_overrides(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [defaults]
 delay = 2
 [[portal]]
@@ -48,7 +50,8 @@ link_pattern = "年报"
 extra_hosts = ["*.a.gov.cn"]
 delay = 0.5
 retries = 2
-""")
+""",
+    )
     (portal,) = load_config(path)
     assert portal.politeness.delay == 0.5 and portal.politeness.retries == 2
     assert portal.family == "hanweb" and portal.allows("http://xxgk.a.gov.cn/x")
@@ -60,18 +63,31 @@ retries = 2
         ('[[portal]]\nstart_urls = ["http://a/"]', "portal '#1': field 'name'"),
         ('[[portal]]\nname = "甲"', "portal '甲': field 'start_urls'"),
         ('[[portal]]\nname = "甲"\nstart_urls = ["ftp://a/"]', "portal '甲': field 'start_urls'"),
-        ('[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nfamily = "wordpress"',
-         "portal '甲': field 'family'"),
-        ('[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nregion_code = "33"',
-         "portal '甲': field 'region_code'"),
-        ('[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\ndelay = "fast"',
-         "portal '甲': field 'delay'"),
-        ('[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nlink_pattern = "("',
-         "portal '甲': field 'link_pattern'"),
-        ('[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nstart_url = "x"',
-         "portal '甲': field 'start_url'"),
-        ('[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\n'
-         '[[portal]]\nname = "甲"\nstart_urls = ["http://b/"]', "portal '甲': field 'name'"),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nfamily = "wordpress"',
+            "portal '甲': field 'family'",
+        ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nregion_code = "33"',
+            "portal '甲': field 'region_code'",
+        ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\ndelay = "fast"',
+            "portal '甲': field 'delay'",
+        ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nlink_pattern = "("',
+            "portal '甲': field 'link_pattern'",
+        ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nstart_url = "x"',
+            "portal '甲': field 'start_url'",
+        ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\n'
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://b/"]',
+            "portal '甲': field 'name'",
+        ),
         ("name = 1", "no [[portal]] entries"),
         ("[[portal]\n", "invalid TOML"),
     ],

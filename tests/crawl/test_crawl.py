@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import sqlite3
 import time
 from pathlib import Path
@@ -69,7 +70,9 @@ def test_trs_portal_from_hub_with_pagination(serve, tmp_path, staged) -> None:
     assert len(reports) == 6
     kecheng = next(r for r in reports.values() if r.title.startswith("柯城区"))
     assert (kecheng.report_year, kecheng.agency, kecheng.listed_date) == (
-        2023, "柯城区", "2024-01-29"
+        2023,
+        "柯城区",
+        "2024-01-29",
     )
     # every report body is in the archive, readable without the network
     archived = {b.url: b for b in list_bodies(tmp_path)}
@@ -107,8 +110,10 @@ def test_changed_report_is_fetched_and_restaged(serve, tmp_path, staged) -> None
     site = serve(build_trs_site(Site()))
     crawl([portal(site, "/")], tmp_path, politeness_override=fast())
     path = trs_report_paths()[-1]
-    site.add(path, article_page("平潭综合实验区2022年度政府信息公开工作年度报告（更正）",
-                                corpus("044.html")))
+    site.add(
+        path,
+        article_page("平潭综合实验区2022年度政府信息公开工作年度报告（更正）", corpus("044.html")),
+    )
     before = len(staged)
     (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
     assert result.reports_changed == 1 and result.reports_unchanged == 5
@@ -119,8 +124,9 @@ def test_hanweb_portal_pages_through_dataproxy(serve, tmp_path, staged) -> None:
     site = Site()
     serve(site)
     build_hanweb_site(site)
-    (result,) = crawl([portal(site, "/col/col12377/index.html")], tmp_path,
-                      politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/col/col12377/index.html")], tmp_path, politeness_override=fast()
+    ).portals
     proxy = site.hits("/module/web/jpage/dataproxy.jsp", "POST")
     assert len(proxy) >= 2
     assert all(h.headers.get("x-requested-with") == "XMLHttpRequest" for h in proxy)
@@ -137,37 +143,58 @@ def test_hanweb_portal_pages_through_dataproxy(serve, tmp_path, staged) -> None:
 
 
 def gbk_listing(items: list[tuple[str, str]], next_href: str | None, declare: bool) -> bytes:
-    head = ('<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
-            if declare else "")
-    rows = "".join(f'<li><a href="{h}">{t}</a><span>2024-01-2{i}</span></li>'
-                   for i, (h, t) in enumerate(items))
+    head = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' if declare else ""
+    rows = "".join(
+        f'<li><a href="{h}">{t}</a><span>2024-01-2{i}</span></li>' for i, (h, t) in enumerate(items)
+    )
     pager = f'<a href="{next_href}">下一页</a>' if next_href else ""
-    page = (f"<html><head>{head}<title>信息公开年报</title></head><body><ul>{rows}</ul>"
-            f"<div class='page'>{pager}</div></body></html>")
+    page = (
+        f"<html><head>{head}<title>信息公开年报</title></head><body><ul>{rows}</ul>"
+        f"<div class='page'>{pager}</div></body></html>"
+    )
     return page.encode("gbk")
 
 
 def test_static_gbk_pages_with_and_without_charset(serve, tmp_path, staged) -> None:
     site = serve(Site())
-    site.add("/nb/list.html", gbk_listing(
-        [("r1.html", "柯城区2023年政府信息公开工作年度报告"), ("x.html", "柯城区召开会议")],
-        "list_2.html", declare=True), content_type="text/html")
-    site.add("/nb/list_2.html", gbk_listing(
-        [("r2.html", "柯城区2022年政府信息公开工作年度报告")], "list_3.html", declare=False),
-        content_type="text/html")
+    site.add(
+        "/nb/list.html",
+        gbk_listing(
+            [("r1.html", "柯城区2023年政府信息公开工作年度报告"), ("x.html", "柯城区召开会议")],
+            "list_2.html",
+            declare=True,
+        ),
+        content_type="text/html",
+    )
+    site.add(
+        "/nb/list_2.html",
+        gbk_listing(
+            [("r2.html", "柯城区2022年政府信息公开工作年度报告")], "list_3.html", declare=False
+        ),
+        content_type="text/html",
+    )
     # list_3 repeats list_2: adds nothing new, so pagination stops there
-    site.add("/nb/list_3.html", gbk_listing(
-        [("r2.html", "柯城区2022年政府信息公开工作年度报告")], "list_4.html", declare=False),
-        content_type=None)
+    site.add(
+        "/nb/list_3.html",
+        gbk_listing(
+            [("r2.html", "柯城区2022年政府信息公开工作年度报告")], "list_4.html", declare=False
+        ),
+        content_type=None,
+    )
     for name, file in (("r1", "000.txt"), ("r2", "004.txt")):
-        site.add(f"/nb/{name}.html", article_page("年报", corpus(file)).encode("gbk"),
-                 content_type="text/html; charset=GBK")
-    (result,) = crawl([portal(site, "/nb/list.html")], tmp_path,
-                      politeness_override=fast()).portals
+        site.add(
+            f"/nb/{name}.html",
+            article_page("年报", corpus(file)).encode("gbk"),
+            content_type="text/html; charset=GBK",
+        )
+    (result,) = crawl([portal(site, "/nb/list.html")], tmp_path, politeness_override=fast()).portals
     assert result.reports_new == 2
     assert site.hits("/nb/x.html") == [] and site.hits("/nb/list_4.html") == []
     titles = sorted(r.title for r in rows(tmp_path, "report").values())
-    assert titles == ["柯城区2022年政府信息公开工作年度报告", "柯城区2023年政府信息公开工作年度报告"]
+    assert titles == [
+        "柯城区2022年政府信息公开工作年度报告",
+        "柯城区2023年政府信息公开工作年度报告",
+    ]
 
 
 def hostile_site(site: Site) -> Site:
@@ -186,8 +213,10 @@ def hostile_site(site: Site) -> Site:
         "gone": "子2023年政府信息公开工作年度报告",
         "attach": "丑2023年政府信息公开工作年度报告",
     }
-    lis = "".join(f'<li><a href="/r/{k}.html" title="{t}">{t}</a><span>2024-01-29</span></li>'
-                  for k, t in items.items())
+    lis = "".join(
+        f'<li><a href="/r/{k}.html" title="{t}">{t}</a><span>2024-01-29</span></li>'
+        for k, t in items.items()
+    )
     site.add("/nb/", f'<html><meta charset="utf-8"><body><ul>{lis}</ul></body></html>')
     site.add("/robots.txt", "User-agent: *\nDisallow: /r/private/\n", content_type="text/plain")
     page = article_page("年报", corpus("000.txt"))
@@ -208,27 +237,47 @@ def hostile_site(site: Site) -> Site:
 
     site.handle("/r/flaky.html", flaky)
     site.handle("/r/busy.html", busy)
-    site.routes["/r/slow.html"] = Reply(200, page.encode(), {"Content-Type": "text/html"},
-                                        delay=1.5)
-    site.add("/r/moved.html", "", status=301, headers={"Location": "/r/ok-moved.html"},
-             etag=False)
+    site.routes["/r/slow.html"] = Reply(
+        200, page.encode(), {"Content-Type": "text/html"}, delay=1.5
+    )
+    site.add("/r/moved.html", "", status=301, headers={"Location": "/r/ok-moved.html"}, etag=False)
     site.add("/r/ok-moved.html", article_page("年报", corpus("001.txt")))
     port = site.base.rsplit(":", 1)[1]
-    site.add("/r/away.html", "", status=302,
-             headers={"Location": f"http://localhost:{port}/r/ok.html"}, etag=False)
+    site.add(
+        "/r/away.html",
+        "",
+        status=302,
+        headers={"Location": f"http://localhost:{port}/r/ok.html"},
+        etag=False,
+    )
     site.add("/r/private/secret.html", page)
-    site.add("/r/challenge.html",
-             "<html><head><meta id='FSSBB' content='x' r='m'><script>var $_ts=window['$_ts'];"
-             "if(!$_ts)$_ts={};$_ts.cd='qqq';</script></head><body></body></html>", status=412,
-             etag=False)
-    site.add("/r/jsl.html", "<script>document.cookie=('__jsl_clearance_s=1')</script>",
-             status=521, headers={"Set-Cookie": "__jsluid_s=abc; path=/"}, etag=False)
+    site.add(
+        "/r/challenge.html",
+        "<html><head><meta id='FSSBB' content='x' r='m'><script>var $_ts=window['$_ts'];"
+        "if(!$_ts)$_ts={};$_ts.cd='qqq';</script></head><body></body></html>",
+        status=412,
+        etag=False,
+    )
+    site.add(
+        "/r/jsl.html",
+        "<script>document.cookie=('__jsl_clearance_s=1')</script>",
+        status=521,
+        headers={"Set-Cookie": "__jsluid_s=abc; path=/"},
+        etag=False,
+    )
     site.add("/r/huge.html", b"<html>" + b"x" * 300_000 + b"</html>")
-    site.add("/r/attach.html", article_page(
-        "年报", '<p>详见附件：<a href="/files/P020240129.pdf">年报.pdf</a></p>'
-        "<script>var file_appendix='<a href=\"/files/P020240129.xls\">统计表</a>';</script>"))
+    site.add(
+        "/r/attach.html",
+        article_page(
+            "年报",
+            '<p>详见附件：<a href="/files/P020240129.pdf">年报.pdf</a></p>'
+            "<script>var file_appendix='<a href=\"/files/P020240129.xls\">统计表</a>';</script>",
+        ),
+    )
     site.add("/files/P020240129.pdf", b"%PDF-1.4\n% fixture\n", content_type="application/pdf")
-    site.add("/files/P020240129.xls", b"\xd0\xcf\x11\xe0fixture", content_type="application/vnd.ms-excel")
+    site.add(
+        "/files/P020240129.xls", b"\xd0\xcf\x11\xe0fixture", content_type="application/vnd.ms-excel"
+    )
     return site
 
 
@@ -236,8 +285,11 @@ def test_hostile_portal_retries_blocks_and_failures(serve, tmp_path, staged) -> 
     site = serve(Site())
     hostile_site(site)
     started = time.monotonic()
-    (result,) = crawl([portal(site, "/nb/")], tmp_path,
-                      politeness_override=fast(timeout=0.5, retries=3, max_bytes=200_000)).portals
+    (result,) = crawl(
+        [portal(site, "/nb/")],
+        tmp_path,
+        politeness_override=fast(timeout=0.5, retries=3, max_bytes=200_000),
+    ).portals
     elapsed = time.monotonic() - started
     state = {path_of(url): row for url, row in rows(tmp_path).items()}
 
@@ -319,9 +371,13 @@ def test_lock_stops_a_second_crawl(serve, tmp_path) -> None:
 
 def test_politeness_spaces_requests_to_one_host(serve, tmp_path, staged) -> None:
     site = serve(build_trs_site(Site()))
-    crawl([portal(site, "/zfxxgknb/")], tmp_path, max_pages=4,
-          politeness_override=fast(delay=0.2, per_host=1))
+    crawl(
+        [portal(site, "/zfxxgknb/")],
+        tmp_path,
+        max_pages=4,
+        politeness_override=fast(delay=0.2, per_host=1),
+    )
     times = sorted(h.at for h in site.log)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) >= 4 and min(gaps) >= 0.15  # 0.2 s ± 20 % jitter
     assert all("gov-ogi-pipeline" in h.headers["user-agent"] for h in site.log)

@@ -57,7 +57,9 @@ def test_trs_page_urls_follow_create_page_html_prefix_and_extension() -> None:
     listing = parse_listing(html, Cursor(Request("http://p.test/a/b/"), "auto"))
     assert listing.next is not None
     assert listing.next.request.url == "http://p.test/a/b/index_1.shtml"
-    assert trs_page_url("http://p.test/a/index_3.htm", 4, None, None) == "http://p.test/a/index_4.htm"
+    assert (
+        trs_page_url("http://p.test/a/index_3.htm", 4, None, None) == "http://p.test/a/index_4.htm"
+    )
 
 
 def test_hanweb_dataproxy_sample_skips_lookalike_and_keeps_webname_encoding() -> None:
@@ -106,7 +108,7 @@ def test_decoding_order_header_meta_utf8_gb18030() -> None:
     text = "<html><body>柯城区政府信息公开年报</body></html>"
     gbk = text.encode("gbk")
     assert decode_html(gbk, "text/html; charset=GBK") == text
-    with_meta = ('<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' + text)
+    with_meta = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' + text
     assert decode_html(with_meta.encode("gbk"), "text/html") == with_meta
     assert decode_html(gbk, None) == text  # undeclared: strict utf-8 fails, gb18030 wins
     assert decode_html(text.encode("utf-8"), None) == text
