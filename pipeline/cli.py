@@ -15,6 +15,8 @@ import sys
 COMMAND_MODULES = [
     "pipeline.extract_command",
     "pipeline.crawl.command",
+    "pipeline.stage.command",
+    "pipeline.demo.command",
 ]
 
 

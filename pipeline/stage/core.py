@@ -136,7 +136,7 @@ def _latest_only(table: pa.Table, latest: dict[str, int]) -> pa.Table:
     """Rows of ``table`` that belong to the last staged copy of their report."""
     ids = table.column("report_id").cast(pa.string()).to_pylist()
     seqs = table.column("_seq").to_pylist()
-    keep = pa.array([latest[i] == s for i, s in zip(ids, seqs, strict=True)])
+    keep = pa.array([latest[i] == s for i, s in zip(ids, seqs, strict=True)], type=pa.bool_())
     return table.filter(keep).drop_columns(["_seq"])
 
 

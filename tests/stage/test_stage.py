@@ -251,3 +251,14 @@ def test_duckdb_and_polars_read_the_datasets(staged: Path) -> None:
     assert total == 74
     frame = polars.read_parquet(pattern, hive_partitioning=True)
     assert frame.height == len(_facts(staged))
+
+
+def test_report_without_facts_or_findings_is_staged(tmp_path: Path) -> None:
+    report = gold_report("033")  # pre-2019 format: no canonical figures
+    report.finding_list = []
+    stage_report(tmp_path, report, url=url_of("033"), region=None, region_code=None,
+                 fetched_at=FETCHED)
+    reports = pd.read_parquet(tmp_path / "parquet" / "reports")
+    assert list(reports["report_year"].astype(int)) == [2011]
+    assert reports["fact_count"].iloc[0] == 0
+    assert not (tmp_path / "parquet" / "facts").exists() or _facts(tmp_path).empty
