@@ -43,7 +43,7 @@ FINDING_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fact:
     """One printed figure of a statistical table.
 

@@ -15,6 +15,7 @@ from pipeline.model import Finding, Report, ReportMeta
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
 EXTRACTOR_VERSION = "1.0.0"
+METADATA_CHARS = 12_000  # title, agency, dates and 索引号 are printed near the top
 
 
 def _read_html(markup: str) -> tuple[ParsedTables, str, dict[str, str]]:
@@ -28,14 +29,14 @@ def _read_html(markup: str) -> tuple[ParsedTables, str, dict[str, str]]:
     title_node = tree.css_first("title")
     if title_node is not None:
         meta_tags.setdefault("title", title_node.text(strip=True))
-    text = html_text(tree)
     parsed = parse_tables(html_cells(tree))
     if not parsed.facts:
         # Some pages print the tables as pipe text in paragraphs rather than as <table>.
-        from_text = parse_tables(text_cells(text))
+        lines = html_text(parse_html(markup, line_breaks=True))
+        from_text = parse_tables(text_cells(lines))
         if from_text.facts:
             parsed = from_text
-    return parsed, text, meta_tags
+    return parsed, html_text(tree, limit=METADATA_CHARS, by_node=True), meta_tags
 
 
 def _expected_keys(national_format: str, tables: set[str]) -> set[str]:

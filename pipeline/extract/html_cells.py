@@ -18,7 +18,7 @@ from pipeline.extract.cells import read_value
 
 _WHITESPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 # Line breaks a browser would show, so the page's text keeps its lines.
-_BLOCK_END = re.compile(r"(?i)(<br\s*/?>|</p>|</div>|</li>|</h[1-6]>|</tr>|</table>|</title>)")
+_BLOCK_END = re.compile(r"(?i)<(?:br\b[^>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
 MAX_SPAN = 200  # real tables span at most a few dozen rows; larger values are markup damage
 
 
@@ -29,8 +29,16 @@ class GridCell:
     column: int
 
 
-def parse_html(markup: str) -> LexborHTMLParser:
-    tree = LexborHTMLParser(_BLOCK_END.sub(r"\1\n", markup))
+def _with_newline(match: re.Match[str]) -> str:
+    return match.group(0) + "\n"
+
+
+def parse_html(markup: str, *, line_breaks: bool = False) -> LexborHTMLParser:
+    """Parse a page; ``line_breaks`` keeps the lines a browser shows in the page's text
+    (slower: only the text fallback needs it)."""
+    if line_breaks:
+        markup = _BLOCK_END.sub(_with_newline, markup)
+    tree = LexborHTMLParser(markup)
     tree.strip_tags(["script", "style", "noscript", "template"])
     return tree
 
@@ -39,14 +47,20 @@ def cell_text(node: LexborNode) -> str:
     return _WHITESPACE.sub(" ", node.text(deep=True, separator="")).strip()
 
 
-def _span(node: LexborNode, name: str) -> int:
-    value = (node.attributes.get(name) or "1").strip()
-    digits = re.match(r"\d+", value)
-    return max(1, min(int(digits.group()) if digits else 1, MAX_SPAN))
+_DIGITS = re.compile(r"\s*(\d+)")
 
 
-def _own_rows(table: LexborNode) -> list[LexborNode]:
+def _span(value: str | None) -> int:
+    if not value:
+        return 1
+    digits = _DIGITS.match(value)
+    return max(1, min(int(digits.group(1)) if digits else 1, MAX_SPAN))
+
+
+def _own_rows(table: LexborNode, nested: bool) -> list[LexborNode]:
     """Rows of this table, not of tables nested in it."""
+    if not nested:
+        return table.css("tr")
     rows = []
     for tr in table.css("tr"):
         parent = tr.parent
@@ -58,28 +72,33 @@ def _own_rows(table: LexborNode) -> list[LexborNode]:
 
 
 def table_grid(table: LexborNode) -> list[list[GridCell | None]]:
-    """The table as a rectangular grid; each position points at the cell covering it."""
-    rows = _own_rows(table)
-    grid: dict[tuple[int, int], GridCell] = {}
-    width = 0
+    """The table as a grid; each position points at the cell covering it."""
+    nested = len(table.css("table")) > 1  # the query matches the table itself too
+    rows = _own_rows(table, nested)
+    grid: list[list[GridCell | None]] = [[] for _ in rows]
     for r, tr in enumerate(rows):
+        line = grid[r]
         c = 0
         for node in tr.iter():
             if node.tag not in ("td", "th"):
                 continue
-            while (r, c) in grid:
-                c += 1
+            while c < len(line) and line[c] is not None:
+                c += 1  # covered by a rowspan from above
             # A cell holding a whole nested table is layout; the nested table is read itself.
-            text = "" if node.css_first("table") is not None else cell_text(node)
-            cell = GridCell(text, r, c)
-            rowspan = min(_span(node, "rowspan"), len(rows) - r)
-            colspan = _span(node, "colspan")
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    grid[(r + dr, c + dc)] = cell
+            holds_table = nested and node.css_first("table") is not None
+            cell = GridCell("" if holds_table else cell_text(node), r, c)
+            attrs = node.attrs
+            rowspan = min(_span(attrs.get("rowspan")), len(rows) - r)
+            colspan = _span(attrs.get("colspan"))
+            for covered in grid[r : r + rowspan]:
+                if len(covered) < c + colspan:
+                    covered.extend([None] * (c + colspan - len(covered)))
+                covered[c : c + colspan] = [cell] * colspan
             c += colspan
-            width = max(width, c)
-    return [[grid.get((r, c)) for c in range(width)] for r in range(len(rows))]
+    width = max(map(len, grid), default=0)
+    for line in grid:
+        line.extend([None] * (width - len(line)))
+    return grid
 
 
 def grid_cells(grid: list[list[GridCell | None]]) -> list[str]:
@@ -105,11 +124,11 @@ def html_cells(tree: LexborHTMLParser) -> list[str]:
     return cells
 
 
-def html_text(tree: LexborHTMLParser) -> str:
-    """The page's visible text with its line breaks, for metadata and text fallbacks."""
+def html_text(tree: LexborHTMLParser, limit: int | None = None, *, by_node: bool = False) -> str:
+    """The page's visible text (its first ``limit`` characters), one line per line break,
+    or with ``by_node`` one line per text node: cheap, and enough for metadata."""
     root = tree.body or tree.root
     if root is None:
         return ""
-    text = root.text(deep=True, separator="")
-    lines = (_WHITESPACE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    text = root.text(deep=True, separator="\n" if by_node else "")[:limit]
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())

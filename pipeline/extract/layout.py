@@ -7,6 +7,7 @@ brackets, stray spaces and traditional characters are already folded away here.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 Format = Literal["2021", "2019"]
@@ -183,6 +184,7 @@ FORMAT_SIGNALS: dict[Format, tuple[str, ...]] = {
 MAX_LABEL_LENGTH = 80  # longer cells are prose, never a row label
 
 
+@lru_cache(maxsize=8192)
 def application_row(form: str) -> str | None:
     """The Table 3 row a label names, if it names one by its own words."""
     if len(form) > MAX_LABEL_LENGTH:
@@ -205,17 +207,20 @@ def is_other_group(form: str) -> bool:
     return _OTHER_GROUP.match(form) is not None
 
 
+@lru_cache(maxsize=8192)
 def is_application_group(form: str) -> bool:
     return len(form) <= 12 and any(word in form for word in _GROUPS)
 
 
 # Section anchors: where each table begins and where the tables end.
+@lru_cache(maxsize=8192)
 def starts_active(form: str) -> bool:
     return form.startswith(("第二十条", "信息内容")) or (
         len(form) <= 20 and "主动公开政府信息情况" in form
     )
 
 
+@lru_cache(maxsize=8192)
 def starts_applications(form: str) -> bool:
     return (
         "勾稽关系" in form
@@ -227,6 +232,7 @@ def starts_applications(form: str) -> bool:
 _SECTION_NUMBER = re.compile(r"^[一二三四五六七八九十]{1,2}、")
 
 
+@lru_cache(maxsize=8192)
 def starts_reviews(form: str) -> bool:
     if form in ("行政复议", "行政复议情况"):
         return True
@@ -238,12 +244,14 @@ def starts_reviews(form: str) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
 def ends_tables(form: str) -> bool:
     return len(form) <= 40 and (
         form.startswith("五、") or "存在的主要问题" in form or form.startswith("六、其他需要")
     )
 
 
+@lru_cache(maxsize=8192)
 def is_boundary(form: str) -> bool:
     """Where one table starts or the tables end."""
     return (
@@ -252,12 +260,17 @@ def is_boundary(form: str) -> bool:
     )
 
 
+_SIGNAL_PATTERNS = {
+    fmt: re.compile("|".join(map(re.escape, words))) for fmt, words in FORMAT_SIGNALS.items()
+}
+
+
 def detect_format(forms: list[str]) -> Format | None:
-    votes = {fmt: 0 for fmt in FORMAT_SIGNALS}
-    for form in forms:
-        for fmt, words in FORMAT_SIGNALS.items():
-            if any(word in form for word in words):
-                votes[fmt] += 1
+    """The national format whose own words the cells print more often."""
+    votes = {
+        fmt: sum(1 for form in forms if pattern.search(form))
+        for fmt, pattern in _SIGNAL_PATTERNS.items()
+    }
     if votes["2019"] == votes["2021"]:
         return None
     return "2019" if votes["2019"] > votes["2021"] else "2021"

@@ -47,7 +47,13 @@ class PageMetadata:
     index_no: str | None = None
 
 
+# Characters a traditional-script report all but certainly prints (公開, 報告, 條例, ...).
+_TRADITIONAL_HINTS = frozenset("開報條處資數關發機項區縣鎮務實於")
+
+
 def _simplified(text: str) -> str:
+    if _TRADITIONAL_HINTS.isdisjoint(text):
+        return text  # converting costs milliseconds; most pages are simplified already
     return zhconv.convert(text, "zh-cn")
 
 

@@ -172,22 +172,15 @@ class _Parser:
             )
             return
         fact = Fact(
-            table=table,
-            row=row,
-            column=column,
-            value=value,
-            amount=amount,
-            unit=unit,
-            raw=cell.raw,
-            semantic=cell.semantic,
-            row_label=row_label,
-            column_label=column_label,
+            table, row, column, value, amount, unit, cell.raw, cell.semantic, row_label,
+            column_label,
         )
-        previous = self.seen_keys.get(fact.key)
+        key = f"{table}/{row}/{column}"
+        previous = self.seen_keys.get(key)
         if previous is not None and inferred:
             return  # a label standing alone again says nothing new
-        if previous is not None and fact.key in self.inferred_blank:
-            self.inferred_blank.discard(fact.key)
+        if previous is not None and key in self.inferred_blank:
+            self.inferred_blank.discard(key)
             self.result.facts.remove(previous)
             previous = None
         if previous is not None:
@@ -206,10 +199,10 @@ class _Parser:
                     )
                 )
             return
-        self.seen_keys[fact.key] = fact
+        self.seen_keys[key] = fact
         self.result.facts.append(fact)
         if inferred:
-            self.inferred_blank.add(fact.key)
+            self.inferred_blank.add(key)
 
     def _unmapped(self, table: str, label: str, why: str) -> None:
         self.result.findings.append(
