@@ -9,6 +9,7 @@ from pipeline.extract.decode import decode, looks_like_html
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
+from pipeline.extract.run_together import is_glued
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
 from pipeline.extract.text_cells import text_cells
 from pipeline.model import Finding, Report, ReportMeta
@@ -97,7 +98,8 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
         parsed, text, meta_tags = _read_html(text_or_markup)
     else:
         text, meta_tags = text_or_markup, {}
-        parsed = parse_tables(text_cells(text))
+        glued = any(is_glued(line) for line in text.splitlines())
+        parsed = parse_tables(text_cells(text), run_together=glued)
     page = read_metadata(text, meta_tags)
     if parsed.national_format is not None:
         national_format = parsed.national_format

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.extract import layout
+from pipeline.extract import layout, run_together
 from pipeline.extract.cells import CellValue, label_form, read_value
 from pipeline.model import Fact, Finding
 
@@ -64,7 +64,8 @@ def _unfinished(label: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, raw_cells: list[str]) -> None:
+    def __init__(self, raw_cells: list[str], run_together: bool) -> None:
+        self.run_together = run_together
         self.cells = _Cells.of(raw_cells)
         self.format = layout.detect_format(self.cells.forms)
         self.result = ParsedTables(self.format)
@@ -116,11 +117,15 @@ class _Parser:
         column_labels: list[str],
         label_index: int,
         run: _Run,
+        check: run_together.Check | None = None,
     ) -> None:
         label = self.cells.raw[label_index]
         inferred = False
+        split = self._split_glued(run, len(columns), check)
         if len(run.indices) == len(columns):
             cells = [self.cells.values[i] for i in run.indices]
+        elif split is not None:
+            cells = split
         elif not run.indices and run.ended_by == "label":
             # Renderings that drop blank cells print a blank row as its label alone.
             cells = [CellValue("blank", "")] * len(columns)
@@ -147,6 +152,21 @@ class _Parser:
         for column, column_label, cell in zip(columns, column_labels, cells, strict=True):
             assert cell is not None
             self._add_fact(table, row, column, cell, label, column_label, inferred)
+
+    def _split_glued(
+        self, run: _Run, width: int, check: run_together.Check | None
+    ) -> list[CellValue | None] | None:
+        """Figures run together with no separator, where exactly one split is possible."""
+        if not self.run_together or run.ended_by == "end" or len(run.indices) == width:
+            return None
+        if not run.indices:
+            return None
+        pieces = run_together.split_cells(
+            [self.cells.raw[i].strip() for i in run.indices], width, check
+        )
+        if pieces is None:
+            return None
+        return [read_value(piece) for piece in pieces]
 
     def _add_fact(
         self,
@@ -269,7 +289,10 @@ class _Parser:
             )
         labels = [layout.APPLICANT_COLUMN_LABELS[c] for c in layout.APPLICANT_COLUMNS]
         run = self._run(i + 1, len(layout.APPLICANT_COLUMNS), "applications")
-        self._emit_row("applications", row, layout.APPLICANT_COLUMNS, labels, i, run)
+        self._emit_row(
+            "applications", row, layout.APPLICANT_COLUMNS, labels, i, run,
+            run_together.row_total_holds,
+        )
         return run.next_index, row
 
     def _other_is_single_row(self, i: int) -> bool:
@@ -318,8 +341,15 @@ class _Parser:
             collected.pop(0)
         while len(collected) > wanted and _semantic(cells.values[collected[-1]]) == "blank":
             collected.pop()
+        glued = self._split_glued(
+            _Run(collected, j, "label" if ended_by_label else "end"),
+            wanted,
+            run_together.review_groups_hold,
+        )
         if len(collected) == wanted:
             read = [cells.values[k] for k in collected]
+        elif glued is not None:
+            read = glued
         elif not collected and ended_by_label:
             read = [CellValue("blank", "")] * wanted
         else:
@@ -387,8 +417,10 @@ class _Parser:
         return self.result
 
 
-def parse_tables(cells: list[str]) -> ParsedTables:
-    return _Parser(cells).parse()
+def parse_tables(cells: list[str], *, run_together: bool = False) -> ParsedTables:
+    """Read the tables; ``run_together`` allows splitting figures printed with no separator
+    (only for renderings known to glue cells, where a short digit run is not one cell)."""
+    return _Parser(cells, run_together).parse()
 
 
 def _semantic(cell: CellValue | None) -> str | None:

@@ -5,7 +5,8 @@ Real renderings come in three shapes, often mixed in one page:
 * pipe rows, one table row per line: ``规章 | 0 | 0 | 0 |``;
 * one cell per line ending in a pipe, a lone ``|`` being an empty cell: ``0 |`` / ``|``;
 * one cell per line with lone ``|`` lines (or blank lines) *between* cells;
-* markdown tables, whose rows start with a border ``|`` and whose rule lines are dropped.
+* markdown tables, whose rows start with a border ``|`` and whose rule lines are dropped;
+* whole tables glued into one long line (see ``run_together``).
 
 A single rule reads all three: a ``|`` ends the cell in progress (an empty one if none is in
 progress), and a line break ends a cell only when the next line does not start with ``|``.
@@ -15,6 +16,8 @@ Blank lines are dropped, so a rendering that drops blank cells has no empty cell
 from __future__ import annotations
 
 import re
+
+from pipeline.extract.run_together import is_glued, unglue
 
 _MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A label followed by figures separated by spaces, as PDF text extraction prints rows.
@@ -45,7 +48,7 @@ def text_cells(text: str) -> list[str]:
         if "|" not in line:
             if pending is not None:
                 cells.append(pending)
-            parts = split_label_and_numbers(line)
+            parts = unglue(line) if is_glued(line) else split_label_and_numbers(line)
             cells.extend(part.strip() for part in parts[:-1])
             pending = parts[-1].strip()
             continue

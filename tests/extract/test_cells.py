@@ -72,3 +72,28 @@ def test_decode_prefers_declared_then_meta_then_utf8_then_gb18030() -> None:
     assert decode(text.encode("gb18030")) == text  # undeclared GBK-family bytes
     # a page that declares UTF-8 but is GBK is still read
     assert decode(text.encode("gbk"), "text/html; charset=utf-8") == text
+
+
+def test_glued_figures_split_only_where_one_split_exists() -> None:
+    """The run-together rows of 001 (平潭 2021), as its gold notes resolve them."""
+    from pipeline.extract.run_together import (
+        review_groups_hold,
+        row_total_holds,
+        split_cells,
+        unglue,
+    )
+
+    assert split_cells(["000"], 3, None) == ["0", "0", "0"]
+    assert split_cells(["500000", "5"], 7, row_total_holds) == list("5000005")
+    assert split_cells(["640020470"], 7, row_total_holds) == ["64", "0", "0", "2", "0", "4", "70"]
+    assert split_cells(["270020130"], 7, row_total_holds) is None  # 27|0|0|2|0|1|30 or 2|7|…
+    assert split_cells(["693665"], 3, None) is None  # 69|3|665, 6|93|665, …
+    assert split_cells(["10203120001200000"], 15, review_groups_hold) == [
+        "1", "0", "2", "0", "3", "12", "0", "0", "0", "12", "0", "0", "0", "0", "0",
+    ]
+    assert unglue("现行有效件数规章 000行政规范性文件693665第二十条第（五）项") == [
+        "现行有效件数", "规章", "000", "行政规范性文件", "693665", "第二十条第（五）项",
+    ]
+    assert unglue("1.属于国家秘密00000002.其他法律行政法规禁止公开") == [
+        "1.属于国家秘密", "0000000", "2.其他法律行政法规禁止公开",
+    ]
