@@ -143,9 +143,15 @@ def _frame(report: Report, report_id: str) -> pd.DataFrame:
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Figures as strings, so two extractions compare whatever the column types."""
     out = frame[["report_id", *FIGURE]].astype("object")
-    out["value"] = [None if pd.isna(v) else int(v) for v in out["value"]]
-    out["amount"] = [None if v is None or pd.isna(v) else str(float(v)) for v in out["amount"]]
+    out["value"] = pd.array(
+        [None if pd.isna(v) else str(int(v)) for v in out["value"]], dtype="string"
+    )
+    out["amount"] = pd.array(
+        [None if v is None or pd.isna(v) else repr(float(v)) for v in out["amount"]],
+        dtype="string",
+    )
     return out.astype("string")
 
 

@@ -31,7 +31,8 @@ def _facts(data_dir: Path) -> pd.DataFrame:
 
 def _counts(data_dir: Path) -> tuple[int, int, int]:
     return tuple(  # type: ignore[return-value]
-        len(pd.read_parquet(data_dir / "parquet" / name)) for name in ("reports", "facts", "findings")
+        len(pd.read_parquet(data_dir / "parquet" / name))
+        for name in ("reports", "facts", "findings")
     )
 
 
@@ -45,7 +46,11 @@ def test_read_parquet_returns_every_gold_figure(staged: Path) -> None:
         got = {
             f"{t}/{r}/{c}": (a if a is not None else (None if pd.isna(v) else int(v)))
             for t, r, c, v, a in zip(
-                mine["table"], mine["row"], mine["column"], mine["value"], mine["amount"],
+                mine["table"],
+                mine["row"],
+                mine["column"],
+                mine["value"],
+                mine["amount"],
                 strict=True,
             )
         }
@@ -84,8 +89,18 @@ def test_partitioned_by_year_with_explicit_schema_and_metadata(staged: Path) -> 
     assert schema.metadata[b"ogi.extractor_version"] == b"gold"
     reports = pd.read_parquet(staged / "parquet" / "reports")
     assert set(reports.columns) >= {
-        "report_id", "url", "title", "agency", "region", "report_year", "published",
-        "national_format", "status", "sha256", "fetched_at", "extracted_at",
+        "report_id",
+        "url",
+        "title",
+        "agency",
+        "region",
+        "report_year",
+        "published",
+        "national_format",
+        "status",
+        "sha256",
+        "fetched_at",
+        "extracted_at",
     }
     assert reports["fetched_at"].iloc[0] == pd.Timestamp(FETCHED)
 
@@ -96,7 +111,11 @@ def test_staging_twice_leaves_one_copy(staged: Path) -> None:
     for doc in DOCS[:2]:
         item = gold_item(doc)
         stage_report(
-            staged, item.report, url=item.url, region=item.region, region_code=None,
+            staged,
+            item.report,
+            url=item.url,
+            region=item.region,
+            region_code=None,
             fetched_at=datetime(2026, 1, 2),  # naive: taken as UTC
         )
     assert _counts(staged) == before
@@ -106,11 +125,13 @@ def test_staging_twice_leaves_one_copy(staged: Path) -> None:
 
 def test_restaging_replaces_changed_figures(staged: Path) -> None:
     report = synthetic_report(7, 2022)
-    stage_report(staged, report, url="http://x.test/7", region=None, region_code=None,
-                 fetched_at=FETCHED)
+    stage_report(
+        staged, report, url="http://x.test/7", region=None, region_code=None, fetched_at=FETCHED
+    )
     changed = synthetic_report(7, 2022, bump=1000)
-    stage_report(staged, changed, url="http://x.test/7", region=None, region_code=None,
-                 fetched_at=FETCHED)
+    stage_report(
+        staged, changed, url="http://x.test/7", region=None, region_code=None, fetched_at=FETCHED
+    )
     facts = _facts(staged)
     mine = facts[facts["report_id"] == report_id_for("http://x.test/7")]
     assert len(mine) == len(changed.fact_list)
@@ -121,8 +142,9 @@ def test_year_change_moves_the_report(staged: Path) -> None:
     before = _counts(staged)
     report = gold_report("016")
     report.meta.report_year = 2023  # a later extractor finds the year
-    stage_report(staged, report, url=url_of("016"), region=None, region_code=None,
-                 fetched_at=FETCHED)
+    stage_report(
+        staged, report, url=url_of("016"), region=None, region_code=None, fetched_at=FETCHED
+    )
     assert _counts(staged) == before
     facts = _facts(staged)
     rid = report_id_for(url_of("016"))
@@ -135,8 +157,9 @@ def test_large_batch_spills_and_matches_small_batches(tmp_path: Path) -> None:
         for i in range(30)
     ]
     # A later copy of report 0 in the same batch wins.
-    items.append(StageItem(synthetic_report(0, 2020, bump=500), synthetic_url(0), None, None,
-                           FETCHED))
+    items.append(
+        StageItem(synthetic_report(0, 2020, bump=500), synthetic_url(0), None, None, FETCHED)
+    )
     spilled, plain = tmp_path / "a", tmp_path / "b"
     stage_reports(spilled, items, chunk_size=7, spill_rows=1_000)
     for item in items:
@@ -165,16 +188,27 @@ def test_cross_year_carry_findings(staged: Path) -> None:
     # A 2022 report that no longer matches last year's carried_forward fails the check.
     report = gold_report("043")
     report.fact_list = [
-        f if f.key != "applications/carried_over/total" else type(f)(
+        f
+        if f.key != "applications/carried_over/total"
+        else type(f)(
             f.table, f.row, f.column, 5, None, None, "5", "number", f.row_label, f.column_label
         )
         for f in report.fact_list
     ]
-    stage_report(staged, report, url=url_of("043"), region=gold_item("043").region,
-                 region_code=None, fetched_at=FETCHED)
+    stage_report(
+        staged,
+        report,
+        url=url_of("043"),
+        region=gold_item("043").region,
+        region_code=None,
+        fetched_at=FETCHED,
+    )
     findings = pd.read_parquet(staged / "parquet" / "findings")
-    row = findings[(findings["check"] == "cross_year_carry") & (findings["column"] == "total")
-                   & (findings["report_year"].astype(int) == 2022)]
+    row = findings[
+        (findings["check"] == "cross_year_carry")
+        & (findings["column"] == "total")
+        & (findings["report_year"].astype(int) == 2022)
+    ]
     assert len(row) == 1 and row["status"].iloc[0] == "fail"
     assert row["expected"].iloc[0] == 1 and row["printed"].iloc[0] == 5
 
@@ -200,8 +234,10 @@ def test_killed_writer_leaves_previous_data_whole(staged: Path) -> None:
     before_reports = pd.read_parquet(staged / "parquet" / "reports")
     partition = staged / "parquet" / "facts" / "report_year=2022"
     proc = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(staged)], cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-c", _WRITER, str(staged)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     caught = False
     try:
@@ -228,8 +264,11 @@ def test_killed_writer_leaves_previous_data_whole(staged: Path) -> None:
         return frame[[*key, "value", "raw"]]
 
     pd.testing.assert_frame_equal(norm(kept), norm(before))
-    sizes = after[~after["report_id"].astype(str).isin(old_ids)].groupby(
-        "report_id", observed=True).size()
+    sizes = (
+        after[~after["report_id"].astype(str).isin(old_ids)]
+        .groupby("report_id", observed=True)
+        .size()
+    )
     assert (sizes == 200).all()
     reports = pd.read_parquet(staged / "parquet" / "reports")
     assert reports["report_id"].is_unique
@@ -256,8 +295,9 @@ def test_duckdb_and_polars_read_the_datasets(staged: Path) -> None:
 def test_report_without_facts_or_findings_is_staged(tmp_path: Path) -> None:
     report = gold_report("033")  # pre-2019 format: no canonical figures
     report.finding_list = []
-    stage_report(tmp_path, report, url=url_of("033"), region=None, region_code=None,
-                 fetched_at=FETCHED)
+    stage_report(
+        tmp_path, report, url=url_of("033"), region=None, region_code=None, fetched_at=FETCHED
+    )
     reports = pd.read_parquet(tmp_path / "parquet" / "reports")
     assert list(reports["report_year"].astype(int)) == [2011]
     assert reports["fact_count"].iloc[0] == 0
