@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline.archive import write_body
 from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.model import Fact
-from pipeline.stage import report_id_for, reextract, stage_report
+from pipeline.stage import reextract, report_id_for, stage_report
 from tests.stage.gold import CORPUS, FETCHED, gold_report
 
 URL = "http://127.0.0.1/pingtan/2022.html"
