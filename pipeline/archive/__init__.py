@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,13 +76,26 @@ def has_body(data_dir: Path, sha256: str) -> bool:
     return body_path(data_dir, sha256).is_file()
 
 
+_LOCK = threading.Lock()
+_CONNECTIONS: dict[tuple[str, int], sqlite3.Connection] = {}
+
+
 def _connect(data_dir: Path) -> sqlite3.Connection:
     root = raw_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(root / "index.sqlite", timeout=30)
+    conn = sqlite3.connect(root / "index.sqlite", timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(_SCHEMA)
+    return conn
+
+
+def _shared(data_dir: Path) -> sqlite3.Connection:
+    """One index connection per data directory and process (used under ``_LOCK``)."""
+    key = (str(Path(data_dir).resolve()), os.getpid())
+    conn = _CONNECTIONS.get(key)
+    if conn is None:
+        conn = _CONNECTIONS[key] = _connect(data_dir)
     return conn
 
 
@@ -113,8 +127,8 @@ def write_body(
     path = body_path(data_dir, sha)
     if not path.is_file():
         _atomic_write(path, gzip.compress(body, compresslevel=6, mtime=0))
-    conn = _connect(data_dir)
-    try:
+    with _LOCK:
+        conn = _shared(data_dir)
         with conn:
             conn.execute(
                 "INSERT INTO bodies (sha256, url, kind, content_type, fetched_at, size) "
@@ -123,8 +137,6 @@ def write_body(
                 "fetched_at = excluded.fetched_at",
                 (sha, url, kind, content_type, fetched_at.isoformat(), len(body)),
             )
-    finally:
-        conn.close()
     return sha
 
 

@@ -266,7 +266,7 @@ class PortalCrawl:
             outcome.status, outcome.reason = "not_found", "soft 404 / redirect to the home page"
             self._record_failure(job, outcome)
             return
-        sha = self._archive(job, outcome, fetched_at)
+        sha = await self._archive(job, outcome, fetched_at)
         change = _change(previous, sha)
         self._record(
             job,
@@ -351,7 +351,7 @@ class PortalCrawl:
     async def _document(
         self, job: Job, outcome: Outcome, fetched_at: datetime, previous: Any
     ) -> None:
-        sha = self._archive(job, outcome, fetched_at)
+        sha = await self._archive(job, outcome, fetched_at)
         change = _change(previous, sha)
         extra: dict[str, Any] = {}
         if job.kind == "report":
@@ -463,8 +463,9 @@ class PortalCrawl:
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _archive(self, job: Job, outcome: Outcome, fetched_at: datetime) -> str:
-        return write_body(
+    async def _archive(self, job: Job, outcome: Outcome, fetched_at: datetime) -> str:
+        return await asyncio.to_thread(
+            write_body,
             self.data_dir,
             outcome.body,
             url=outcome.url,

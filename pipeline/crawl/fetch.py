@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ from pipeline.crawl.config import Politeness
 from pipeline.crawl.parse import Request, classify_block
 
 log = logging.getLogger("pipeline.crawl.fetch")
+
+try:  # httpcore asks for sniffio on every request; a failed import costs a sys.path scan
+    import sniffio  # noqa: F401
+except ImportError:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
