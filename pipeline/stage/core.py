@@ -208,6 +208,8 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
             path = bucket_path(data_dir, dataset, year, bucket)
             old = without_ids(read_file(path, dataset), ids)
             fresh = _latest_only(new, latest) if new is not None else None
+            if dataset == "reports" and fresh is not None:
+                fresh = _keep_context(data_dir, fresh)
             table = pa.concat_tables([old, fresh]) if fresh is not None else old
             table = table.sort_by([("report_id", "ascending")]) if dataset == "reports" else table
             write_atomic(
@@ -223,6 +225,35 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
     affected = {y for y in years if y is not None} | {y + 1 for y in years if y is not None}
     few = len(new_year) <= 500
     refresh_cross_year(data_dir, affected, report_ids=set(new_year) if few else None, locked=True)
+
+
+_CONTEXT = ("region", "region_code", "content_type")
+
+
+def _keep_context(data_dir: Path, fresh: pa.Table) -> pa.Table:
+    """Reports staged without a region (``extract URL --stage``) keep the one they had."""
+    missing = pc.and_kleene(
+        pc.is_null(fresh.column("region")), pc.is_null(fresh.column("region_code"))
+    )
+    if not pc.any(missing).as_py():
+        return fresh
+    ids = set(fresh.filter(missing).column("report_id").to_pylist())
+    previous: dict[str, dict[str, object]] = {}
+    for part in partitions(data_dir, "reports"):
+        for bucket in {bucket_of(i) for i in ids}:
+            old = read_file(part / f"part-{bucket}.parquet", "reports")
+            for row in old.select(["report_id", *_CONTEXT]).to_pylist():
+                if row["report_id"] in ids:
+                    previous[row["report_id"]] = row
+    if not previous:
+        return fresh
+    rows = fresh.to_pylist()
+    for row in rows:
+        old_row = previous.get(row["report_id"])
+        if old_row and row["region"] is None and row["region_code"] is None:
+            for column in _CONTEXT:
+                row[column] = row[column] if row[column] is not None else old_row[column]
+    return pa.Table.from_pylist(rows, schema=fresh.schema)
 
 
 def _sort_key(key: Key) -> tuple[int, str]:

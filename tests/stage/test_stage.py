@@ -302,3 +302,17 @@ def test_report_without_facts_or_findings_is_staged(tmp_path: Path) -> None:
     assert list(reports["report_year"].astype(int)) == [2011]
     assert reports["fact_count"].iloc[0] == 0
     assert not (tmp_path / "parquet" / "facts").exists() or _facts(tmp_path).empty
+
+
+def test_restaging_without_region_keeps_the_crawled_one(staged: Path) -> None:
+    # `python -m pipeline extract URL --stage` knows no region: the crawled one stays.
+    stage_report(
+        staged,
+        gold_report("043"),
+        url=url_of("043"),
+        region=None,
+        region_code=None,
+        fetched_at=FETCHED,
+    )
+    reports = pd.read_parquet(staged / "parquet" / "reports").set_index("report_id")
+    assert reports.loc[report_id_for(url_of("043")), "region"] == "福建省平潭综合实验区"
