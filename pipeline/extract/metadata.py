@@ -24,7 +24,15 @@ _INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-
 _AGENCY_FIELD = re.compile(
     r"(?:发布机构|发布单位|来源单位|信息来源)\s*[:：]\s*\|?\s*([\u4e00-\u9fff（）()]{2,40})"
 )
-_VERB_PREFIX = re.compile(r"^.*?(?:公布|发布|印发|编制|现将|特编制)")
+_VERB_PREFIX = re.compile(r"^.*?(?:公布|发布|印发|编制|现将|根据|汇报|关于)")
+_YEAR_FIRST_TITLE = re.compile(
+    r"^" + _YEAR + r"\s*年度?\s*(?P<agency>.+?)(?:政府信息公开|政务公开)"
+)
+# How the names of government bodies end (人民政府, 办公室, 局, 委员会, 街道办事处, 镇, ...).
+_AGENCY_END = re.compile(
+    r"(政府|办公室|办公厅|局|委员会|委|办|办事处|街道|镇|乡|区|县|市|旗|中心|管委会|院|厅|署|"
+    r"站|队|所|处|会|公司|集团)$"
+)
 _META_NAMES = {
     "title": ("ArticleTitle", "title", "og:title"),
     "agency": ("ContentSource", "Author", "author"),
@@ -65,19 +73,40 @@ def _iso_date(match: re.Match[str]) -> str | None:
 
 
 def find_title(lines: list[str]) -> str | None:
-    for line in lines[:80]:
-        line = line.strip(" |#*")
-        if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and "《" not in line[:1]:
-            return line
+    """The first title-like line, preferring one that names a year."""
+    candidates = [
+        line
+        for line in (raw.strip(" |#*") for raw in lines[:400])
+        if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and not line.startswith("《")
+    ]
+    with_year = [line for line in candidates if _TITLE_YEAR.search(line)]
+    return (with_year or candidates or [None])[0]
+
+
+def plausible_agency(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = _VERB_PREFIX.sub("", name).strip(" 《》\"“”:：,，。")
+    if 2 <= len(name) <= 40 and _AGENCY_END.search(name) and not name.startswith(("我", "本")):
+        return name
+    return None
+
+
+def agency_beside_title(lines: list[str], title: str) -> str | None:
+    """A title printed without its agency often has the agency on the line above or below."""
+    stripped = [line.strip(" |#*") for line in lines[:400]]
+    if title not in stripped:
+        return None
+    at = stripped.index(title)
+    for neighbour in stripped[max(at - 1, 0) : at] + stripped[at + 1 : at + 2]:
+        if len(neighbour) <= 30 and (name := plausible_agency(neighbour)) == neighbour:
+            return name
     return None
 
 
 def agency_from_title(title: str) -> str | None:
-    match = _TITLE_AGENCY.match(title)
-    if match is None:
-        return None
-    agency = match["agency"].strip(" 《》\"“”")
-    return agency if 2 <= len(agency) <= 40 else None
+    match = _TITLE_AGENCY.match(title) or _YEAR_FIRST_TITLE.match(title)
+    return plausible_agency(match["agency"]) if match else None
 
 
 def report_year(title: str | None, text: str) -> int | None:
@@ -109,14 +138,13 @@ def read_metadata(text: str, meta_tags: dict[str, str] | None = None) -> PageMet
         return None
 
     title = find_title(lines) or tag("title")
-    agency = agency_from_title(title) if title else None
+    agency = (agency_from_title(title) or agency_beside_title(lines, title)) if title else None
     if agency is None:
         phrase = _REPORT_PHRASE.search(head)
-        if phrase and phrase["agency"]:
-            agency = _VERB_PREFIX.sub("", phrase["agency"]) or None
+        agency = plausible_agency(phrase["agency"]) if phrase else None
     if agency is None:
         field = _AGENCY_FIELD.search(head)
-        agency = field.group(1) if field else tag("agency")
+        agency = plausible_agency(field.group(1) if field else tag("agency"))
     published = None
     date_match = _PUBLISHED.search(head)
     if date_match:
