@@ -1,4 +1,4 @@
-"""Cells of an HTML report: each ``<table>`` laid out as a grid, read row by row.
+"""Cells of an HTML report: each ``<table>`` read row by row as a grid.
 
 Word-exported markup nests every character in spans and paragraphs; a cell's text is
 its inline text joined with nothing between, so ``<span>2</span><span>0</span>`` reads 20.
@@ -20,13 +20,6 @@ _WHITESPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 # Line breaks a browser would show, so the page's text keeps its lines.
 _BLOCK_END = re.compile(r"(?i)<(?:br\b[^>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
 MAX_SPAN = 200  # real tables span at most a few dozen rows; larger values are markup damage
-
-
-@dataclass(frozen=True, slots=True)
-class GridCell:
-    text: str
-    row: int  # where the cell starts
-    column: int
 
 
 def _with_newline(match: re.Match[str]) -> str:
@@ -71,48 +64,61 @@ def _own_rows(table: LexborNode, nested: bool) -> list[LexborNode]:
     return rows
 
 
-def table_grid(table: LexborNode) -> list[list[GridCell | None]]:
-    """The table as a grid; each position points at the cell covering it."""
+@dataclass(slots=True)
+class _Carried:
+    """A cell spanning down from an earlier row."""
+
+    rows_left: int
+    colspan: int
+    text: str | None  # repeated in each row it covers (blanks and marks), else None
+    last_row: int  # the row that last stepped over it
+
+
+def table_cells(table: LexborNode) -> list[str]:
+    """A table's cells row by row, with rowspan and colspan expanded as a grid would.
+
+    Cells spanning down are tracked by column rather than laid out in a full grid: each
+    row places its own cells left to right, skipping the columns covered from above.
+    """
     nested = len(table.css("table")) > 1  # the query matches the table itself too
     rows = _own_rows(table, nested)
-    grid: list[list[GridCell | None]] = [[] for _ in rows]
+    carried: dict[int, _Carried] = {}
+    cells: list[str] = []
+
+    def pass_carried(column: int, row: int) -> int:
+        """Step over the columns covered from above, starting at ``column``."""
+        while column in carried and carried[column].last_row != row:
+            span = carried[column]
+            if span.text is not None:
+                cells.append(span.text)
+            span.rows_left -= 1
+            span.last_row = row
+            if span.rows_left == 0:
+                del carried[column]
+            column += span.colspan
+        return column
+
     for r, tr in enumerate(rows):
-        line = grid[r]
-        c = 0
+        column = 0
         for node in tr.iter():
             if node.tag not in ("td", "th"):
                 continue
-            while c < len(line) and line[c] is not None:
-                c += 1  # covered by a rowspan from above
+            column = pass_carried(column, r)
             # A cell holding a whole nested table is layout; the nested table is read itself.
             holds_table = nested and node.css_first("table") is not None
-            cell = GridCell("" if holds_table else cell_text(node), r, c)
+            text = "" if holds_table else cell_text(node)
+            cells.append(text)
             attrs = node.attrs
-            rowspan = min(_span(attrs.get("rowspan")), len(rows) - r)
             colspan = _span(attrs.get("colspan"))
-            for covered in grid[r : r + rowspan]:
-                if len(covered) < c + colspan:
-                    covered.extend([None] * (c + colspan - len(covered)))
-                covered[c : c + colspan] = [cell] * colspan
-            c += colspan
-    width = max(map(len, grid), default=0)
-    for line in grid:
-        line.extend([None] * (width - len(line)))
-    return grid
-
-
-def grid_cells(grid: list[list[GridCell | None]]) -> list[str]:
-    cells: list[str] = []
-    for r, row in enumerate(grid):
-        for c, cell in enumerate(row):
-            if cell is None or cell.column != c:
-                continue
-            if cell.row == r:
-                cells.append(cell.text)
-                continue
-            value = read_value(cell.text)
-            if value is not None and value.semantic != "number":
-                cells.append(cell.text)
+            rowspan = min(_span(attrs.get("rowspan")), len(rows) - r)
+            if rowspan > 1:
+                value = read_value(text)
+                repeated = text if value is not None and value.semantic != "number" else None
+                carried[column] = _Carried(rowspan - 1, colspan, repeated, r)
+            column += colspan
+        # Spans right of the row's last cell, or overlapped by a malformed colspan.
+        for start in sorted(carried):
+            pass_carried(start, r)
     return cells
 
 
@@ -120,7 +126,7 @@ def html_cells(tree: LexborHTMLParser) -> list[str]:
     """Every table's cells, tables in document order."""
     cells: list[str] = []
     for table in tree.css("table"):
-        cells.extend(grid_cells(table_grid(table)))
+        cells.extend(table_cells(table))
     return cells
 
 

@@ -6,19 +6,22 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.extract import extract_document
-from pipeline.extract.html_cells import parse_html, table_grid
+from pipeline.extract.html_cells import parse_html, table_cells
 from tests.corpus import CORPUS
 
 
-def test_rowspan_and_colspan_expand_into_a_grid() -> None:
+def test_rowspan_and_colspan_expand_as_a_grid() -> None:
+    """A label spanning rows is read once; a blank spanning rows is blank in each row."""
     tree = parse_html(
-        "<table><tr><td rowspan=2>A</td><td colspan=2>B</td></tr>"
-        "<tr><td>c</td><td>d</td></tr></table>"
+        "<table><tr><td rowspan=3>三、结果</td><td colspan=2>予以公开</td><td>5</td>"
+        "<td rowspan=2>&nbsp;</td><td>1</td></tr>"
+        "<tr><td>部分</td><td>公开</td><td>2</td><td>0</td></tr>"
+        "<tr><td colspan=2>总计</td><td>7</td><td>/</td><td>1</td></tr></table>"
     )
-    grid = table_grid(tree.css_first("table"))
-    assert [[cell.text if cell else None for cell in row] for row in grid] == [
-        ["A", "B", "B"],
-        ["A", "c", "d"],
+    assert table_cells(tree.css_first("table")) == [
+        "三、结果", "予以公开", "5", "", "1",
+        "部分", "公开", "2", "", "0",
+        "总计", "7", "/", "1",
     ]
 
 
