@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,7 +78,20 @@ def _read(dataset: str, data_dir: Path, years: list[int] | None) -> pa.Table:
     return found.to_table(filter=expr)
 
 
-def _plain(table: pa.Table, categorical: bool = True) -> pd.DataFrame:
+def _only_table(table: pa.Table, name: str) -> pa.Table:
+    """Rows whose ``table`` key is ``name``, compared on dictionary indices (fast)."""
+    column = table.column("table")
+    masks = []
+    for chunk in column.chunks:
+        where = chunk.dictionary.to_pylist()
+        if name in where:
+            masks.append(pc.equal(chunk.indices, where.index(name)).fill_null(False))
+        else:
+            masks.append(pa.array([False] * len(chunk), type=pa.bool_()))
+    return table.filter(pa.chunked_array(masks, type=pa.bool_()))
+
+
+def _plain(table: pa.Table) -> pd.DataFrame:
     mapper = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype(), pa.int16(): pd.Int16Dtype()}
     frame = table.to_pandas(types_mapper=mapper.get)
     if "report_year" in frame:
@@ -119,37 +133,32 @@ def _with_context(
     region: Names,
     agency: Names,
     data_dir,
-    row_filter: pc.Expression | None = None,
+    table_name: str | None = None,
 ) -> pd.DataFrame:
     base = _dir(data_dir)
     meta = reports(year=year, region=region, agency=agency, data_dir=base)
     table = _read(dataset, base, _as_list(year))
-    if row_filter is not None:
-        table = table.filter(row_filter)
-    # Keep only rows of the reports kept above (filters, and the latest copy of a report).
-    ids = table.column("report_id").cast(pa.string())
-    keep = pc.is_in(
-        pc.binary_join_element_wise(ids, table.column("report_year").cast(pa.string()), "@"),
-        value_set=pa.array(
-            [
-                f"{r}@{UNKNOWN_YEAR if pd.isna(y) else y}"
-                for r, y in zip(meta["report_id"], meta["report_year"], strict=True)
-            ],
-            type=pa.string(),
-        ),
+    if table_name is not None:
+        table = _only_table(table, table_name)
+    frame = _plain(table)
+    # Keep only rows of the reports kept above (filters, and the partition of the latest
+    # copy of a report, should a crash have left an older copy in another year).
+    wanted_year = dict(zip(meta["report_id"], meta["report_year"].fillna(-1), strict=True))
+    ids = frame["report_id"].astype("category")
+    year_of = ids.map(wanted_year)
+    keep = year_of.notna().to_numpy() & (
+        year_of.astype("float").to_numpy() == frame["report_year"].astype("float").fillna(-1)
     )
-    frame = _plain(table.filter(keep))
+    frame = frame[keep].reset_index(drop=True)
+    ids = frame["report_id"].astype("category")
+    frame["report_id"] = ids
     lookup = meta.set_index("report_id")
     for column in REPORT_CONTEXT:
         if column == "report_year":
             continue
         mapping = lookup[column].astype("object").to_dict()
-        frame[column] = (
-            frame["report_id"]
-            .astype("object")
-            .map(mapping)
-            .astype("category" if column in ("region", "region_code", "agency") else "string")
-        )
+        mapped = ids.map(mapping) if len(ids) else pd.Series([], dtype="object")
+        frame[column] = mapped.astype("category")
     front = ["report_id", *REPORT_CONTEXT]
     return frame[front + [c for c in frame.columns if c not in front]].reset_index(drop=True)
 
@@ -163,18 +172,18 @@ def facts(
     data_dir=None,
 ) -> pd.DataFrame:
     """Every staged figure (long form), with the report's year, region and agency."""
-    expr = None
-    if table is not None:
-        expr = pc.equal(pc.field("table").cast(pa.string()), table)
-    frame = _with_context("facts", year, region, agency, data_dir, expr)
+    frame = _with_context("facts", year, region, agency, data_dir, table)
     frame["number"] = _number(frame)
     return frame
 
 
 def _number(frame: pd.DataFrame) -> pd.Series:
     """The figure whatever its type, as a float (money decimals included)."""
-    amount = pd.to_numeric(frame["amount"].astype("object"), errors="coerce")
-    return frame["value"].astype("Float64").where(amount.isna(), amount.astype("Float64"))
+    number = frame["value"].astype("Float64")
+    has_amount = frame["amount"].notna().to_numpy()
+    if has_amount.any():
+        number[has_amount] = [float(a) for a in frame["amount"][has_amount]]
+    return number
 
 
 def findings(
@@ -229,42 +238,7 @@ def table(
     long = facts(table=name, year=year, region=region, agency=agency, data_dir=data_dir)
     order = _order(name, spread)
     entity_order = _order(name, entity)
-    context = ["report_id", *REPORT_CONTEXT]
-    if long.empty:
-        wide = pd.DataFrame(columns=[*context, entity_name, *order])
-    else:
-        long = long.assign(
-            _entity=long[entity].astype("string"), _spread=long[spread].astype("string")
-        )
-        values = long["value"] if name != "active_disclosure" else long["number"]
-        wide = (
-            long.assign(_v=values)
-            .pivot_table(
-                index=["report_id", "_entity"],
-                columns="_spread",
-                values="_v",
-                aggfunc="first",
-                observed=True,
-                dropna=False,
-            )
-            .reindex(columns=[c for c in order if c in set(long["_spread"])])
-            .reset_index()
-            .rename(columns={"_entity": entity_name})
-        )
-        wide.columns.name = None
-        meta = long.drop_duplicates("report_id").set_index("report_id")[list(REPORT_CONTEXT)]
-        wide = wide.join(meta, on="report_id")
-        rank = {key: i for i, key in enumerate(entity_order)}
-        wide = wide.sort_values(
-            ["report_year", "agency", "report_id", entity_name],
-            key=lambda s: s.map(rank) if s.name == entity_name else s,
-        )
-        wide = wide[[*context, entity_name, *[c for c in order if c in wide.columns]]]
-        for column in order:
-            if column in wide and name != "active_disclosure":
-                wide[column] = wide[column].astype("Int64")
-            elif column in wide:
-                wide[column] = wide[column].astype("Float64")
+    wide = _pivot(long, entity, spread, entity_name, entity_order, order, name)
     if labels != "key":
         spread_axis = "row" if spread == "row" else "column"
         entity_axis = "row" if entity == "row" else "column"
@@ -272,6 +246,56 @@ def table(
         entity_labels = _dictionary.labels(name, entity_axis, labels)
         wide[entity_name] = wide[entity_name].map(lambda k: entity_labels.get(k, k))
     return wide.reset_index(drop=True)
+
+
+def _positions(column: pd.Series, order: list[str]) -> np.ndarray:
+    """Position of each row's key in ``order`` (-1 for keys not in it), via category codes."""
+    cat = column.astype("category")
+    lookup = np.array([order.index(c) if c in order else -1 for c in cat.cat.categories] + [-1])
+    return lookup[cat.cat.codes.to_numpy()]  # code -1 (missing) takes the final -1
+
+
+def _pivot(
+    long: pd.DataFrame,
+    entity: str,
+    spread: str,
+    entity_name: str,
+    entity_order: list[str],
+    order: list[str],
+    name: str,
+) -> pd.DataFrame:
+    """Long facts to one row per (report, entity) and one column per spread key (numpy)."""
+    context = ["report_id", *REPORT_CONTEXT]
+    if long.empty:
+        return pd.DataFrame(columns=[*context, entity_name, *order])
+    ent = _positions(long[entity], entity_order)
+    spr = _positions(long[spread], order)
+    ok = (ent >= 0) & (spr >= 0)
+    reports = long["report_id"].astype("category")
+    rep = reports.cat.codes.to_numpy()[ok]
+    ent, spr = ent[ok], spr[ok]
+    numbers = (long["value"] if name != "active_disclosure" else long["number"]).to_numpy(
+        dtype="float64", na_value=np.nan
+    )[ok]
+    keys, row = np.unique(rep.astype(np.int64) * len(entity_order) + ent, return_inverse=True)
+    grid = np.full((len(keys), len(order)), np.nan)
+    grid[row, spr] = numbers
+    present = np.zeros((len(keys), len(order)), dtype=bool)
+    present[row, spr] = True
+    used = [i for i in range(len(order)) if present[:, i].any()]
+    rep_ids = reports.cat.categories.to_numpy()[keys // len(entity_order)]
+    wide = pd.DataFrame({"report_id": rep_ids})
+    meta = long.drop_duplicates("report_id").set_index("report_id")
+    for column in REPORT_CONTEXT:
+        wide[column] = meta[column].reindex(rep_ids).to_numpy()
+    wide["report_year"] = wide["report_year"].astype("Int16")
+    wide[entity_name] = np.array(entity_order, dtype=object)[keys % len(entity_order)]
+    dtype = "Float64" if name == "active_disclosure" else "Int64"
+    for i in used:
+        wide[order[i]] = pd.array(grid[:, i], dtype="Float64").astype(dtype)
+    wide["_rank"] = keys % len(entity_order)
+    wide = wide.sort_values(["report_year", "agency", "report_id", "_rank"], kind="stable")
+    return wide.drop(columns="_rank").reset_index(drop=True)
 
 
 def _order(name: str, axis: str) -> list[str]:

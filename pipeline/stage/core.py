@@ -89,6 +89,7 @@ class _Buffer:
         self.rows = 0
         self.spill_dir: Path | None = None
         self.sequence = 0  # order of the chunks, so a later copy of a report wins
+        self.repeated = False  # some report appears twice in the batch
 
     def add(self, items: list[StageItem], now: datetime) -> None:
         by_key: dict[Key, list[StageItem]] = defaultdict(list)
@@ -132,8 +133,10 @@ class _Buffer:
             shutil.rmtree(self.spill_dir, ignore_errors=True)
 
 
-def _latest_only(table: pa.Table, latest: dict[str, int]) -> pa.Table:
+def _latest_only(table: pa.Table, latest: dict[str, int], repeated: bool = True) -> pa.Table:
     """Rows of ``table`` that belong to the last staged copy of their report."""
+    if not repeated:
+        return table.drop_columns(["_seq"])
     ids = table.column("report_id").cast(pa.string()).to_pylist()
     seqs = table.column("_seq").to_pylist()
     keep = pa.array([latest[i] == s for i, s in zip(ids, seqs, strict=True)], type=pa.bool_())
@@ -157,6 +160,8 @@ def stage_reports(
     try:
         for item in items:
             chunk.append(item)
+            if item.report_id in staged:
+                buffer.repeated = True
             staged[item.report_id] = None
             if len(chunk) >= chunk_size:
                 buffer.add(chunk, now)
@@ -198,7 +203,7 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
     years: set[int | None] = set()
     for key in sorted(keys, key=_sort_key):
         year, bucket = key
-        new_reports = _latest_only(buffer.new_rows("reports", key), latest)  # type: ignore[arg-type]
+        new_reports = _latest_only(buffer.new_rows("reports", key), latest, buffer.repeated)  # type: ignore[arg-type]
         ids = {i for i in new_reports.column("report_id").to_pylist()}
         versions = [
             v for v in new_reports.column("extractor_version").cast(pa.string()).to_pylist() if v
@@ -207,7 +212,7 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
             new = buffer.new_rows(dataset, key)
             path = bucket_path(data_dir, dataset, year, bucket)
             old = without_ids(read_file(path, dataset), ids)
-            fresh = _latest_only(new, latest) if new is not None else None
+            fresh = _latest_only(new, latest, buffer.repeated) if new is not None else None
             if dataset == "reports" and fresh is not None:
                 fresh = _keep_context(data_dir, fresh)
             table = pa.concat_tables([old, fresh]) if fresh is not None else old
@@ -281,7 +286,7 @@ def _stale_locations(data_dir: Path, new_year: dict[str, int | None]) -> dict[Ke
     for rid in new_year:
         by_bucket[bucket_of(rid)].add(rid)
     stale: dict[Key, set[str]] = defaultdict(set)
-    for dataset in ORDER:
+    for dataset in ("reports",):  # the commit record says where each report lives
         for part in partitions(data_dir, dataset):
             year = year_of_partition(part.name)
             for bucket, ids in by_bucket.items():
@@ -374,18 +379,27 @@ def _partition_frame(data_dir: Path, dataset: str, year: int) -> pd.DataFrame:
 def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataFrame:
     """The ``applications/<row>`` facts of the reports ``ids`` (read from their buckets)."""
     columns = ["report_id", "table", "row", "column", "value"]
+    schema = pa.schema([FACTS_SCHEMA.field(c) for c in columns])
     buckets = {bucket_of(i) for i in ids}
-    tables = [
-        read_file(p, "facts").select(columns)
-        for p in _partition_files(data_dir, "facts", year)
-        if p.stem.removeprefix("part-") in buckets
-    ]
-    table = pa.concat_tables(tables) if tables else FACTS_SCHEMA.empty_table().select(columns)
-    mask = pc.and_(
-        pc.equal(table.column("table").cast(pa.string()), "applications"),
-        pc.equal(table.column("row").cast(pa.string()), row),
-    )
-    return _to_pandas(table.filter(mask))
+    tables = []
+    for path in _partition_files(data_dir, "facts", year):
+        if path.stem.removeprefix("part-") not in buckets:
+            continue
+        table = pq.ParquetFile(path).read(columns=columns)
+        mask = pc.and_(_is(table.column("table"), "applications"), _is(table.column("row"), row))
+        tables.append(table.filter(mask).cast(schema))
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    return _to_pandas(table)
+
+
+def _is(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
+    """``column == key`` for a dictionary column, compared on its indices."""
+    masks = []
+    for chunk in column.chunks:
+        where = chunk.dictionary.to_pylist()
+        index = where.index(key) if key in where else -1
+        masks.append(pc.equal(chunk.indices, index).fill_null(False))
+    return pa.chunked_array(masks, type=pa.bool_())
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from functools import cache
 
 from pipeline.dictionary import fields
 from pipeline.model import Fact, Finding, Report, ReportMeta
@@ -15,31 +16,41 @@ from pipeline.model import Fact, Finding, Report, ReportMeta
 EXTRACTOR_VERSION = "synthetic"
 
 
+@cache
+def _fact(index: int, value: int) -> Fact:
+    field = _FIELDS[index]
+    if field.column == "amount_10k_yuan":
+        amount: Decimal | None = Decimal(value) / 100
+        number, unit = None, "万元"
+    else:
+        amount, number, unit = None, value, None
+    return Fact(
+        table=field.table,
+        row=field.row,
+        column=field.column,
+        value=number,
+        amount=amount,
+        unit=unit,
+        raw=str(number if amount is None else amount),
+        semantic="number",
+        row_label=field.row_zh,
+        column_label=field.column_zh,
+    )
+
+
+_FIELDS = [f for f in fields() if "2021" in f.templates]
+
+
 def synthetic_report(number: int, year: int, *, bump: int = 0) -> Report:
     """Report ``number`` for ``year``; ``bump`` shifts every count (a "re-extraction")."""
     rng = random.Random(number)
-    facts = []
-    for field in fields():
-        if "2021" not in field.templates:
-            continue
-        if field.column == "amount_10k_yuan":
-            value, amount, unit = None, Decimal(rng.randrange(0, 10**7)) / 100, "万元"
-        else:
-            value, amount, unit = rng.randrange(0, 50) + bump, None, None
-        facts.append(
-            Fact(
-                table=field.table,
-                row=field.row,
-                column=field.column,
-                value=value,
-                amount=amount,
-                unit=unit,
-                raw=str(value if amount is None else amount),
-                semantic="number",
-                row_label=field.row_zh,
-                column_label=field.column_zh,
-            )
+    facts = [
+        _fact(
+            i,
+            rng.randrange(0, 10**6) if f.column == "amount_10k_yuan" else rng.randrange(50) + bump,
         )
+        for i, f in enumerate(_FIELDS)
+    ]
     meta = ReportMeta(
         source=synthetic_url(number),
         sha256=f"{number:064x}",

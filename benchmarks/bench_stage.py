@@ -1,0 +1,110 @@
+"""Staging benchmark (run on demand, not a test): prints figures, asserts nothing timed.
+
+Stages N synthetic 2021-format reports (200 figures each; default 100,000 reports, so
+20 million fact rows, spread over 7 report years) into a fresh data directory in one
+``stage_reports`` batch, then re-stages 1,000 of them one at a time as the crawler does,
+and times the one-line loads researchers use.
+
+    .venv/bin/python benchmarks/bench_stage.py [--reports N] [--data-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import load
+from pipeline.stage import StageItem, stage_report, stage_reports
+from pipeline.stage.synthetic import synthetic_report, synthetic_url
+
+YEARS = range(2019, 2026)
+FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def items(count: int) -> Iterator[StageItem]:
+    for number in range(count):
+        yield StageItem(
+            report=synthetic_report(number, YEARS[number % len(YEARS)]),
+            url=synthetic_url(number),
+            region=f"合成省{number % 31}",
+            region_code=f"{110000 + number % 31 * 10000}",
+            fetched_at=FETCHED,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--single", type=int, default=200, help="one-at-a-time re-stagings")
+    parser.add_argument("--data-dir", type=Path, help="default: a temporary directory")
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-stage-"))
+    try:
+        run(data_dir, args.reports, args.single)
+    finally:
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run(data_dir: Path, count: int, single: int) -> None:
+    rows = count * len(synthetic_report(0, 2020).fact_list)
+    start = time.perf_counter()
+    for _ in items(min(count, 5_000)):
+        pass
+    gen = (time.perf_counter() - start) / min(count, 5_000) * count
+    print(f"reports: {count:,}  fact rows: {rows:,}  (making the Report objects: ~{gen:.1f} s)")
+
+    start = time.perf_counter()
+    stage_reports(data_dir, items(count))
+    seconds = time.perf_counter() - start
+    size = sum(p.stat().st_size for p in (data_dir / "parquet").rglob("*.parquet"))
+    files = sum(1 for _ in (data_dir / "parquet").rglob("*.parquet"))
+    print(
+        f"batch stage: {seconds:.1f} s, {rows / seconds:,.0f} fact rows/s "
+        f"({rows / max(seconds - gen, 1e-9):,.0f} rows/s without making the objects), "
+        f"{count / seconds:,.0f} reports/s; peak RSS {peak_rss_mib():,.0f} MiB; "
+        f"{size / 2**20:,.1f} MiB on disk in {files} files"
+    )
+
+    start = time.perf_counter()
+    for number in range(single):
+        report = synthetic_report(number, YEARS[number % len(YEARS)], bump=1)
+        stage_report(
+            data_dir,
+            report,
+            url=synthetic_url(number),
+            region=None,
+            region_code=None,
+            fetched_at=FETCHED,
+        )
+    per = (time.perf_counter() - start) / max(single, 1)
+    print(f"one-at-a-time re-stage (the crawler's call): {per * 1000:.0f} ms per report")
+
+    for label, call in (
+        ("pandas.read_parquet(facts)", lambda: pd.read_parquet(data_dir / "parquet" / "facts")),
+        ("load.facts()", lambda: load.facts(data_dir=data_dir)),
+        ("load.applications()", lambda: load.applications(data_dir=data_dir)),
+        ("load.applications(year=2023)", lambda: load.applications(data_dir=data_dir, year=2023)),
+        ("load.rates(by='report_year')", lambda: load.rates(data_dir=data_dir, by="report_year")),
+    ):
+        start = time.perf_counter()
+        frame = call()
+        print(f"{label}: {time.perf_counter() - start:.1f} s, {len(frame):,} rows")
+        del frame
+    print(f"peak RSS overall: {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
