@@ -73,6 +73,7 @@ class _Parser:
         # Rows read as blank because their label stood alone; a printed row replaces them.
         self.inferred_blank: set[str] = set()
         self.active_headers: list[str] = []
+        self.unrecognised: dict[str, list[str]] = {}
 
     # -- collecting -------------------------------------------------------------------
     def _is_label(self, i: int, section: str) -> bool:
@@ -278,6 +279,7 @@ class _Parser:
                 return i + 1, previous_row
             row = "other"
         if row is None:
+            self._note_unrecognised(i, "applications")
             return i + 1, previous_row
         if (row == "other" and self.format == "2021") or (row in layout.OTHER_2021 and (
             self.format == "2019"
@@ -413,8 +415,30 @@ class _Parser:
             elif section == "applications":
                 i, previous_row = self._application_row(i, previous_row)
                 continue
+            elif section is not None:
+                self._note_unrecognised(i, section)
             i += 1
+        self._report_unrecognised()
         return self.result
+
+    def _note_unrecognised(self, i: int, table: str) -> None:
+        """A label followed by figures that names no row: noted rather than guessed at."""
+        following = self.cells.values[i + 1] if i + 1 < len(self.cells) else None
+        if following is not None and following.semantic == "number":
+            self.unrecognised.setdefault(table, []).append(self.cells.raw[i])
+
+    def _report_unrecognised(self) -> None:
+        for table, labels in self.unrecognised.items():
+            examples = ", ".join(repr(label[:30]) for label in labels[:3])
+            self.result.findings.append(
+                Finding(
+                    check="row_unrecognised",
+                    status="warning",
+                    table=table,
+                    message=f"{len(labels)} label(s) followed by figures name no row of the "
+                    f"national tables (e.g. {examples}); their figures are left out",
+                )
+            )
 
 
 def parse_tables(cells: list[str], *, run_together: bool = False) -> ParsedTables:

@@ -41,3 +41,11 @@ def test_truncated_document_is_partial_with_findings() -> None:
     checks = {f.check for f in report.finding_list}
     assert {"rows_missing", "table_missing"} <= checks
     assert report.fact("applications/denied_process_info/total") is None
+
+
+def test_figures_under_unknown_labels_are_a_finding_not_a_guess() -> None:
+    """028 (a PDF-to-markdown mess) has figures whose labels were torn apart."""
+    report = extract_document((CORPUS / "raw" / "028.md").read_bytes(), source="028.md")
+    unrecognised = [f for f in report.finding_list if f.check == "row_unrecognised"]
+    assert len(unrecognised) == 1 and unrecognised[0].table == "applications"
+    assert "'明确6'" in unrecognised[0].message
