@@ -12,7 +12,7 @@ from pipeline.extract.metadata import read_metadata
 from pipeline.extract.run_together import is_glued
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
 from pipeline.extract.text_cells import text_cells
-from pipeline.model import Finding, Report, ReportMeta
+from pipeline.model import Finding, NationalFormat, Report, ReportMeta
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
 EXTRACTOR_VERSION = "1.0.0"
@@ -101,6 +101,7 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
         glued = any(is_glued(line) for line in text.splitlines())
         parsed = parse_tables(text_cells(text), run_together=glued)
     page = read_metadata(text, meta_tags)
+    national_format: NationalFormat
     if parsed.national_format is not None:
         national_format = parsed.national_format
     elif parsed.facts:
@@ -120,7 +121,7 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
         report_year=page.report_year,
         published=page.published,
         index_no=page.index_no,
-        national_format=national_format,  # type: ignore[arg-type]
+        national_format=national_format,
         status=status,  # type: ignore[arg-type]
     )
     findings = [*parsed.findings, *structure]

@@ -80,7 +80,8 @@ def find_title(lines: list[str]) -> str | None:
         if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and not line.startswith("《")
     ]
     with_year = [line for line in candidates if _TITLE_YEAR.search(line)]
-    return (with_year or candidates or [None])[0]
+    best = with_year or candidates
+    return best[0] if best else None
 
 
 def plausible_agency(name: str | None) -> str | None:

@@ -97,7 +97,7 @@ def split_cells(groups: Sequence[str], width: int, check: Check | None) -> list[
         return [d for group in groups for d in group]
     if check is None:
         return None
-    found: list[list[str]] | None = None
+    found: list[str] | None = None
     for candidate in _group_splits(tuple(groups), width):
         if check([int(c) for c in candidate]):
             if found is not None:
