@@ -115,14 +115,106 @@ class _Budget(Exception):
     pass
 
 
-def _stage_function() -> Any:
-    try:
-        from pipeline.stage import stage_report  # type: ignore[attr-defined]
-    except ImportError as exc:
-        if "stage_report" in str(exc) or getattr(exc, "name", "") == "pipeline.stage":
-            return None
-        raise
-    return stage_report
+STAGE_BATCH = 200
+
+
+def _stage_batch(data_dir: Path, items: list[Any]) -> None:
+    """Stage extracted reports in one write (``pipeline.stage.stage_reports``)."""
+    from pipeline.stage import stage_reports
+
+    stage_reports(data_dir, items)
+
+
+def _stage_item(report: Any, **fields: Any) -> Any:
+    from pipeline.stage import StageItem
+
+    return StageItem(report=report, **fields)
+
+
+def _extract_report(body: bytes, url: str, content_type: str | None, link: Link | None) -> Any:
+    """Run the extractor and fill the metadata it left empty from the listing link."""
+    from pipeline.extract import extract_document
+
+    report = extract_document(body, source=url, content_type=content_type)
+    if link is not None:
+        meta = report.meta
+        meta.title = meta.title or link.title
+        meta.report_year = meta.report_year or title_year(link.title)
+        meta.agency = meta.agency or title_agency(link.title)
+        meta.published = meta.published or link.date
+    return report
+
+
+class Stager:
+    """Stages extracted reports in batches; rows stay ``pending`` in the state until their
+    batch is written, and a later run stages what an interrupted one left pending."""
+
+    def __init__(self, data_dir: Path, state: State, batch: int = STAGE_BATCH) -> None:
+        self.data_dir = data_dir
+        self.state = state
+        self.batch = batch
+        self.buffer: list[tuple[PortalSummary, str, Any]] = []
+        self.lock = asyncio.Lock()
+
+    async def add(self, summary: PortalSummary, key: str, item: Any) -> None:
+        self.buffer.append((summary, key, item))
+        if len(self.buffer) >= self.batch:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self.lock:
+            entries, self.buffer = self.buffer, []
+            if not entries:
+                return
+            try:
+                await asyncio.to_thread(_stage_batch, self.data_dir, [e[2] for e in entries])
+                done = entries
+            except Exception:
+                log.warning("event=stage_batch_error items=%s: staging one by one", len(entries))
+                done = []
+                for entry in entries:  # isolate the report that breaks the batch
+                    try:
+                        await asyncio.to_thread(_stage_batch, self.data_dir, [entry[2]])
+                        done.append(entry)
+                    except Exception as exc:
+                        message = f"staging: {type(exc).__name__}: {exc}"[:500]
+                        log.warning("event=stage_error key=%s error=%s", entry[1], message)
+                        entry[0].extract_errors += 1
+                        self.state.mark_stage(entry[0].name, entry[1], "error", message)
+            for summary, key, _item in done:
+                self.state.mark_stage(summary.name, key, "staged", None)
+            log.info("event=staged reports=%s", len(done))
+
+    async def recover(self, portals: list[PortalConfig]) -> int:
+        """Stage the reports an interrupted crawl extracted but did not stage."""
+        by_name = {p.name: p for p in portals}
+        rows = self.state.pending_stage()
+        for row in rows:
+            portal = by_name.get(row.portal)
+            summary = PortalSummary(name=row.portal)
+            link = Link(row.url, row.title, row.listed_date) if row.title else None
+            try:
+                body = read_body(self.data_dir, row.sha256 or "")
+                report = await asyncio.to_thread(
+                    _extract_report, body, row.final_url or row.url, row.content_type, link
+                )
+            except Exception as exc:
+                message = f"{type(exc).__name__}: {exc}"[:500]
+                self.state.mark_stage(row.portal, row.key, "error", message)
+                continue
+            item = _stage_item(
+                report,
+                url=row.final_url or row.url,
+                region=portal.region if portal else None,
+                region_code=portal.region_code if portal else None,
+                fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
+                content_type=row.content_type,
+            )
+            await self.add(summary, row.key, item)
+        await self.flush()
+        if rows:
+            log.info("event=stage_recovered reports=%s", len(rows))
+        return len(rows)
 
 
 class PortalCrawl:
@@ -135,7 +227,9 @@ class PortalCrawl:
         politeness: Politeness,
         max_pages: int | None,
         progress: _Progress,
+        stager: Stager,
     ) -> None:
+        self.stager = stager
         self.portal = portal
         self.data_dir = data_dir
         self.fetcher = fetcher
@@ -354,11 +448,12 @@ class PortalCrawl:
         sha = await self._archive(job, outcome, fetched_at)
         change = _change(previous, sha)
         extra: dict[str, Any] = {}
+        item = None
         if job.kind == "report":
             html = decode_html(outcome.body, outcome.content_type) if _is_html(outcome) else ""
             attachments = self._enqueue_attachments(job, html, outcome.url)
             if change != "unchanged":
-                extra = await self._extract(job, outcome, fetched_at, attachments)
+                extra, item = await self._extract(job, outcome, fetched_at, attachments)
             counter = {"new": "reports_new", "changed": "reports_changed"}.get(
                 change, "reports_unchanged"
             )
@@ -366,7 +461,7 @@ class PortalCrawl:
         else:
             self.summary.attachments += 1
             if change != "unchanged":
-                extra = await self._extract(job, outcome, fetched_at, [])
+                extra, item = await self._extract(job, outcome, fetched_at, [])
         self._record(
             job,
             outcome,
@@ -377,6 +472,8 @@ class PortalCrawl:
             previous=previous,
             **extra,
         )
+        if item is not None:
+            await self.stager.add(self.summary, job.request.key, item)
         log.info(
             "event=%s portal=%s url=%s status=%s change=%s bytes=%s",
             job.kind,
@@ -411,55 +508,35 @@ class PortalCrawl:
 
     async def _extract(
         self, job: Job, outcome: Outcome, fetched_at: datetime, attachments: list[str]
-    ) -> dict[str, Any]:
-        """Extract (and stage) one fetched document; errors are recorded, never raised."""
-        from pipeline.extract import extract_document
+    ) -> tuple[dict[str, Any], Any]:
+        """Extract one fetched document: (state columns, item to stage or None).
 
+        Extraction errors are recorded in the state, never raised.
+        """
         try:
             report = await asyncio.to_thread(
-                extract_document,
-                outcome.body,
-                source=outcome.url,
-                content_type=outcome.content_type,
+                _extract_report, outcome.body, outcome.url, outcome.content_type, job.link
             )
         except Exception as exc:
             self.summary.extract_errors += 1
             message = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("event=extract_error url=%s error=%s", outcome.url, message)
-            return {"extract_status": "error", "extract_error": message}
-        link = job.link
-        if link is not None:
-            meta = report.meta
-            meta.title = meta.title or link.title
-            meta.report_year = meta.report_year or title_year(link.title)
-            meta.agency = meta.agency or title_agency(link.title)
-            meta.published = meta.published or link.date
+            return {"extract_status": "error", "extract_error": message}, None
         no_tables = not report.fact_list
-        tables_in_attachment = job.kind == "report" and no_tables and bool(attachments)
         if job.kind == "attachment" and no_tables:
-            return {"extract_status": "no_tables"}
-        if tables_in_attachment:
-            return {"extract_status": "no_tables", "tables_in_attachment": 1}
-        stage = _stage_function()
-        if stage is None:
-            log.info("event=stage_skipped url=%s reason=pipeline.stage not available", outcome.url)
-            return {"extract_status": report.meta.status}
-        try:
-            await asyncio.to_thread(
-                stage,
-                self.data_dir,
-                report,
-                url=outcome.url,
-                region=self.portal.region,
-                region_code=self.portal.region_code,
-                fetched_at=fetched_at,
-            )
-        except Exception as exc:
-            self.summary.extract_errors += 1
-            message = f"staging: {type(exc).__name__}: {exc}"[:500]
-            log.warning("event=stage_error url=%s error=%s", outcome.url, message)
-            return {"extract_status": "error", "extract_error": message}
-        return {"extract_status": report.meta.status, "extract_error": None}
+            return {"extract_status": "no_tables"}, None
+        if job.kind == "report" and no_tables and attachments:
+            return {"extract_status": "no_tables", "tables_in_attachment": 1}, None
+        item = _stage_item(
+            report,
+            url=outcome.url,
+            region=self.portal.region,
+            region_code=self.portal.region_code,
+            fetched_at=fetched_at,
+            content_type=outcome.content_type,
+        )
+        status = {"extract_status": report.meta.status, "extract_error": None}
+        return {**status, "stage_status": "pending"}, item
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -618,7 +695,9 @@ async def crawl_async(
     fetcher = Fetcher(replace(base, concurrency=concurrency))
     state = State(data_dir)
     display = _Progress(progress)
+    stager = Stager(data_dir, state)
     try:
+        await stager.recover(portals)
         crawls = [
             PortalCrawl(
                 portal,
@@ -628,10 +707,12 @@ async def crawl_async(
                 politeness_override or portal.politeness,
                 max_pages,
                 display,
+                stager,
             )
             for portal in portals
         ]
         summaries = await asyncio.gather(*(c.run() for c in crawls))
+        await stager.flush()
     finally:
         display.done()
         await fetcher.close()

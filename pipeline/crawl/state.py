@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS urls (
     tables_in_attachment INTEGER NOT NULL DEFAULT 0,
     extract_status TEXT,
     extract_error TEXT,
+    stage_status TEXT,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     fetched_at TEXT,
@@ -99,6 +100,7 @@ class UrlRow:
     tables_in_attachment: int
     extract_status: str | None
     extract_error: str | None
+    stage_status: str | None
     first_seen: str
     last_seen: str
     fetched_at: str | None
@@ -216,6 +218,18 @@ class State:
             query += " AND kind = ?"
             params.append(kind)
         return [UrlRow(*r) for r in self.conn.execute(query + " ORDER BY key", params)]
+
+    def mark_stage(self, portal: str, key: str, status: str, error: str | None) -> None:
+        self.conn.execute(
+            "UPDATE urls SET stage_status = ?, extract_error = coalesce(?, extract_error) "
+            "WHERE portal = ? AND key = ?",
+            (status, error, portal, key),
+        )
+
+    def pending_stage(self) -> list[UrlRow]:
+        """Rows extracted but not yet staged (a crawl stopped before its batch was written)."""
+        query = f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE stage_status = 'pending'"
+        return [UrlRow(*r) for r in self.conn.execute(query + " ORDER BY portal, key")]
 
     def verify_root(self, portal: str, url: str, how: str) -> None:
         self.conn.execute(

@@ -34,13 +34,15 @@ from .conftest import (
 
 @pytest.fixture
 def staged(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record stage_report calls instead of writing staged tables."""
+    """Record what would be staged instead of writing staged tables."""
     calls: list[dict[str, Any]] = []
 
-    def stage(data_dir: Path, report: Any, **kw: Any) -> None:
-        calls.append({"report": report, **kw})
+    def stage(data_dir: Path, items: list[Any]) -> None:
+        calls.extend(
+            {"report": i.report, "url": i.url, "region_code": i.region_code} for i in items
+        )
 
-    monkeypatch.setattr(engine, "_stage_function", lambda: stage)
+    monkeypatch.setattr(engine, "_stage_batch", stage)
     return calls
 
 
@@ -381,3 +383,25 @@ def test_politeness_spaces_requests_to_one_host(serve, tmp_path, staged) -> None
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) >= 4 and min(gaps) >= 0.15  # 0.2 s ± 20 % jitter
     assert all("gov-ogi-pipeline" in h.headers["user-agent"] for h in site.log)
+
+
+def test_a_report_that_breaks_staging_is_isolated(serve, tmp_path, monkeypatch) -> None:
+    staged_urls: list[str] = []
+
+    def stage(data_dir: Path, items: list[Any]) -> None:
+        if any("t20240129_3001" in i.url for i in items):
+            raise RuntimeError("bad report")
+        staged_urls.extend(i.url for i in items)
+
+    monkeypatch.setattr(engine, "_stage_batch", stage)
+    site = serve(build_trs_site(Site()))
+    (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    assert result.extract_errors == 1 and len(staged_urls) == 5
+    status = {
+        path_of(u): (r.stage_status, r.extract_error) for u, r in rows(tmp_path, "report").items()
+    }
+    assert status["/zfxxgknb/202401/t20240129_3001.html"] == (
+        "error",
+        "staging: RuntimeError: bad report",
+    )
+    assert sum(1 for s, _ in status.values() if s == "staged") == 5

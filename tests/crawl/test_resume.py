@@ -103,6 +103,8 @@ def test_killed_crawl_resumes_without_refetching(serve, tmp_path: Path) -> None:
     finally:
         state.close()
     assert len(reports) == REPORTS and all(r.status == "ok" for r in reports)
+    # reports extracted before the kill but not yet staged were staged on resume
+    assert {r.stage_status for r in reports} == {"staged"}
     assert not list((data_dir / "raw").rglob("*.part"))
     urls = [b.url for b in list_bodies(data_dir, kinds=["report"])]
     assert sorted(urls) == sorted(set(urls)) and len(urls) == REPORTS
