@@ -21,15 +21,16 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 Family = Literal["auto", "trs", "hanweb", "static"]
 FAMILIES: tuple[str, ...] = ("auto", "trs", "hanweb", "static")
 
+#: Names the project; set ``user_agent`` in the config to add the operator's contact URL.
 DEFAULT_USER_AGENT = (
-    "gov-ogi-pipeline/0.1 (annual-report research crawler; "
-    "+https://github.com/gov-ogi-pipeline/gov-ogi-pipeline)"
+    "gov-ogi-pipeline/0.1 (research crawler for government information-disclosure "
+    "annual reports; polite, robots.txt honoured)"
 )
 
 
@@ -118,7 +119,8 @@ _PORTAL_FIELDS = {
 
 
 def _fail(portal: str, field_name: str, message: str) -> ConfigError:
-    return ConfigError(f"portal {portal!r}: field {field_name!r}: {message}")
+    where = portal if portal.startswith("[") else f"portal {portal!r}"
+    return ConfigError(f"{where}: field {field_name!r}: {message}")
 
 
 def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politeness:
@@ -126,13 +128,14 @@ def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politen
     for key, kinds in _POLITENESS_FIELDS.items():
         if key not in table:
             continue
-        value = table[key]
+        value: Any = table[key]
         numeric = kinds in (int, (int, float))
         if isinstance(value, bool) and kinds is not bool:
             raise _fail(portal, key, f"expected a number, got {value!r}")
         if not isinstance(value, kinds):
             expected = "a number" if numeric else kinds.__name__  # type: ignore[union-attr]
             raise _fail(portal, key, f"expected {expected}, got {value!r}")
+        value = cast(Any, value)  # checked just above
         if numeric and value < 0:
             raise _fail(portal, key, f"must not be negative, got {value!r}")
         if key in ("per_host", "concurrency", "retries", "max_bytes", "timeout") and value == 0:

@@ -45,9 +45,9 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
         match = _HEADER_CHARSET.search(content_type)
         if match and (charset := _normalise_charset(match.group(1))):
             return charset
-    match = _META_CHARSET.search(body[:2048])
-    if match:
-        return _normalise_charset(match.group(1).decode("ascii", "ignore"))
+    meta = _META_CHARSET.search(body[:2048])
+    if meta:
+        return _normalise_charset(meta.group(1).decode("ascii", "ignore"))
     return None
 
 
