@@ -113,9 +113,8 @@ def main() -> int:
     if args.no_extract:
         import pipeline.crawl.engine as engine
 
-
         async def _skip(self, job, outcome, fetched_at, attachments):  # type: ignore[no-untyped-def]
-            return {"extract_status": "skipped"}
+            return {"extract_status": "skipped"}, None
 
         engine.PortalCrawl._extract = _skip  # type: ignore[method-assign]
 
