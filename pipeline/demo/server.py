@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar
+from typing import Any
 
 
 def site_dir() -> Path:
@@ -17,11 +17,13 @@ def site_dir() -> Path:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
-        ".html": "text/html; charset=utf-8",
-        ".txt": "text/plain; charset=utf-8",
-        "": "application/octet-stream",
-    }
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.extensions_map = {
+            ".html": "text/html; charset=utf-8",
+            ".txt": "text/plain; charset=utf-8",
+            "": "application/octet-stream",
+        }
+        super().__init__(*args, **kwargs)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: the crawler logs what it fetches

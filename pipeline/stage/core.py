@@ -317,7 +317,9 @@ def refresh_cross_year(
         with write_lock(data_dir):
             refresh_cross_year(data_dir, years, report_ids=report_ids, locked=True)
         return
-    staged = {year_of_partition(p.name) for p in partitions(data_dir, "reports")} - {None}
+    staged: set[int] = {
+        y for p in partitions(data_dir, "reports") if (y := year_of_partition(p.name)) is not None
+    }
     targets = sorted(staged if years is None else set(years))
     touched = None if report_ids is None else set(report_ids)
     for year in targets:

@@ -120,7 +120,7 @@ def _carry_context(report: Report, previous: dict[str, object] | None) -> Report
     meta.agency = meta.agency or _text(previous.get("agency"))
     year = previous.get("report_year")
     if meta.report_year is None and year is not None and not pd.isna(year):
-        meta.report_year = int(year)  # type: ignore[arg-type]
+        meta.report_year = int(year)  # type: ignore[call-overload]
     published = previous.get("published")
     if not meta.published and published is not None and not pd.isna(published):
         meta.published = str(published)[:10]
