@@ -309,6 +309,16 @@ class PortalCrawl:
             last_modified=previous.last_modified if conditional and previous else None,
         )
         self.summary.requests += outcome.requests
+        swapped = _swap_scheme(job.request.url)
+        if job.kind == "listing" and job.depth == 0 and _unreachable(outcome) and swapped:
+            # http-only hosts and broken TLS are common: try the other scheme once
+            log.info("event=scheme_swap portal=%s url=%s", self.portal.name, swapped)
+            second = await self.fetcher.fetch(
+                replace(job.request, url=swapped), self.politeness, allowed=self.portal.allows
+            )
+            self.summary.requests += second.requests
+            if second.status == "ok":
+                outcome = second
         fetched_at = now()
         if outcome.status == "not_modified" and previous and previous.sha256:
             self._record(
@@ -636,6 +646,21 @@ class PortalCrawl:
 def _short(reason: str) -> str:
     reason = reason.split(" http", 1)[0] if reason.startswith("off the") else reason
     return reason[:80]
+
+
+def _swap_scheme(url: str) -> str | None:
+    if url.startswith("https://"):
+        return "http://" + url[len("https://") :]
+    if url.startswith("http://"):
+        return "https://" + url[len("http://") :]
+    return None
+
+
+def _unreachable(outcome: Outcome) -> bool:
+    reason = (outcome.reason or "").lower()
+    return outcome.status == "failed" and (
+        reason.startswith(("connect-error", "connecterror")) or "ssl" in reason
+    )
 
 
 def _change(previous: Any, sha: str) -> str:

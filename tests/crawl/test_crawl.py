@@ -405,3 +405,24 @@ def test_a_report_that_breaks_staging_is_isolated(serve, tmp_path, monkeypatch) 
         "staging: RuntimeError: bad report",
     )
     assert sum(1 for s, _ in status.values() if s == "staged") == 5
+
+
+def test_dead_column_redirecting_to_home_is_not_found(serve, tmp_path, staged) -> None:
+    site = serve(Site())
+    site.add("/", '<html><body><a href="/xxgk/">政府信息公开</a></body></html>')
+    site.add("/xxgk/", '<html><body><a href="/xxgk/nb/">政府信息公开年报</a></body></html>')
+    site.add("/xxgk/nb/", "", status=301, headers={"Location": "/"}, etag=False)
+    (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    state = {path_of(u): r for u, r in rows(tmp_path, "listing").items()}
+    assert state["/xxgk/nb/"].status == "not_found"  # 门头沟-style redirect trap
+    assert state["/xxgk/"].status == "ok"  # found from the home page by link text
+    assert result.reports_new == 0 and len(site.hits("/")) == 2
+
+
+def test_https_start_url_falls_back_to_http(serve, tmp_path, staged) -> None:
+    site = serve(build_trs_site(Site()))
+    https_url = site.url("/zfxxgknb/").replace("http://", "https://")
+    config = portal(site, "/zfxxgknb/")
+    config = type(config)(name=config.name, start_urls=(https_url,))
+    (result,) = crawl([config], tmp_path, politeness_override=fast(retries=1)).portals
+    assert result.reports_new == 6
