@@ -115,7 +115,7 @@ class _Budget(Exception):
     pass
 
 
-STAGE_BATCH = 200
+STAGE_BATCH = 500  # reports per staging write; a killed run re-stages its pending ones
 
 
 def _stage_batch(data_dir: Path, items: list[Any]) -> None:
