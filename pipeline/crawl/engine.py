@@ -22,7 +22,6 @@ from pipeline.crawl.parse import (
     Request,
     attachment_links,
     column_links,
-    decode_html,
     hub_links,
     is_site_root,
     is_soft_404,
@@ -32,6 +31,7 @@ from pipeline.crawl.parse import (
     title_year,
 )
 from pipeline.crawl.state import FINAL_STATUSES, CrawlLock, State, now
+from pipeline.encoding import decode as decode_html
 
 log = logging.getLogger("pipeline.crawl")
 

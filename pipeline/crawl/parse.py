@@ -6,68 +6,12 @@ report pages and their attachments; :mod:`pipeline.extract` reads the tables.
 
 from __future__ import annotations
 
-import codecs
 import html as htmlmod
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-
-# --------------------------------------------------------------------------- decoding
-
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
-)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
-_CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "gb_2312-80": "gb18030",
-}
-
-
-def _normalise_charset(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().lower()
-    name = _CHARSET_ALIASES.get(name, name)
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def declared_charset(body: bytes, content_type: str | None) -> str | None:
-    """Charset from the Content-Type header, else from a ``<meta>`` in the first 2 KB."""
-    if content_type:
-        match = _HEADER_CHARSET.search(content_type)
-        if match and (charset := _normalise_charset(match.group(1))):
-            return charset
-    meta = _META_CHARSET.search(body[:2048])
-    if meta:
-        return _normalise_charset(meta.group(1).decode("ascii", "ignore"))
-    return None
-
-
-def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Header charset, then ``<meta>``, then strict UTF-8, then GB18030."""
-    charset = declared_charset(body, content_type)
-    if charset and charset != "iso8859-1":
-        try:
-            return body.decode(charset)
-        except UnicodeDecodeError:
-            pass
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return body.decode("gb18030")
-    except UnicodeDecodeError:
-        return body.decode(charset or "utf-8", errors="replace")
-
 
 # --------------------------------------------------------------------------- titles
 

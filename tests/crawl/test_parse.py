@@ -8,7 +8,6 @@ from pipeline.crawl.parse import (
     attachment_links,
     classify_block,
     column_links,
-    decode_html,
     hanweb_datastore,
     is_report_title,
     is_soft_404,
@@ -102,18 +101,6 @@ def test_report_titles_years_and_agencies() -> None:
         "鄂尔多斯市人民政府办公室"
     )
     assert title_agency("2023年政府信息公开工作年度报告") is None
-
-
-def test_decoding_order_header_meta_utf8_gb18030() -> None:
-    text = "<html><body>柯城区政府信息公开年报</body></html>"
-    gbk = text.encode("gbk")
-    assert decode_html(gbk, "text/html; charset=GBK") == text
-    with_meta = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' + text
-    assert decode_html(with_meta.encode("gbk"), "text/html") == with_meta
-    assert decode_html(gbk, None) == text  # undeclared: strict utf-8 fails, gb18030 wins
-    assert decode_html(text.encode("utf-8"), None) == text
-    # a wrong declaration falls through to what decodes
-    assert decode_html(text.encode("utf-8"), "text/html; charset=gbk") != ""
 
 
 def test_next_page_link_by_text() -> None:

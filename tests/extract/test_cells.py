@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from pipeline.extract.cells import label_form, read_value
-from pipeline.extract.decode import decode
 from pipeline.extract.text_cells import text_cells
 
 
@@ -61,17 +60,6 @@ def test_text_cells_reads_every_real_rendering_shape() -> None:
         "行政处罚", "3985758", "（四）无 1.不掌握", "746", "12",
     ]
     assert text_cells("| a | b |\n|---|---|\n| 1 | 2 |") == ["a", "b", "1", "2"]
-
-
-def test_decode_prefers_declared_then_meta_then_utf8_then_gb18030() -> None:
-    text = "行政处罚"
-    assert decode(text.encode("gbk"), "text/html; charset=GBK") == text
-    meta = f'<meta charset="gb2312"><p>{text}</p>'.encode("gbk")
-    assert text in decode(meta)
-    assert decode(text.encode("utf-8")) == text
-    assert decode(text.encode("gb18030")) == text  # undeclared GBK-family bytes
-    # a page that declares UTF-8 but is GBK is still read
-    assert decode(text.encode("gbk"), "text/html; charset=utf-8") == text
 
 
 def test_glued_figures_split_only_where_one_split_exists() -> None:
