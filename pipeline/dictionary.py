@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from pipeline.extract.layout import APPLICANT_COLUMNS
 from pipeline.stage.schema import DATASETS, PARTITION_FIELD
 
 TABLE_LABELS = {
@@ -97,16 +98,6 @@ COLUMN_LABELS = {
     "pending": ("尚未审结", "Pending"),
 }
 
-APPLICANT_COLUMNS = (
-    "natural_person",
-    "commercial",
-    "research",
-    "social_welfare",
-    "legal_services",
-    "other_org",
-    "total",
-)
-RESULT_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
 
 #: Chinese labels of the review/lawsuit rows (fields.csv gives them with the columns).
 _ROW_ZH_REVIEWS = {

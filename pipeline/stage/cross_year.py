@@ -11,27 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.extract.layout import APPLICANT_COLUMNS
+from pipeline.model import FINDING_COLUMNS
+
 CHECK = "cross_year_carry"
-APPLICANT_COLUMNS = (
-    "natural_person",
-    "commercial",
-    "research",
-    "social_welfare",
-    "legal_services",
-    "other_org",
-    "total",
-)
-FINDING_FIELDS = (
-    "report_id",
-    "check",
-    "status",
-    "table",
-    "row",
-    "column",
-    "expected",
-    "printed",
-    "message",
-)
+FINDING_FIELDS = ("report_id", *FINDING_COLUMNS)
 
 
 def agency_key(agency: object, region_code: object, region: object) -> str | None:
