@@ -61,3 +61,39 @@ def test_word_export_with_numbers_split_over_spans(tmp_path: Path) -> None:
     }
     # and a broken identity changes no printed number
     assert report.fact("applications/total_handled/total").value == 21
+
+
+def _facts(content: bytes) -> dict[str, object]:
+    return {f.key: f.number for f in extract_document(content, source="x").fact_list}
+
+
+def test_real_page_in_traditional_characters_with_full_width_digits_and_units() -> None:
+    """043 rewritten the ways real mirrors and editors print it: the same figures."""
+    import re
+
+    import zhconv
+
+    html = (CORPUS / "raw" / "043.html").read_text(encoding="utf-8")
+    original = _facts(html.encode())
+    traditional = zhconv.convert(html, "zh-tw")
+    assert "行政處罰" in traditional and "申請" in traditional
+
+    # full-width digits and a unit in every cell that holds only a whole number
+    def widen(match: re.Match[str]) -> str:
+        digits = match.group(2).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        return f"{match.group(1)}{digits}件<"
+
+    damaged, widened = re.subn(r"(>)(\d+)<", widen, traditional)
+    assert widened > 150
+    # stray spaces and a line break inside labels
+    assert "本年新收" in damaged and "予以公開" in damaged
+    damaged = damaged.replace("本年新收", "本年 新收").replace("予以公開", "予以\n公開")
+    assert _facts(damaged.encode("utf-8")) == original
+    assert original["active_disclosure/normative_documents/in_force"] == 698
+
+
+def test_thousands_separators() -> None:
+    html = (CORPUS / "raw" / "043.html").read_text(encoding="utf-8")
+    assert ">10690<" in html
+    facts = _facts(html.replace(">10690<", ">10,690<").encode())
+    assert facts["active_disclosure/licensing/decisions"] == 10690
