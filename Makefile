@@ -26,4 +26,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extract.py
 
 clean:
-	rm -rf $(VENV) data/parquet data/raw data/state
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis  # never data/: it holds the raw archive

@@ -62,21 +62,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     if args.stage:
-        from pipeline.stage import stage_report
-
-        stage_report(
-            args.data_dir,
-            report,
-            url=args.source if is_url(args.source) else Path(args.source).resolve().as_uri(),
-            region=None,
-            region_code=None,
-            fetched_at=datetime.now(UTC),
-        )
+        try:
+            stage_one(args.data_dir, args.source, content, content_type, report)
+        except OSError as exc:
+            print(
+                f"error: cannot stage into {args.data_dir}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return 1
         print(f"staged into {args.data_dir}", file=sys.stderr)
     if report.meta.status == "no_tables":
         print(f"error: {args.source}: no report tables found", file=sys.stderr)
         return 3
     return 0
+
+
+def stage_one(
+    data_dir: Path, source: str, content: bytes, content_type: str | None, report: Report
+) -> None:
+    """Archive the body (so ``reextract`` can re-read it) and stage the report."""
+    from pipeline.archive import write_body
+    from pipeline.stage import stage_report
+
+    url = source if is_url(source) else Path(source).resolve().as_uri()
+    fetched_at = datetime.now(UTC)
+    write_body(
+        data_dir, content, url=url, kind="report", content_type=content_type, fetched_at=fetched_at
+    )
+    stage_report(data_dir, report, url=url, region=None, region_code=None, fetched_at=fetched_at)
 
 
 def write(report: Report, fmt: str, stream: TextIO) -> None:

@@ -101,3 +101,22 @@ def test_http_error_status(corpus_server: str) -> None:
     result = run_cli("extract", f"{corpus_server}/missing.html")
     assert result.returncode == 1
     assert "HTTP 404" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stage_then_reextract_reads_the_archived_body(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert main(["extract", str(CORPUS / "raw" / "043.html"), "--stage", "--data-dir",
+                 str(data)]) == 0
+    facts = pd.read_parquet(data / "parquet" / "facts")
+    assert len(facts) == 200
+    result = run_cli("reextract", "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(data / "parquet" / "facts")) == 200
+
+
+def test_stage_into_an_unusable_directory_is_one_line(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = run_cli("extract", str(SEED), "--stage", "--data-dir", str(not_a_dir))
+    assert result.returncode == 1
+    assert "cannot stage" in result.stderr and "Traceback" not in result.stderr
