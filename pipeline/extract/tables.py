@@ -27,7 +27,6 @@ class ParsedTables:
     national_format: layout.Format | None
     facts: list[Fact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    tables_seen: set[str] = field(default_factory=set)
     ended_inside_table: bool = False
 
 
@@ -39,7 +38,6 @@ class _Cells:
 
     @classmethod
     def of(cls, raw: list[str]) -> _Cells:
-        raw = [cell for cell in raw if cell is not None]
         return cls(raw, [label_form(c) for c in raw], [read_value(c) for c in raw])
 
     def __len__(self) -> int:
@@ -55,7 +53,9 @@ class _Run:
 
     indices: list[int]
     next_index: int
-    ended_by: str  # "label" (a row label or table boundary), "text" (other text) or "end"
+    # "full" (all its cells read), "label" (a row label or table boundary came first),
+    # "text" (other text came first) or "end" (the document ended first)
+    ended_by: str
 
 
 def _unfinished(label: str) -> bool:
@@ -99,7 +99,7 @@ class _Parser:
                 found.append(i)
                 i += 1
                 if len(found) == width:
-                    return _Run(found, i, "label")
+                    return _Run(found, i, "full")
                 continue
             if self._is_label(i, section):
                 return _Run(found, i, "label")
@@ -122,10 +122,9 @@ class _Parser:
     ) -> None:
         label = self.cells.raw[label_index]
         inferred = False
-        split = self._split_glued(run, len(columns), check)
         if len(run.indices) == len(columns):
             cells = [self.cells.values[i] for i in run.indices]
-        elif split is not None:
+        elif (split := self._split_glued(run, len(columns), check)) is not None:
             cells = split
         elif not run.indices and run.ended_by == "label":
             # Renderings that drop blank cells print a blank row as its label alone.
@@ -158,9 +157,7 @@ class _Parser:
         self, run: _Run, width: int, check: run_together.Check | None
     ) -> list[CellValue | None] | None:
         """Figures run together with no separator, where exactly one split is possible."""
-        if not self.run_together or run.ended_by == "end" or len(run.indices) == width:
-            return None
-        if not run.indices:
+        if not self.run_together or run.ended_by == "end" or not run.indices:
             return None
         pieces = run_together.split_cells(
             [self.cells.raw[i].strip() for i in run.indices], width, check
@@ -343,14 +340,10 @@ class _Parser:
             collected.pop(0)
         while len(collected) > wanted and _semantic(cells.values[collected[-1]]) == "blank":
             collected.pop()
-        glued = self._split_glued(
-            _Run(collected, j, "label" if ended_by_label else "end"),
-            wanted,
-            run_together.review_groups_hold,
-        )
+        run = _Run(collected, j, "label" if ended_by_label else "end")
         if len(collected) == wanted:
             read = [cells.values[k] for k in collected]
-        elif glued is not None:
+        elif (glued := self._split_glued(run, wanted, run_together.review_groups_hold)):
             read = glued
         elif not collected and ended_by_label:
             read = [CellValue("blank", "")] * wanted
@@ -395,9 +388,7 @@ class _Parser:
                 continue
             if layout.starts_applications(form):
                 section = "applications"
-                self.result.tables_seen.add(section)
             elif layout.starts_reviews(form):
-                self.result.tables_seen.add("reviews_lawsuits")
                 i = self._reviews(i)
                 section = None
                 continue
@@ -405,7 +396,6 @@ class _Parser:
                 section = None
             elif layout.starts_active(form) and section != "applications":
                 section = "active_disclosure"
-                self.result.tables_seen.add(section)
                 if form == "信息内容":
                     i = self._active_headers(i)
                     continue
