@@ -51,6 +51,7 @@ class PortalSummary:
     reports_changed: int = 0
     reports_unchanged: int = 0
     reports_resumed: int = 0  # finished by an interrupted run, not fetched again
+    retried: int = 0  # extracted and staged again from the archive (earlier error or kill)
     attachments: int = 0
     blocked: int = 0
     disallowed: int = 0
@@ -77,7 +78,8 @@ class PortalSummary:
             f" / changed {self.reports_changed} / unchanged {self.reports_unchanged}"
             f" / resumed {self.reports_resumed}, attachments {self.attachments},"
             f" blocked {self.blocked}, disallowed {self.disallowed}, failed {self.failed},"
-            f" extraction errors {self.extract_errors}, requests {self.requests}"
+            f" extraction errors {self.extract_errors}, retried from archive {self.retried},"
+            f" requests {self.requests}"
         )
         if not self.completed:
             text += " (incomplete: resumes next run)"
@@ -116,6 +118,8 @@ class _Budget(Exception):
 
 
 STAGE_BATCH = 500  # reports per staging write; a killed run re-stages its pending ones
+#: extractions of one body, across runs, before a failing extraction or staging is left alone
+MAX_EXTRACT_ATTEMPTS = 3
 
 
 def _stage_batch(data_dir: Path, items: list[Any]) -> None:
@@ -143,6 +147,20 @@ def _extract_report(body: bytes, url: str, content_type: str | None, link: Link 
         meta.agency = meta.agency or title_agency(link.title)
         meta.published = meta.published or link.date
     return report
+
+
+def _extracted(report: Any, kind: str, attachments: bool) -> tuple[dict[str, Any], bool]:
+    """State columns for a successfully extracted document, and whether to stage it."""
+    if not report.fact_list and (kind == "attachment" or attachments):
+        values: dict[str, Any] = {"extract_status": "no_tables", "extract_error": None}
+        if kind == "report":
+            values["tables_in_attachment"] = 1
+        return {**values, "stage_status": None}, False
+    return {
+        "extract_status": report.meta.status,
+        "extract_error": None,
+        "stage_status": "pending",
+    }, True
 
 
 class Stager:
@@ -185,32 +203,53 @@ class Stager:
                 self.state.mark_stage(summary.name, key, "staged", None)
             log.info("event=staged reports=%s", len(done))
 
-    async def recover(self, portals: list[PortalConfig]) -> int:
-        """Stage the reports an interrupted crawl extracted but did not stage."""
+    async def recover(
+        self, portals: list[PortalConfig], summaries: dict[str, PortalSummary]
+    ) -> int:
+        """Extract again from the archive and stage the reports of ``portals`` that an
+        interrupted crawl left pending, or whose extraction or staging failed (each body
+        at most :data:`MAX_EXTRACT_ATTEMPTS` times): no network needed."""
         by_name = {p.name: p for p in portals}
-        rows = self.state.pending_stage()
+        rows = self.state.to_restage(list(by_name), MAX_EXTRACT_ATTEMPTS)
         for row in rows:
-            portal = by_name.get(row.portal)
-            summary = PortalSummary(name=row.portal)
+            portal = by_name[row.portal]
+            summary = summaries.get(row.portal) or PortalSummary(name=row.portal)
+            summary.retried += 1
+            attempts = row.extract_attempts + 1
+            url = row.final_url or row.url
             link = Link(row.url, row.title, row.listed_date) if row.title else None
             try:
                 body = read_body(self.data_dir, row.sha256 or "")
-                report = await asyncio.to_thread(
-                    _extract_report, body, row.final_url or row.url, row.content_type, link
-                )
+                report = await asyncio.to_thread(_extract_report, body, url, row.content_type, link)
             except Exception as exc:
                 message = f"{type(exc).__name__}: {exc}"[:500]
-                self.state.mark_stage(row.portal, row.key, "error", message)
+                log.warning("event=extract_error url=%s error=%s", url, message)
+                summary.extract_errors += 1
+                self.state.update(
+                    row.portal,
+                    row.key,
+                    extract_status="error",
+                    extract_error=message,
+                    stage_status=None,
+                    extract_attempts=attempts,
+                )
                 continue
-            item = _stage_item(
-                report,
-                url=row.final_url or row.url,
-                region=portal.region if portal else None,
-                region_code=portal.region_code if portal else None,
-                fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
-                content_type=row.content_type,
-            )
-            await self.add(summary, row.key, item)
+            attachments = False
+            if row.kind == "report" and not report.fact_list and _is_html(body, row.content_type):
+                html = decode_html(body, row.content_type)
+                attachments = any(portal.allows(u) for u in attachment_links(html, url))
+            values, stage = _extracted(report, row.kind, attachments)
+            self.state.update(row.portal, row.key, extract_attempts=attempts, **values)
+            if stage:
+                item = _stage_item(
+                    report,
+                    url=url,
+                    region=portal.region,
+                    region_code=portal.region_code,
+                    fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
+                    content_type=row.content_type,
+                )
+                await self.add(summary, row.key, item)
         await self.flush()
         if rows:
             log.info("event=stage_recovered reports=%s", len(rows))
@@ -460,7 +499,11 @@ class PortalCrawl:
         extra: dict[str, Any] = {}
         item = None
         if job.kind == "report":
-            html = decode_html(outcome.body, outcome.content_type) if _is_html(outcome) else ""
+            html = (
+                decode_html(outcome.body, outcome.content_type)
+                if _is_html(outcome.body, outcome.content_type)
+                else ""
+            )
             attachments = self._enqueue_attachments(job, html, outcome.url)
             if change != "unchanged":
                 extra, item = await self._extract(job, outcome, fetched_at, attachments)
@@ -531,12 +574,15 @@ class PortalCrawl:
             self.summary.extract_errors += 1
             message = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("event=extract_error url=%s error=%s", outcome.url, message)
-            return {"extract_status": "error", "extract_error": message}, None
-        no_tables = not report.fact_list
-        if job.kind == "attachment" and no_tables:
-            return {"extract_status": "no_tables"}, None
-        if job.kind == "report" and no_tables and attachments:
-            return {"extract_status": "no_tables", "tables_in_attachment": 1}, None
+            values: dict[str, Any] = {
+                "extract_status": "error",
+                "extract_error": message,
+                "stage_status": None,
+            }
+            return {**values, "extract_attempts": 1}, None
+        values, stage = _extracted(report, job.kind, bool(attachments))
+        if not stage:
+            return {**values, "extract_attempts": 1}, None
         item = _stage_item(
             report,
             url=outcome.url,
@@ -545,8 +591,7 @@ class PortalCrawl:
             fetched_at=fetched_at,
             content_type=outcome.content_type,
         )
-        status = {"extract_status": report.meta.status, "extract_error": None}
-        return {**status, "stage_status": "pending"}, item
+        return {**values, "extract_attempts": 1}, item
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -669,11 +714,11 @@ def _change(previous: Any, sha: str) -> str:
     return "unchanged" if previous.sha256 == sha else "changed"
 
 
-def _is_html(outcome: Outcome) -> bool:
-    ctype = (outcome.content_type or "").lower()
+def _is_html(body: bytes, content_type: str | None) -> bool:
+    ctype = (content_type or "").lower()
     if "html" in ctype or "xml" in ctype:
         return True
-    head = outcome.body[:512].lstrip().lower()
+    head = body[:512].lstrip().lower()
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<meta", b"<div"))
 
 
@@ -722,7 +767,6 @@ async def crawl_async(
     display = _Progress(progress)
     stager = Stager(data_dir, state)
     try:
-        await stager.recover(portals)
         crawls = [
             PortalCrawl(
                 portal,
@@ -736,6 +780,7 @@ async def crawl_async(
             )
             for portal in portals
         ]
+        await stager.recover(portals, {c.portal.name: c.summary for c in crawls})
         summaries = await asyncio.gather(*(c.run() for c in crawls))
         await stager.flush()
     finally:

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS urls (
     extract_status TEXT,
     extract_error TEXT,
     stage_status TEXT,
+    extract_attempts INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     fetched_at TEXT,
@@ -101,6 +102,7 @@ class UrlRow:
     extract_status: str | None
     extract_error: str | None
     stage_status: str | None
+    extract_attempts: int  # extractions of the current body (reset when the body changes)
     first_seen: str
     last_seen: str
     fetched_at: str | None
@@ -154,6 +156,11 @@ class State:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(urls)")}
+        if "extract_attempts" not in columns:  # state written before the column existed
+            self.conn.execute(
+                "ALTER TABLE urls ADD COLUMN extract_attempts INTEGER NOT NULL DEFAULT 0"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -226,10 +233,31 @@ class State:
             (status, error, portal, key),
         )
 
-    def pending_stage(self) -> list[UrlRow]:
-        """Rows extracted but not yet staged (a crawl stopped before its batch was written)."""
-        query = f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE stage_status = 'pending'"
-        return [UrlRow(*r) for r in self.conn.execute(query + " ORDER BY portal, key")]
+    def update(self, portal: str, key: str, **values: Any) -> None:
+        """Set some columns of an existing row."""
+        unknown = set(values) - set(_COLUMNS)
+        if unknown or not values:
+            raise ValueError(f"unknown state columns: {sorted(unknown)}")
+        sets = ", ".join(f"{n} = ?" for n in values)
+        self.conn.execute(
+            f"UPDATE urls SET {sets} WHERE portal = ? AND key = ?",
+            (*values.values(), portal, key),
+        )
+
+    def to_restage(self, portals: list[str], max_attempts: int) -> list[UrlRow]:
+        """Rows to extract and stage again from their archived body: those an interrupted
+        crawl left ``pending``, and those whose extraction or staging failed, while their
+        current body has been tried fewer than ``max_attempts`` times."""
+        if not portals:
+            return []
+        query = (
+            f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE status = 'ok' "
+            "AND sha256 IS NOT NULL AND kind IN ('report', 'attachment') "
+            f"AND portal IN ({', '.join('?' * len(portals))}) AND (stage_status = 'pending' "
+            "OR ((extract_status = 'error' OR stage_status = 'error') "
+            "AND extract_attempts < ?)) ORDER BY portal, key"
+        )
+        return [UrlRow(*r) for r in self.conn.execute(query, (*portals, max_attempts))]
 
     def verify_root(self, portal: str, url: str, how: str) -> None:
         self.conn.execute(

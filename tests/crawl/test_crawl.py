@@ -426,3 +426,60 @@ def test_https_start_url_falls_back_to_http(serve, tmp_path, staged) -> None:
     config = type(config)(name=config.name, start_urls=(https_url,))
     (result,) = crawl([config], tmp_path, politeness_override=fast(retries=1)).portals
     assert result.reports_new == 6
+
+
+def test_failed_staging_is_retried_from_the_archive_next_run(serve, tmp_path, monkeypatch) -> None:
+    def full_disk(data_dir: Path, items: list[Any]) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(engine, "_stage_batch", full_disk)
+    site = serve(build_trs_site(Site()))
+    (first,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    assert first.reports_new == 6
+    assert {r.stage_status for r in rows(tmp_path, "report").values()} == {"error"}
+
+    staged_urls: list[str] = []
+    monkeypatch.setattr(
+        engine, "_stage_batch", lambda d, items: staged_urls.extend(i.url for i in items)
+    )
+    site.log.clear()
+    (second,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    assert second.reports_unchanged == 6 and second.reports_new == second.reports_changed == 0
+    for path in trs_report_paths():  # nothing re-downloaded: the archive is enough
+        assert [h.status for h in site.hits(path)] == [304], path
+    assert second.retried == 6
+    assert sorted(path_of(u) for u in staged_urls) == sorted(trs_report_paths())
+    reports = rows(tmp_path, "report").values()
+    assert {(r.stage_status, r.extract_error) for r in reports} == {("staged", None)}
+
+
+def test_extraction_errors_are_retried_a_bounded_number_of_times(
+    serve, tmp_path, staged, monkeypatch
+) -> None:
+    extract_module = importlib.import_module("pipeline.extract")
+    working = extract_module.extract_document
+    calls: list[str] = []
+
+    def broken(content: bytes, *, source: str, content_type: str | None = None) -> Any:
+        calls.append(source)
+        raise ValueError("table 3 has no header row")
+
+    monkeypatch.setattr(extract_module, "extract_document", broken)
+    site = serve(build_trs_site(Site()))
+    for _ in range(engine.MAX_EXTRACT_ATTEMPTS + 2):
+        crawl([portal(site, "/")], tmp_path, politeness_override=fast())
+    # each report tried MAX_EXTRACT_ATTEMPTS times in all, then left alone
+    assert len(calls) == 6 * engine.MAX_EXTRACT_ATTEMPTS
+    assert {r.extract_attempts for r in rows(tmp_path, "report").values()} == {
+        engine.MAX_EXTRACT_ATTEMPTS
+    }
+    assert staged == []
+
+    # a fixed extractor picks up, next run, a report that failed fewer times
+    other = tmp_path / "other"
+    crawl([portal(site, "/")], other, politeness_override=fast())
+    monkeypatch.setattr(extract_module, "extract_document", working)
+    (result,) = crawl([portal(site, "/")], other, politeness_override=fast()).portals
+    assert result.retried == 6 and result.reports_unchanged == 6
+    assert len(staged) == 6
+    assert {r.extract_status for r in rows(other, "report").values()} <= {"ok", "partial"}
