@@ -57,6 +57,7 @@ class PortalSummary:
     disallowed: int = 0
     failed: int = 0
     extract_errors: int = 0
+    stage_errors: int = 0
     requests: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -78,7 +79,8 @@ class PortalSummary:
             f" / changed {self.reports_changed} / unchanged {self.reports_unchanged}"
             f" / resumed {self.reports_resumed}, attachments {self.attachments},"
             f" blocked {self.blocked}, disallowed {self.disallowed}, failed {self.failed},"
-            f" extraction errors {self.extract_errors}, retried from archive {self.retried},"
+            f" extraction errors {self.extract_errors}, staging errors {self.stage_errors},"
+            f" retried from archive {self.retried},"
             f" requests {self.requests}"
         )
         if not self.completed:
@@ -197,7 +199,7 @@ class Stager:
                     except Exception as exc:
                         message = f"staging: {type(exc).__name__}: {exc}"[:500]
                         log.warning("event=stage_error key=%s error=%s", entry[1], message)
-                        entry[0].extract_errors += 1
+                        entry[0].stage_errors += 1
                         self.state.mark_stage(entry[0].name, entry[1], "error", message)
             for summary, key, _item in done:
                 self.state.mark_stage(summary.name, key, "staged", None)

@@ -396,7 +396,8 @@ def test_a_report_that_breaks_staging_is_isolated(serve, tmp_path, monkeypatch) 
     monkeypatch.setattr(engine, "_stage_batch", stage)
     site = serve(build_trs_site(Site()))
     (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
-    assert result.extract_errors == 1 and len(staged_urls) == 5
+    assert result.stage_errors == 1 and result.extract_errors == 0 and len(staged_urls) == 5
+    assert "extraction errors 0, staging errors 1," in result.line()
     status = {
         path_of(u): (r.stage_status, r.extract_error) for u, r in rows(tmp_path, "report").items()
     }
@@ -435,7 +436,7 @@ def test_failed_staging_is_retried_from_the_archive_next_run(serve, tmp_path, mo
     monkeypatch.setattr(engine, "_stage_batch", full_disk)
     site = serve(build_trs_site(Site()))
     (first,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
-    assert first.reports_new == 6
+    assert first.reports_new == 6 and first.stage_errors == 6 and first.extract_errors == 0
     assert {r.stage_status for r in rows(tmp_path, "report").values()} == {"error"}
 
     staged_urls: list[str] = []
