@@ -435,10 +435,17 @@ def classify_block(status: int, headers: dict[str, str], body: bytes) -> str | N
         return "rs-challenge"
     if status == 412:
         return "challenge-412"
-    if status == 521 or "x-via-jsl" in headers or "__jsluid" in cookies:
+    if status == 521:
         return "jsl-challenge"
-    if any(m in head for m in _JSL_MARKERS) and len(body) < 8192:
+    # 加速乐 fronts whole sites: its header and cookie come with ordinary 200 and 304
+    # answers too, so they mark a challenge only on a refusal (not on 404/410, 429, 5xx)
+    behind_jsl = "x-via-jsl" in headers or "__jsluid" in cookies
+    if behind_jsl and 400 <= status < 500 and status not in (404, 410, 429):
         return "jsl-challenge"
+    if len(body) < 8192 and (
+        any(m in head for m in _JSL_MARKERS) or (behind_jsl and b"document.cookie" in head)
+    ):
+        return "jsl-challenge"  # a small page whose script sets the clearance cookie
     if b"$_ts" in head and len(body) < 16384 and status != 200:
         return "rs-challenge"
     small_or_refused = status in (403, 405, 406, 418, 429, 493, 503) or len(body) < 16384

@@ -484,3 +484,29 @@ def test_extraction_errors_are_retried_a_bounded_number_of_times(
     assert result.retried == 6 and result.reports_unchanged == 6
     assert len(staged) == 6
     assert {r.extract_status for r in rows(other, "report").values()} <= {"ok", "partial"}
+
+
+class BehindJsl(Site):
+    """A site fronted by 加速乐: every answer (200, 304, 404) carries its header and cookie."""
+
+    def respond(self, hit: Hit) -> Reply:
+        reply = super().respond(hit)
+        headers = {
+            **reply.headers,
+            "X-Via-JSL": "1d9e5f0,-",
+            "Set-Cookie": "__jsluid_h=0123456789abcdef; max-age=31536000; path=/; HttpOnly",
+        }
+        return Reply(reply.status, reply.body, headers, reply.delay, etag=False)
+
+
+def test_site_behind_jsl_serving_normal_pages_is_not_blocked(serve, tmp_path, staged) -> None:
+    site = serve(build_trs_site(BehindJsl()))
+    (first,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    assert first.blocked == 0 and first.reports_new == 6 and first.listing_pages == 3
+    assert len(staged) == 6
+    site.log.clear()
+    (second,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    assert second.blocked == 0 and second.failed == 0
+    assert second.reports_unchanged == 6 and second.listing_pages == 3
+    assert {h.status for h in site.log if h.path != "/robots.txt"} == {304}
+    assert {r.status for r in rows(tmp_path).values()} == {"ok"}

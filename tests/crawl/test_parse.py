@@ -130,7 +130,16 @@ def test_anti_bot_answers_are_classified() -> None:
     assert classify_block(202, {}, rs) == "rs-challenge"
     assert classify_block(412, {}, b"") == "challenge-412"
     assert classify_block(521, {}, b"<script>document.cookie=...</script>") == "jsl-challenge"
-    assert classify_block(200, {"set-cookie": "__jsluid_s=abc"}, b"x") == "jsl-challenge"
+    jsl_script = b"<script>document.cookie=('_')+('_')+('j')+('s')+('l');location.href=x</script>"
+    assert classify_block(200, {"set-cookie": "__jsluid_s=abc"}, jsl_script) == "jsl-challenge"
+    assert classify_block(403, {"x-via-jsl": "abc"}, b"forbidden") == "jsl-challenge"
+    # ordinary answers from a site behind 加速乐 carry its header and cookie too
+    behind = {"x-via-jsl": "1d9e5f0,-", "set-cookie": "__jsluid_h=abc; max-age=31536000"}
+    page = sample("03-trs-article-meta.html").encode()
+    assert classify_block(200, behind, page) is None
+    assert classify_block(200, behind, b"<html><body><p>short page</p></body></html>") is None
+    assert classify_block(304, behind, b"") is None
+    assert classify_block(404, behind, b"not found") is None
     assert classify_block(403, {}, "网站防火墙 您的访问被阻断".encode()) == "waf"
     assert classify_block(200, {}, sample("03-trs-article-meta.html").encode()) is None
     assert classify_block(404, {}, b"not found") is None
