@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pandas as pd
 
 from pipeline.demo.server import serve_site
 
-#: A fixed port keeps the report URLs, and so the report ids, the same from run to run:
-#: running the demo again leaves one copy of every report.
+#: A fixed port keeps the report URLs, and so the report ids, the same from run to run.
+#: The URLs (and ids) contain the port, so after a run on another port the demo removes
+#: the copies earlier runs staged: running it again leaves one copy of every report.
 DEFAULT_PORT = 8731
 
 #: (portal directory, name, region, 6-digit region code)
@@ -74,6 +76,7 @@ def run_demo(data_dir: Path, *, port: int = DEFAULT_PORT) -> DemoResult:
         raise DemoError(f"another crawl is using {data_dir}: {exc}") from None
     finally:
         server.__exit__(None, None, None)
+    _drop_earlier_runs(data_dir, base_url)
     lines = [p.line() for p in summary.portals]
     return DemoResult(
         data_dir=data_dir,
@@ -82,6 +85,33 @@ def run_demo(data_dir: Path, *, port: int = DEFAULT_PORT) -> DemoResult:
         fact_rows=len(load.facts(data_dir=data_dir)),
         findings=load.findings(data_dir=data_dir),
     )
+
+
+def _demo_path(url: str) -> str | None:
+    """The sample-portal path of a URL the demo served on 127.0.0.1 (any port), else None."""
+    folders = "|".join(re.escape(folder) for folder, *_ in PORTALS)
+    found = re.fullmatch(rf"http://127\.0\.0\.1:\d+(/(?:{folders})/xxgknb/.*)", url)
+    return found.group(1) if found else None
+
+
+def _drop_earlier_runs(data_dir: Path, base_url: str) -> list[str]:
+    """Keep one staged copy per sample page: this run's (on ``base_url``) if it staged
+    one, else the newest earlier copy (the crawler does not re-stage a page whose content
+    it already has, e.g. back on a port used before). Returns the report_ids removed."""
+    from pipeline import load
+    from pipeline.stage import remove_reports
+
+    reports = load.reports(data_dir=data_dir)
+    if reports.empty:
+        return []
+    reports = reports.assign(
+        _path=[_demo_path(u) for u in reports["url"]],
+        _here=[u.startswith(base_url + "/") for u in reports["url"]],
+    )
+    mine = reports[reports["_path"].notna()]
+    mine = mine.sort_values(["_here", "extracted_at"], kind="stable")
+    keep = set(mine.drop_duplicates("_path", keep="last")["report_id"])
+    return remove_reports(data_dir, set(mine["report_id"]) - keep)
 
 
 def summary_text(result: DemoResult) -> str:

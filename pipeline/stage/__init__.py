@@ -6,7 +6,7 @@ crash-safe (every file is replaced in one rename).
 """
 
 from pipeline.stage.convert import BUCKETS, StageItem, report_id_for
-from pipeline.stage.core import refresh_cross_year, stage_report, stage_reports
+from pipeline.stage.core import refresh_cross_year, remove_reports, stage_report, stage_reports
 from pipeline.stage.schema import SCHEMA_VERSION
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "StageItem",
     "refresh_cross_year",
+    "remove_reports",
     "report_id_for",
     "stage_report",
     "stage_reports",

@@ -35,8 +35,11 @@ from pipeline.stage.cross_year import agency_key, cross_year_findings
 from pipeline.stage.schema import DATASETS, FACTS_SCHEMA, FINDINGS_SCHEMA
 from pipeline.stage.store import (
     CROSS_YEAR_FILE,
+    begin_journal,
     bucket_path,
     dataset_dir,
+    end_journal,
+    file_versions,
     parquet_root,
     partition_name,
     partitions,
@@ -271,13 +274,7 @@ def _versions(
     """Extractor versions of the rows kept from the old file (read from its metadata)."""
     if old.num_rows == 0:
         return []
-    path = bucket_path(data_dir, dataset, year, bucket)
-    try:
-        meta = pq.read_schema(path).metadata or {}
-    except (OSError, pa.ArrowInvalid):
-        return []
-    raw = meta.get(b"ogi.extractor_version", b"").decode()
-    return [v for v in raw.split(",") if v]
+    return file_versions(bucket_path(data_dir, dataset, year, bucket))
 
 
 def _stale_locations(data_dir: Path, new_year: dict[str, int | None]) -> dict[Key, set[str]]:
@@ -300,25 +297,116 @@ def _stale_locations(data_dir: Path, new_year: dict[str, int | None]) -> dict[Ke
     return stale
 
 
+def remove_reports(data_dir: Path, report_ids: Iterable[str]) -> list[str]:
+    """Remove reports (all their rows in every dataset and year); returns the ids removed.
+
+    Under the write lock; each file is replaced in one rename, and a removal cut short by a
+    crash is completed by the next write (the ids are journalled first).
+    """
+    data_dir = Path(data_dir)
+    ids = set(report_ids)
+    if not ids:
+        return []
+    with write_lock(data_dir):
+        where = _locations(data_dir, ids)
+        if not where:
+            return []
+        keys = {k for _, _, k in where.values() if k is not None}
+        begin_journal(data_dir, sorted(where), action="remove")
+        years = _keep_only(data_dir, dict.fromkeys(where))
+        end_journal(data_dir)
+        years |= {y for y, _, _ in where.values()}
+        _refresh_after(data_dir, years, set(where), keys)
+    return sorted(where)
+
+
+def _locations(data_dir: Path, ids: set[str]) -> dict[str, tuple[int | None, datetime, str | None]]:
+    """report_id -> (year, extracted_at, agency key) of its newest ``reports`` row."""
+    buckets = {bucket_of(i) for i in ids}
+    found: dict[str, tuple[int | None, datetime, str | None]] = {}
+    columns = ["report_id", "extracted_at", "agency", "region", "region_code"]
+    for part in partitions(data_dir, "reports"):
+        year = year_of_partition(part.name)
+        for bucket in buckets:
+            path = part / f"part-{bucket}.parquet"
+            if not path.exists():
+                continue
+            rows = pq.read_table(path, columns=columns).to_pylist()
+            for row in rows:
+                rid = row["report_id"]
+                if rid not in ids:
+                    continue
+                when = row["extracted_at"] or datetime.min.replace(tzinfo=UTC)
+                if rid not in found or when >= found[rid][1]:
+                    key = agency_key(row["agency"], row["region_code"], row["region"])
+                    found[rid] = (year, when, key)
+    return found
+
+
+def _keep_only(data_dir: Path, keep: dict[str, str | None]) -> set[int | None]:
+    """Drop every row of the reports ``keep`` names outside partition ``keep[id]`` (a
+    partition name; ``None``: drop them everywhere). Returns the years rewritten."""
+    buckets: dict[str, set[str]] = defaultdict(set)
+    for rid in keep:
+        buckets[bucket_of(rid)].add(rid)
+    wanted = set(keep)
+    years: set[int | None] = set()
+    for dataset in ORDER:
+        for part in partitions(data_dir, dataset):
+            paths = [part / f"part-{b}.parquet" for b in buckets]
+            if dataset == "findings":
+                paths.append(part / CROSS_YEAR_FILE)
+            for path in paths:
+                if not path.exists():
+                    continue
+                present = set(read_ids(path).to_pylist()) & wanted
+                drop = {i for i in present if keep[i] != part.name}
+                if not drop:
+                    continue
+                table = without_ids(read_file(path, dataset), drop)
+                write_atomic(table, path, dataset, file_versions(path))
+                years.add(year_of_partition(part.name))
+    return years
+
+
+def _refresh_after(data_dir: Path, years: set[int | None], ids: set[str], keys: set[str]) -> None:
+    """Cross-year findings after ``ids`` changed in ``years`` (``keys``: agencies they had)."""
+    known = {y for y in years if y is not None}
+    affected = known | {y + 1 for y in known}
+    refresh_cross_year(
+        data_dir,
+        affected,
+        report_ids=ids if len(ids) <= 500 else None,
+        agency_keys=keys,
+        locked=True,
+    )
+
+
 def refresh_cross_year(
     data_dir: Path,
     years: Iterable[int] | None = None,
     *,
     report_ids: Iterable[str] | None = None,
+    agency_keys: Iterable[str] = (),
     locked: bool = False,
 ) -> None:
     """Recompute the cross-year findings of ``years`` (all staged years if ``None``).
 
     With ``report_ids``, only the agencies of those reports are recomputed (what staging a
-    few reports needs; it reads only the files those agencies' reports live in).
+    few reports needs; it reads only the files those agencies' reports live in), plus the
+    agencies named by ``agency_keys`` (those the reports had before they changed).
     """
     data_dir = Path(data_dir)
     if not locked:
         with write_lock(data_dir):
-            refresh_cross_year(data_dir, years, report_ids=report_ids, locked=True)
+            refresh_cross_year(
+                data_dir, years, report_ids=report_ids, agency_keys=agency_keys, locked=True
+            )
         return
     staged: set[int] = {
-        y for p in partitions(data_dir, "reports") if (y := year_of_partition(p.name)) is not None
+        y
+        for p in partitions(data_dir, "reports")
+        if (y := year_of_partition(p.name)) is not None and any(p.glob("part-*.parquet"))
     }
     targets = sorted(staged if years is None else set(years))
     touched = None if report_ids is None else set(report_ids)
@@ -331,7 +419,7 @@ def refresh_cross_year(
         last = _partition_frame(data_dir, "reports", year - 1)
         kept = FINDINGS_SCHEMA.empty_table()
         if touched is not None:
-            keys = _keys(this, touched) | _keys(last, touched)
+            keys = _keys(this, touched) | _keys(last, touched) | set(agency_keys)
             this, last = _with_keys(this, keys), _with_keys(last, keys)
             drop = set(this["report_id"]) | touched
             kept = without_ids(read_file(path, "findings"), drop)
@@ -362,7 +450,7 @@ def _with_keys(reports: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
             reports["agency"], reports["region_code"], reports["region"], strict=True
         )
     ]
-    return reports[mask]
+    return reports[pd.Series(mask, index=reports.index, dtype=bool)]
 
 
 def _partition_files(data_dir: Path, dataset: str, year: int) -> list[Path]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import threading
 import uuid
@@ -28,6 +29,7 @@ from pipeline.stage.schema import DATASETS, PARTITION_SCHEMA, full_schema, with_
 #: Partition of the reports whose year is unknown (a real null key trips some readers).
 UNKNOWN_YEAR = 0
 CROSS_YEAR_FILE = "cross-year.parquet"
+JOURNAL_FILE = ".journal.json"
 _TMP_MARK = ".tmp-"
 _thread_lock = threading.Lock()
 
@@ -76,7 +78,7 @@ def write_lock(data_dir: Path) -> Iterator[None]:
 
 def _remove_stale_temporaries(root: Path) -> None:
     """Temporary files left by a writer that was killed (we hold the lock: none is live)."""
-    for path in root.glob(f"*/*/.*{_TMP_MARK}*"):
+    for path in [*root.glob(f"*/*/.*{_TMP_MARK}*"), *root.glob(f".*{_TMP_MARK}*")]:
         with contextlib.suppress(OSError):
             path.unlink()
 
@@ -144,12 +146,50 @@ def without_ids(table: pa.Table, ids: set[str]) -> pa.Table:
     return table.filter(pc.invert(mask))
 
 
-def file_versions(table: pa.Table, reports: pa.Table | None = None) -> list[str]:
-    source = reports if reports is not None else table
-    if "extractor_version" not in source.column_names:
+def file_versions(path: Path) -> list[str]:
+    """The extractor versions recorded in a file's metadata (none if it is unreadable)."""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):
         return []
-    values = source.column("extractor_version").cast(pa.string()).to_pylist()
-    return [v for v in values if v]
+    raw = meta.get(b"ogi.extractor_version", b"").decode()
+    return [v for v in raw.split(",") if v]
+
+
+def journal_path(data_dir: Path) -> Path:
+    return parquet_root(data_dir) / JOURNAL_FILE
+
+
+def begin_journal(data_dir: Path, report_ids: list[str], *, action: str) -> None:
+    """Record (durably) that a write spanning several partitions is about to touch
+    ``report_ids``: ``move`` (staged into another year) or ``remove``. A writer killed
+    before :func:`end_journal` leaves it for the next write to finish the job."""
+    path = journal_path(data_dir)
+    tmp = path.with_name(f"{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump({"action": action, "report_ids": report_ids}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def read_journal(data_dir: Path) -> tuple[str, list[str]] | None:
+    path = journal_path(data_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return ("move", [])  # torn journal: the generic repair pass still runs
+    return str(data.get("action", "move")), [str(i) for i in data.get("report_ids", [])]
+
+
+def end_journal(data_dir: Path) -> None:
+    path = journal_path(data_dir)
+    if path.exists():
+        path.unlink()
+        _fsync_dir(path.parent)
 
 
 def open_dataset(data_dir: Path, dataset: str) -> ds.Dataset | None:

@@ -139,3 +139,19 @@ def test_commands_fail_with_one_line(tmp_path: Path, capsys) -> None:
         assert main(["demo", "--data-dir", str(tmp_path / "d"), "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "in use" in err
+
+
+def test_demo_on_another_port_keeps_one_copy_of_each_report(tmp_path: Path) -> None:
+    first, second = _free_port(), _free_port()
+    run_demo(tmp_path, port=first)
+    before = _counts(tmp_path)
+    assert before["reports"] == len(PAGES)
+    run_demo(tmp_path, port=second)
+    assert _counts(tmp_path) == before
+    reports = pd.read_parquet(tmp_path / "parquet" / "reports")
+    assert all(f":{second}/" in url for url in reports["url"])  # the latest run's copies
+    facts = pd.read_parquet(tmp_path / "parquet" / "facts")
+    assert set(facts["report_id"].astype(str)) <= set(reports["report_id"])
+    # Back on the first port: the crawler finds nothing new, and nothing is lost or doubled.
+    run_demo(tmp_path, port=first)
+    assert _counts(tmp_path) == before

@@ -316,3 +316,17 @@ def test_restaging_without_region_keeps_the_crawled_one(staged: Path) -> None:
     )
     reports = pd.read_parquet(staged / "parquet" / "reports").set_index("report_id")
     assert reports.loc[report_id_for(url_of("043")), "region"] == "福建省平潭综合实验区"
+
+
+def test_remove_reports_drops_every_row_and_their_cross_year_checks(staged: Path) -> None:
+    from pipeline.stage import remove_reports
+
+    rid = report_id_for(url_of("001"))  # 平潭 2021: the 2022 report is checked against it
+    assert remove_reports(staged, [rid, "0" * 16]) == [rid]
+    for name in ("reports", "facts", "findings"):
+        frame = pd.read_parquet(staged / "parquet" / name)
+        assert rid not in set(frame["report_id"].astype(str)), name
+    findings = pd.read_parquet(staged / "parquet" / "findings")
+    cross = findings[findings["check"] == "cross_year_carry"]
+    assert set(cross["report_year"].astype(int)) == set()  # 2020 -> (2021 gone) -> 2022
+    assert remove_reports(staged, [rid]) == []
