@@ -71,12 +71,20 @@ def run(args: argparse.Namespace) -> int:
         print("crawl: --max-pages must be at least 1", file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"crawl: cannot use data directory {args.data_dir}: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_FETCHED
+    try:
         summary = crawl(
             portals, args.data_dir, max_pages=args.max_pages, progress=sys.stderr.isatty()
         )
     except CrawlLocked as exc:
         print(f"crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except OSError as exc:  # unwritable state, archive or lock under the data directory
+        print(f"crawl: data directory {args.data_dir}: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_FETCHED
     print(f"crawl summary ({summary.seconds:.1f} s, {summary.requests} requests):")
     for portal in summary.portals:
         print(f"  {portal.line()}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,30 @@ def test_nothing_fetched_exits_1(tmp_path, capsys) -> None:
 def test_max_pages_must_be_positive(tmp_path, value, capsys) -> None:
     cfg = config(tmp_path, "http://127.0.0.1:1/")
     assert main(["--config", str(cfg), "--max-pages", value, "--data-dir", str(tmp_path)]) == 2
+
+
+def run_module(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+@pytest.mark.parametrize("where", ["file", "under-file", "state-is-file"])
+def test_unusable_data_dir_is_one_line_not_a_traceback(tmp_path, where) -> None:
+    cfg = config(tmp_path, "http://127.0.0.1:1/")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    data_dirs = {"file": blocker, "under-file": blocker / "data", "state-is-file": tmp_path / "d"}
+    data_dir = data_dirs[where]
+    if where == "state-is-file":  # the directory exists but its state/ cannot be made
+        data_dir.mkdir()
+        (data_dir / "state").write_text("")
+    result = run_module("pipeline", "crawl", "--config", str(cfg), "--data-dir", str(data_dir))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("crawl:")]
+    assert len(lines) == 1 and str(data_dir) in lines[0]
