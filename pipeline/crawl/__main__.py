@@ -1,29 +1,21 @@
-"""``python -m pipeline.crawl``: the crawl command alone (as ``python -m pipeline crawl``)."""
+"""``python -m pipeline.crawl [-v] [OPTIONS]``: the same as ``python -m pipeline [-v] crawl
+[OPTIONS]`` (``-v``/``--verbose`` may come anywhere)."""
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
-from pipeline.crawl.command import register
+from pipeline.cli import main as cli_main
+
+_VERBOSE = ("-v", "--verbose")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.crawl")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command")
-    register(sub)
-    raw = list(sys.argv[1:] if argv is None else argv)
-    if not raw or raw[0] != "crawl":
-        raw = ["crawl", *raw] if not raw or raw[0] not in ("-v", "--verbose") else raw
-    args = parser.parse_args(raw)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    return int(args.func(args))
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["crawl"]:  # ``python -m pipeline.crawl crawl ...`` too
+        args = args[1:]
+    verbose = [a for a in args if a in _VERBOSE][:1]
+    return cli_main([*verbose, "crawl", *(a for a in args if a not in _VERBOSE)])
 
 
 if __name__ == "__main__":

@@ -103,3 +103,16 @@ def test_unusable_data_dir_is_one_line_not_a_traceback(tmp_path, where) -> None:
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("crawl:")]
     assert len(lines) == 1 and str(data_dir) in lines[0]
+
+
+@pytest.mark.parametrize("verbose_at", [0, 2, None])
+def test_python_m_pipeline_crawl_takes_the_crawl_options(serve, tmp_path, verbose_at) -> None:
+    site = serve(build_trs_site(Site()))
+    cfg = config(tmp_path, site.url("/zfxxgknb/"))
+    args = ["--config", str(cfg), "--data-dir", str(tmp_path / "d"), "--max-pages", "2"]
+    if verbose_at is not None:
+        args.insert(verbose_at, "-v")
+    result = run_module("pipeline.crawl", *args)
+    assert result.returncode == 0, result.stderr
+    assert "p0: listing pages" in result.stdout
+    assert ("DEBUG" in result.stderr) == (verbose_at is not None)
