@@ -265,6 +265,15 @@ def render_markdown() -> str:
         "Under `<data dir>/parquet/`, each partitioned by `report_year` (hive style,",
         "`report_year=2023/`; `report_year=0` holds reports whose year is not stated).",
         "",
+        "Every report lives in one bucket file per dataset and year; each file is replaced",
+        "in one rename. A report whose year changes on re-extraction is written to its new",
+        "year first and removed from the old one after: if that write is killed in between,",
+        "a raw reader (`pandas.read_parquet`, DuckDB, Polars) can see the report in both",
+        "years (in the new year possibly only its `facts`/`findings`) until the next write,",
+        "which first keeps only the copy whose `reports` row has the newest `extracted_at`",
+        "(and undoes a move whose `reports` row was never written). `pipeline.load` always",
+        "shows one copy.",
+        "",
     ]
     for name, schema in DATASETS.items():
         lines += [f"### `{name}`", "", "| column | type | meaning |", "| --- | --- | --- |"]

@@ -11,10 +11,11 @@ bounded whatever the batch size, then merged bucket by bucket.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from pipeline.stage.store import (
     partitions,
     read_file,
     read_ids,
+    read_journal,
     without_ids,
     write_atomic,
     write_lock,
@@ -173,7 +175,7 @@ def stage_reports(
             buffer.add(chunk, now)
         if not staged:
             return []
-        with write_lock(data_dir):
+        with _writing(data_dir):
             _merge(data_dir, buffer)
     finally:
         buffer.cleanup()
@@ -203,6 +205,9 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
             if latest[rid] == seq:
                 new_year[rid] = key[0]
     stale = _stale_locations(data_dir, new_year)
+    moving = sorted({i for ids in stale.values() for i in ids})
+    if moving:  # the next write finishes (or undoes) a move cut short by a crash
+        begin_journal(data_dir, moving, action="move")
     years: set[int | None] = set()
     for key in sorted(keys, key=_sort_key):
         year, bucket = key
@@ -230,6 +235,8 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
             path = bucket_path(data_dir, dataset, year, bucket)
             write_atomic(without_ids(read_file(path, dataset), ids), path, dataset, [])
         years.add(year)
+    if moving:
+        end_journal(data_dir)
     affected = {y for y in years if y is not None} | {y + 1 for y in years if y is not None}
     few = len(new_year) <= 500
     refresh_cross_year(data_dir, affected, report_ids=set(new_year) if few else None, locked=True)
@@ -297,6 +304,58 @@ def _stale_locations(data_dir: Path, new_year: dict[str, int | None]) -> dict[Ke
     return stale
 
 
+@contextlib.contextmanager
+def _writing(data_dir: Path) -> Iterator[None]:
+    """The write lock, and first the repair of whatever a killed writer left behind."""
+    with write_lock(data_dir):
+        repair(data_dir, locked=True)
+        yield
+
+
+def repair(data_dir: Path, *, locked: bool = False) -> list[str]:
+    """Leave every report in one year partition; returns the report_ids repaired.
+
+    A report that moves to another year is written to the new partition first and removed
+    from the old one after, file by file: a writer killed in between leaves two copies. Every
+    write first runs this pass: a report_id whose ``reports`` row is in more than one
+    partition keeps only the copy with the newest ``extracted_at``, and the reports a killed
+    writer journalled (a move or a removal) are finished or undone in all three datasets.
+    """
+    data_dir = Path(data_dir)
+    if not locked:
+        with write_lock(data_dir):
+            return repair(data_dir, locked=True)
+    journal = read_journal(data_dir)
+    seen: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    for part in partitions(data_dir, "reports"):
+        for path in part.glob("part-*.parquet"):
+            table = pq.read_table(path, columns=["report_id", "extracted_at"])
+            for rid, when in zip(
+                table.column("report_id").to_pylist(),
+                table.column("extracted_at").to_pylist(),
+                strict=True,
+            ):
+                seen[rid].append((when or oldest, part.name))
+    keep: dict[str, str | None] = {
+        rid: max(where)[1] for rid, where in seen.items() if len(where) > 1
+    }
+    if journal is not None:
+        action, ids = journal
+        for rid in ids:
+            where = seen.get(rid)
+            keep[rid] = max(where)[1] if where and action != "remove" else None
+    if keep:
+        where_before = _locations(data_dir, set(keep))
+        years = _keep_only(data_dir, keep)
+        years |= {y for y, _, _ in where_before.values()}
+        keys = {k for _, _, k in where_before.values() if k is not None}
+        _refresh_after(data_dir, years, set(keep), keys)
+    if journal is not None:
+        end_journal(data_dir)
+    return sorted(keep)
+
+
 def remove_reports(data_dir: Path, report_ids: Iterable[str]) -> list[str]:
     """Remove reports (all their rows in every dataset and year); returns the ids removed.
 
@@ -307,7 +366,7 @@ def remove_reports(data_dir: Path, report_ids: Iterable[str]) -> list[str]:
     ids = set(report_ids)
     if not ids:
         return []
-    with write_lock(data_dir):
+    with _writing(data_dir):
         where = _locations(data_dir, ids)
         if not where:
             return []
@@ -398,7 +457,7 @@ def refresh_cross_year(
     """
     data_dir = Path(data_dir)
     if not locked:
-        with write_lock(data_dir):
+        with _writing(data_dir):
             refresh_cross_year(
                 data_dir, years, report_ids=report_ids, agency_keys=agency_keys, locked=True
             )

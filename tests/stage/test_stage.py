@@ -330,3 +330,62 @@ def test_remove_reports_drops_every_row_and_their_cross_year_checks(staged: Path
     cross = findings[findings["check"] == "cross_year_carry"]
     assert set(cross["report_year"].astype(int)) == set()  # 2020 -> (2021 gone) -> 2022
     assert remove_reports(staged, [rid]) == []
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "journal"),
+    [
+        ("old-facts", True),  # new year written, killed before the stale copy is removed
+        ("old-facts", False),  # the same, by a writer that kept no journal
+        ("new-reports", True),  # killed while writing the new year: facts there, no commit
+    ],
+)
+def test_crash_while_moving_year_leaves_one_copy_after_the_next_write(
+    staged: Path, monkeypatch: pytest.MonkeyPatch, crash_at: str, journal: bool
+) -> None:
+    import pipeline.stage.core as core
+
+    before = _counts(staged)
+    rid = report_id_for(url_of("043"))  # staged in 2022
+    report = gold_report("043")
+    report.meta.report_year = 2023
+    real = core.write_atomic
+    old_part, new_part = "report_year=2022", "report_year=2023"
+
+    class Killed(Exception):
+        pass
+
+    def dying(table, path, dataset, versions):  # type: ignore[no-untyped-def]
+        if (crash_at, path.parent.name, dataset) in (
+            ("old-facts", old_part, "facts"),
+            ("new-reports", new_part, "reports"),
+        ):
+            raise Killed
+        return real(table, path, dataset, versions)
+
+    monkeypatch.setattr(core, "write_atomic", dying)
+    with pytest.raises(Killed):
+        stage_report(
+            staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
+        )
+    monkeypatch.setattr(core, "write_atomic", real)
+    if not journal:
+        (staged / "parquet" / ".journal.json").unlink()
+    facts = _facts(staged)
+    assert len(facts[facts["report_id"] == rid]) == 2 * len(report.fact_list)  # both copies
+
+    stage_reports(staged, [gold_item("000")])  # the next write, of another report
+
+    assert _counts(staged)[:2] == before[:2]
+    reports = pd.read_parquet(staged / "parquet" / "reports")
+    assert reports["report_id"].is_unique
+    year = 2023 if crash_at == "old-facts" else 2022  # committed move kept, else undone
+    assert int(reports.set_index("report_id").loc[rid, "report_year"]) == year
+    facts = _facts(staged)
+    mine = facts[facts["report_id"] == rid]
+    assert len(mine) == len(report.fact_list)
+    assert set(mine["report_year"].astype(int)) == {year}
+    findings = pd.read_parquet(staged / "parquet" / "findings")
+    gold_rows = findings[(findings["report_id"] == rid) & (findings["check"] == "gold")]
+    assert set(gold_rows["report_year"].astype(int)) == {year} and len(gold_rows) == 1
+    assert not (staged / "parquet" / ".journal.json").exists()
