@@ -620,7 +620,6 @@ class PortalCrawl:
         previous: Any,
         **extra: Any,
     ) -> None:
-        link = job.link
         values: dict[str, Any] = {
             "status": status,
             "change": change,
@@ -637,13 +636,7 @@ class PortalCrawl:
             values["etag"] = outcome.headers.get("etag")
             values["last_modified"] = outcome.headers.get("last-modified")
             values["content_type"] = outcome.content_type
-        if link is not None and job.kind == "report":
-            values.update(
-                title=link.title,
-                report_year=title_year(link.title),
-                agency=title_agency(link.title),
-                listed_date=link.date,
-            )
+        values.update(_listing_values(job))
         values.update(extra)
         self.state.record(
             self.portal.name, job.request.key, job.request.url, job.kind, self.run_id, **values
@@ -659,13 +652,7 @@ class PortalCrawl:
             "final_url": outcome.url,
             "parent": job.parent,
         }
-        if job.link is not None and job.kind == "report":
-            values.update(
-                title=job.link.title,
-                report_year=title_year(job.link.title),
-                agency=title_agency(job.link.title),
-                listed_date=job.link.date,
-            )
+        values.update(_listing_values(job))
         self.state.record(
             self.portal.name, job.request.key, job.request.url, job.kind, self.run_id, **values
         )
@@ -688,6 +675,20 @@ class PortalCrawl:
     def _count_failure(self, reason: str) -> None:
         self.summary.failed += 1
         self.summary.reasons[reason] += 1
+
+
+def _listing_values(job: Job) -> dict[str, Any]:
+    """What the listing said of a report (or of a report's attachment): title, year,
+    agency, date; kept so that a later re-extraction from the archive has them too."""
+    if job.link is None or job.kind == "listing":
+        return {}
+    title = job.link.title
+    return {
+        "title": title,
+        "report_year": title_year(title),
+        "agency": title_agency(title),
+        "listed_date": job.link.date,
+    }
 
 
 def _short(reason: str) -> str:

@@ -510,3 +510,37 @@ def test_site_behind_jsl_serving_normal_pages_is_not_blocked(serve, tmp_path, st
     assert second.reports_unchanged == 6 and second.listing_pages == 3
     assert {h.status for h in site.log if h.path != "/robots.txt"} == {304}
     assert {r.status for r in rows(tmp_path).values()} == {"ok"}
+
+
+def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path, monkeypatch) -> None:
+    title = "柯城区人民政府办公室2023年政府信息公开工作年度报告"
+    site = serve(Site())
+    site.add(
+        "/nb/",
+        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{title}">'
+        f"{title}</a><span>2024-01-29</span></li></ul></body></html>",
+    )
+    site.add("/r/1.html", article_page(title, '<p>详见附件：<a href="/files/nb.doc">年报</a></p>'))
+    site.add("/files/nb.doc", corpus("000.txt"), content_type="application/msword")
+
+    def full_disk(data_dir: Path, items: list[Any]) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(engine, "_stage_batch", full_disk)
+    crawl([portal(site, "/nb/")], tmp_path, politeness_override=fast())
+    attachment = rows(tmp_path, "attachment")[site.url("/files/nb.doc")]
+    assert (attachment.title, attachment.report_year, attachment.agency) == (
+        title,
+        2023,
+        "柯城区人民政府办公室",
+    )
+    assert attachment.listed_date == "2024-01-29" and attachment.stage_status == "error"
+    assert rows(tmp_path, "report")[site.url("/r/1.html")].tables_in_attachment == 1
+
+    items: list[Any] = []
+    monkeypatch.setattr(engine, "_stage_batch", lambda d, batch: items.extend(batch))
+    (result,) = crawl([portal(site, "/nb/")], tmp_path, politeness_override=fast()).portals
+    assert result.retried == 1
+    (item,) = items  # staged from the archive with the title the listing gave it
+    assert item.url == site.url("/files/nb.doc")
+    assert item.report.meta.title == title and item.report.meta.report_year == 2023
