@@ -204,6 +204,10 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
         ):
             if latest[rid] == seq:
                 new_year[rid] = key[0]
+    few = len(new_year) <= 500
+    # The agencies the reports had before: a report whose agency changes leaves them.
+    before = _locations(data_dir, set(new_year)) if few else {}
+    old_keys = {k for _, _, k in before.values() if k is not None}
     stale = _stale_locations(data_dir, new_year)
     moving = sorted({i for ids in stale.values() for i in ids})
     if moving:  # the next write finishes (or undoes) a move cut short by a crash
@@ -237,9 +241,7 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
         years.add(year)
     if moving:
         end_journal(data_dir)
-    affected = {y for y in years if y is not None} | {y + 1 for y in years if y is not None}
-    few = len(new_year) <= 500
-    refresh_cross_year(data_dir, affected, report_ids=set(new_year) if few else None, locked=True)
+    _refresh_after(data_dir, years, set(new_year), old_keys)
 
 
 _CONTEXT = ("region", "region_code", "content_type")

@@ -389,3 +389,20 @@ def test_crash_while_moving_year_leaves_one_copy_after_the_next_write(
     gold_rows = findings[(findings["report_id"] == rid) & (findings["check"] == "gold")]
     assert set(gold_rows["report_year"].astype(int)) == {year} and len(gold_rows) == 1
     assert not (staged / "parquet" / ".journal.json").exists()
+
+
+def test_agency_change_drops_the_old_agencys_cross_year_findings(tmp_path: Path) -> None:
+    def item(doc: str, agency: str) -> StageItem:
+        report = gold_report(doc)
+        report.meta.agency = agency
+        return StageItem(report, url_of(doc), "福建省平潭综合实验区", "350128", FETCHED)
+
+    def carries() -> pd.DataFrame:
+        findings = pd.read_parquet(tmp_path / "parquet" / "findings")
+        return findings[findings["check"] == "cross_year_carry"]
+
+    # 平潭 2021 (001) and 2022 (043), both as 甲局: 2022 is checked against 2021.
+    stage_reports(tmp_path, [item("001", "甲局"), item("043", "甲局")])
+    assert len(carries()) > 0
+    stage_reports(tmp_path, [item("001", "乙局")])  # re-staged under another agency
+    assert carries().empty
