@@ -9,10 +9,11 @@ The smallest valid entry is::
 Optional per portal: ``region``, ``region_code`` (6 digits), ``family``
 (``auto``/``trs``/``hanweb``/``static``), ``link_pattern`` (regex on link titles that
 replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.domain``) and
-politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``).
-A top-level ``[defaults]`` table sets politeness for every portal plus ``concurrency``
-and ``user_agent``. Errors raise :class:`ConfigError` with a one-line message naming the
-portal and the field.
+politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``,
+``backoff``, ``backoff_max``, ``max_retry_after``, ``robots``). A top-level ``[defaults]``
+table sets politeness for every portal plus ``concurrency`` and ``user_agent``, which are
+crawl-wide (one client, one global limit) and rejected in a ``[[portal]]`` table.
+Errors raise :class:`ConfigError` with a one-line message naming the portal and the field.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ _POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
     "user_agent": str,
     "robots": bool,
 }
+#: crawl-wide settings: only under [defaults]
+_GLOBAL_FIELDS = {
+    "concurrency": "the limit on requests in flight is crawl-wide",
+    "user_agent": "one User-Agent names the crawler on every portal",
+}
 _PORTAL_FIELDS = {
     "name",
     "region",
@@ -115,7 +121,7 @@ _PORTAL_FIELDS = {
     "family",
     "link_pattern",
     "extra_hosts",
-} | set(_POLITENESS_FIELDS)
+} | (set(_POLITENESS_FIELDS) - set(_GLOBAL_FIELDS))
 
 
 def _fail(portal: str, field_name: str, message: str) -> ConfigError:
@@ -158,6 +164,9 @@ def parse_portal(table: Any, index: int, defaults: Politeness) -> PortalConfig:
     if not isinstance(name, str) or not name.strip():
         raise _fail(f"#{index + 1}", "name", "required, a non-empty string")
     name = name.strip()
+    for key, why in _GLOBAL_FIELDS.items():
+        if key in table:
+            raise _fail(name, key, f"set it under [defaults]: {why}")
     unknown = sorted(set(table) - _PORTAL_FIELDS)
     if unknown:
         raise _fail(name, unknown[0], "unknown field")

@@ -763,9 +763,8 @@ async def crawl_async(
     data_dir = Path(data_dir)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    base = politeness_override or (portals[0].politeness if portals else Politeness())
-    concurrency = max([base.concurrency, *(p.politeness.concurrency for p in portals)])
-    fetcher = Fetcher(replace(base, concurrency=concurrency))
+    # concurrency and user_agent are crawl-wide ([defaults] only), the same in every portal
+    fetcher = Fetcher(politeness_override or (portals[0].politeness if portals else Politeness()))
     state = State(data_dir)
     display = _Progress(progress)
     stager = Stager(data_dir, state)

@@ -190,7 +190,9 @@ class Fetcher:
         headers: dict[str, str],
         data: tuple[tuple[str, str], ...],
     ) -> tuple[int, dict[str, str], bytes]:
-        kwargs: dict[str, object] = {"headers": headers}
+        # the portal's own timeout and User-Agent, not the client's defaults
+        headers = {**headers, "User-Agent": politeness.user_agent}
+        kwargs: dict[str, object] = {"headers": headers, "timeout": politeness.timeout}
         if data:
             kwargs["data"] = dict(data)
         async with self.client.stream(method, url, **kwargs) as response:  # type: ignore[arg-type]

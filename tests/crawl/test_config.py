@@ -88,6 +88,14 @@ retries = 2
             '[[portal]]\nname = "甲"\nstart_urls = ["http://b/"]',
             "portal '甲': field 'name'",
         ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nconcurrency = 32',
+            "portal '甲': field 'concurrency': set it under [defaults]",
+        ),
+        (
+            '[[portal]]\nname = "甲"\nstart_urls = ["http://a/"]\nuser_agent = "x"',
+            "portal '甲': field 'user_agent': set it under [defaults]",
+        ),
         ("name = 1", "no [[portal]] entries"),
         ("[[portal]\n", "invalid TOML"),
     ],

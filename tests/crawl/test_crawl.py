@@ -6,6 +6,7 @@ import importlib
 import itertools
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -544,3 +545,23 @@ def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path, m
     (item,) = items  # staged from the archive with the title the listing gave it
     assert item.url == site.url("/files/nb.doc")
     assert item.report.meta.title == title and item.report.meta.report_year == 2023
+
+
+def test_a_portal_timeout_longer_than_the_first_portals_applies(serve, tmp_path, staged) -> None:
+    quick = serve(Site())
+    quick.add("/nb/", '<html><meta charset="utf-8"><body>空</body></html>')
+    patient = serve(Site())
+    title = "甲2023年政府信息公开工作年度报告"
+    patient.add(
+        "/nb/", f'<html><body><a href="/r/1.html" title="{title}">{title}</a></body></html>'
+    )
+    page = article_page(title, corpus("000.txt")).encode()
+    patient.routes["/r/1.html"] = Reply(200, page, {"Content-Type": "text/html"}, delay=1.0)
+    base = fast(timeout=0.4, retries=1)
+    portals = [
+        portal(quick, "/nb/", name="快", politeness=base),
+        portal(patient, "/nb/", name="慢", politeness=replace(base, timeout=4.0)),
+    ]
+    summary = crawl(portals, tmp_path)
+    slow = summary.portals[1]
+    assert slow.reports_new == 1 and slow.failed == 0, slow.reasons
