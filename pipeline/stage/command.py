@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="re-extract every archived report with the current extractor (no network)",
         description=(
             "Re-run the current extractor over the raw archive on all cores, re-stage the "
-            "Parquet data, and print which reports' figures changed."
+            "Parquet data, and print which reports' figures changed. Exit status 3 when a "
+            "crawl holds the data directory's lock."
         ),
     )
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data")
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.archive import ArchiveError
+    from pipeline.crawl.state import CrawlLocked
     from pipeline.stage import reextract
 
     data_dir: Path = args.data_dir
@@ -43,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     show = None if args.no_progress else reextract.progress_bar()
     try:
         outcome = reextract.run(data_dir, since=args.since, workers=args.workers, progress=show)
+    except CrawlLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except (ArchiveError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -191,10 +191,26 @@ def run(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Outcome:
-    """Re-extract and re-stage; returns what changed."""
+    """Re-extract and re-stage; returns what changed.
+
+    Holds the crawl lock throughout (a crawl staging the same reports meanwhile would race
+    with it): raises :class:`~pipeline.crawl.state.CrawlLocked` when a crawl is running.
+    """
+    from pipeline.crawl.state import CrawlLock
+
+    with CrawlLock(Path(data_dir)):
+        return _run(Path(data_dir), since=since, workers=workers, progress=progress)
+
+
+def _run(
+    data_dir: Path,
+    *,
+    since: str | None,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> Outcome:
     from pipeline import load
 
-    data_dir = Path(data_dir)
     jobs = plan(data_dir, since)
     outcome = Outcome()
     old_facts = load.facts(data_dir=data_dir)

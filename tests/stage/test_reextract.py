@@ -82,3 +82,20 @@ def test_unreadable_body_is_reported_not_raised(tmp_path: Path) -> None:
     assert len(outcome.failed) == 1 and "ArchiveError" in outcome.failed[0][1]
     assert len(pd.read_parquet(tmp_path / "parquet" / "facts")) == len(report.fact_list)
     assert isinstance(report.fact_list[0], Fact)
+
+
+def test_reextract_waits_for_no_crawl(tmp_path: Path, capsys) -> None:
+    import pytest
+
+    from pipeline.cli import main
+    from pipeline.crawl.state import CrawlLock, CrawlLocked
+
+    report = gold_report("043", extractor_version="0.0.1")
+    stage_report(tmp_path, report, url=URL, region=None, region_code=None, fetched_at=FETCHED)
+    with CrawlLock(tmp_path):  # a crawl is running on this data directory
+        with pytest.raises(CrawlLocked):
+            reextract.run(tmp_path, workers=1)
+        assert main(["reextract", "--data-dir", str(tmp_path), "--no-progress"]) == 3
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "crawl" in err
+    assert main(["reextract", "--data-dir", str(tmp_path), "--no-progress", "--workers", "1"]) == 1
