@@ -342,23 +342,31 @@ class PortalCrawl:
             raise _Budget
         self.fetches += 1
         conditional = previous is not None and previous.status == "ok" and previous.sha256
+        validators = {
+            "etag": previous.etag if conditional and previous else None,
+            "last_modified": previous.last_modified if conditional and previous else None,
+        }
+        request, other = job.request, None
+        if job.kind == "listing" and job.depth == 0:
+            # http-only hosts and broken TLS are common: the other scheme is tried once, and
+            # tried first when only it answered last time
+            other = _swap_scheme(request.url)
+            if other and previous and previous.status == "ok" and previous.final_url == other:
+                request, other = replace(request, url=other), request.url
         outcome = await self.fetcher.fetch(
-            job.request,
-            self.politeness,
-            allowed=self.portal.allows,
-            etag=previous.etag if conditional and previous else None,
-            last_modified=previous.last_modified if conditional and previous else None,
+            request, self.politeness, allowed=self.portal.allows, **validators
         )
         self.summary.requests += outcome.requests
-        swapped = _swap_scheme(job.request.url)
-        if job.kind == "listing" and job.depth == 0 and _unreachable(outcome) and swapped:
-            # http-only hosts and broken TLS are common: try the other scheme once
-            log.info("event=scheme_swap portal=%s url=%s", self.portal.name, swapped)
+        if other and _unreachable(outcome):
+            log.info("event=scheme_swap portal=%s url=%s", self.portal.name, other)
             second = await self.fetcher.fetch(
-                replace(job.request, url=swapped), self.politeness, allowed=self.portal.allows
+                replace(job.request, url=other),
+                self.politeness,
+                allowed=self.portal.allows,
+                **validators,
             )
             self.summary.requests += second.requests
-            if second.status == "ok":
+            if second.status in ("ok", "not_modified"):
                 outcome = second
         fetched_at = now()
         if outcome.status == "not_modified" and previous and previous.sha256:
@@ -373,10 +381,12 @@ class PortalCrawl:
             )
             if job.kind == "listing":
                 self.summary.listing_pages += 1
-                self._listing_from_archive(job, previous.sha256, previous.content_type)
+                self._listing_from_archive(job, previous.sha256, previous.content_type, outcome.url)
             elif job.kind == "report":
                 self.summary.reports_unchanged += 1
-                self._report_children_from_archive(job, previous.sha256, previous.content_type)
+                self._report_children_from_archive(
+                    job, previous.sha256, previous.content_type, outcome.url
+                )
             return
         if outcome.status == "not_modified":
             outcome.status, outcome.reason = "failed", "304 without an archived copy"
@@ -392,12 +402,13 @@ class PortalCrawl:
         """This run already finished ``job``: redo only what needs no network."""
         if row.status != "ok" or not row.sha256:
             return
+        page_url = row.final_url or job.request.url
         if job.kind == "listing":
             self.summary.listing_pages += 1
-            self._listing_from_archive(job, row.sha256, row.content_type)
+            self._listing_from_archive(job, row.sha256, row.content_type, page_url)
         elif job.kind == "report":
             self.summary.reports_resumed += 1
-            self._report_children_from_archive(job, row.sha256, row.content_type)
+            self._report_children_from_archive(job, row.sha256, row.content_type, page_url)
 
     # ------------------------------------------------------------------ listings
 
@@ -432,13 +443,15 @@ class PortalCrawl:
         )
         self._follow_listing(job, html, outcome.url)
 
-    def _listing_from_archive(self, job: Job, sha: str, content_type: str | None) -> None:
+    def _listing_from_archive(
+        self, job: Job, sha: str, content_type: str | None, page_url: str
+    ) -> None:
         try:
             body = read_body(self.data_dir, sha)
         except ArchiveError as exc:
             log.warning("event=archive_missing url=%s error=%s", job.request.url, exc)
             return
-        self._follow_listing(job, decode_html(body, content_type), job.request.url)
+        self._follow_listing(job, decode_html(body, content_type), page_url)
 
     def _follow_listing(self, job: Job, html: str, page_url: str) -> None:
         cursor = job.cursor or Cursor(job.request, self.portal.family)
@@ -554,12 +567,14 @@ class PortalCrawl:
             )
         return found
 
-    def _report_children_from_archive(self, job: Job, sha: str, content_type: str | None) -> None:
+    def _report_children_from_archive(
+        self, job: Job, sha: str, content_type: str | None, page_url: str
+    ) -> None:
         try:
             body = read_body(self.data_dir, sha)
         except ArchiveError:
             return
-        self._enqueue_attachments(job, decode_html(body, content_type), job.request.url)
+        self._enqueue_attachments(job, decode_html(body, content_type), page_url)
 
     async def _extract(
         self, job: Job, outcome: Outcome, fetched_at: datetime, attachments: list[str]

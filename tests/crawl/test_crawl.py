@@ -429,6 +429,15 @@ def test_https_start_url_falls_back_to_http(serve, tmp_path, staged) -> None:
     (result,) = crawl([config], tmp_path, politeness_override=fast(retries=1)).portals
     assert result.reports_new == 6
 
+    # next night: straight to the scheme that worked, with the start page's ETag
+    site.log.clear()
+    (again,) = crawl([config], tmp_path, politeness_override=fast(retries=1)).portals
+    assert again.reports_unchanged == 6 and again.failed == 0
+    (start,) = site.hits("/zfxxgknb/")
+    assert start.headers.get("if-none-match") and start.status == 304
+    assert again.requests == len(site.log)  # no request lost on https
+    assert {h.status for h in site.log if h.path != "/robots.txt"} == {304}
+
 
 def test_failed_staging_is_retried_from_the_archive_next_run(serve, tmp_path, monkeypatch) -> None:
     def full_disk(data_dir: Path, items: list[Any]) -> None:
