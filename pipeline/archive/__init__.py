@@ -27,7 +27,6 @@ __all__ = [
     "ArchiveError",
     "ArchivedBody",
     "body_path",
-    "has_body",
     "list_bodies",
     "read_body",
     "write_body",
@@ -70,10 +69,6 @@ def body_path(data_dir: Path, sha256: str) -> Path:
     if not _SHA_RE.match(sha256):
         raise ArchiveError(f"not a sha256 digest: {sha256!r}")
     return raw_dir(data_dir) / sha256[:2] / sha256[2:4] / f"{sha256}.gz"
-
-
-def has_body(data_dir: Path, sha256: str) -> bool:
-    return body_path(data_dir, sha256).is_file()
 
 
 _LOCK = threading.Lock()

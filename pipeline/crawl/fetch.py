@@ -146,7 +146,6 @@ class Fetcher:
         self.gates: dict[str, HostGate] = {}
         self.robots: dict[str, Protego | None] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
-        self.requests = 0
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -174,7 +173,6 @@ class Fetcher:
         await gate.enter(delay)
         try:
             async with self.global_gate:
-                self.requests += 1
                 async with asyncio.timeout(politeness.timeout):
                     return await self._stream(politeness, method, url, headers, data)
         except TimeoutError:

@@ -164,7 +164,6 @@ def attachment_links(html: str, base_url: str) -> list[str]:
 
 # --------------------------------------------------------------------------- families
 
-FAMILY_NAMES = ("trs", "hanweb", "static")
 _TRS_ARTICLE = re.compile(r"/t\d{8}_\d+\.s?html?\b")
 _COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*['\"]?(\d+)")
 
