@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.model import Report
-from pipeline.stage.convert import StageItem, report_id_for
+from pipeline.stage.convert import StageItem, facts_table, report_id_for
 from pipeline.stage.core import stage_reports
+from pipeline.stage.schema import FACTS_SCHEMA
 
 #: Figures compared between the old and the new extraction.
 FIGURE = ["table", "row", "column", "value", "amount", "semantic"]
@@ -127,40 +134,95 @@ def _carry_context(report: Report, previous: dict[str, object] | None) -> Report
     return report
 
 
-def fingerprints(facts: pd.DataFrame) -> pd.Series:
-    """report_id -> an order-independent hash of its figures."""
-    if facts.empty:
-        return pd.Series(dtype="uint64")
-    frame = facts[FIGURE].astype("string")
-    hashed = pd.util.hash_pandas_object(frame, index=False)
-    return hashed.groupby(facts["report_id"].astype("string").to_numpy()).sum()
+class OldFacts:
+    """The staged figures of the reports being re-extracted (and of no other), typed Arrow.
+
+    Read file by file from the bucket each report lives in, keeping only ``FIGURE``
+    columns (categorical keys stay dictionary-encoded), so memory follows the reports
+    re-extracted, not the whole dataset.
+    """
+
+    def __init__(self, data_dir: Path, jobs: list[Job]) -> None:
+        from pipeline.stage.convert import bucket_of
+        from pipeline.stage.store import bucket_path
+
+        wanted: dict[Path, set[str]] = defaultdict(set)
+        for job in jobs:
+            if job.previous is None:
+                continue
+            year = job.previous.get("report_year")
+            year = None if year is None or pd.isna(year) else int(year)  # type: ignore[call-overload]
+            rid = report_id_for(job.url)
+            wanted[bucket_path(data_dir, "facts", year, bucket_of(rid))].add(rid)
+        self.tables: list[pa.Table] = []
+        self.where: dict[str, tuple[int, int, int]] = {}  # rid -> (table, offset, length)
+        for path, ids in wanted.items():
+            if not path.exists():
+                continue
+            table = pq.read_table(path, columns=["report_id", *FIGURE])
+            rids = table.column("report_id").cast(pa.string())
+            keep = pc.is_in(rids, value_set=pa.array(sorted(ids), type=pa.string()))
+            table, rids = table.filter(keep), rids.filter(keep)
+            order = pc.sort_indices(rids)
+            table = table.take(order).drop_columns(["report_id"])
+            sorted_ids = rids.take(order).to_numpy(zero_copy_only=False)
+            if not len(sorted_ids):
+                continue
+            starts = [0, *(np.flatnonzero(sorted_ids[1:] != sorted_ids[:-1]) + 1).tolist()]
+            ends = [*starts[1:], len(sorted_ids)]
+            for begin, stop in zip(starts, ends, strict=True):
+                self.where[str(sorted_ids[begin])] = (len(self.tables), begin, stop - begin)
+            self.tables.append(table)
+
+    def of(self, report_id: str) -> pa.Table:
+        found = self.where.get(report_id)
+        if found is None:
+            return _FIGURES.empty_table()
+        index, offset, length = found
+        return self.tables[index].slice(offset, length)
 
 
-def _frame(report: Report, report_id: str) -> pd.DataFrame:
-    frame = report.facts
-    frame["amount"] = [None if f.amount is None else f.amount for f in report.fact_list]
-    return frame.assign(report_id=report_id)
+#: The compared columns as plain typed Arrow (keys decoded, figures as staged).
+_FIGURES = pa.schema(
+    [
+        pa.field(n, FACTS_SCHEMA.field(n).type.value_type)
+        if pa.types.is_dictionary(FACTS_SCHEMA.field(n).type)
+        else pa.field(n, FACTS_SCHEMA.field(n).type)
+        for n in FIGURE
+    ]
+)
 
 
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Figures as strings, so two extractions compare whatever the column types."""
-    out = frame[["report_id", *FIGURE]].astype("object")
-    out["value"] = pd.array(
-        [None if pd.isna(v) else str(int(v)) for v in out["value"]], dtype="string"
-    )
-    out["amount"] = pd.array(
-        [None if v is None or pd.isna(v) else repr(float(v)) for v in out["amount"]],
-        dtype="string",
-    )
-    return out.astype("string")
+def figures(table: pa.Table) -> pa.Table:
+    """``table``'s figures in one canonical order and schema, for an exact comparison."""
+    table = table.select(FIGURE).cast(_FIGURES)
+    return table.sort_by([(n, "ascending") for n in ("table", "row", "column", "semantic")])
+
+
+def new_figures(report: Report) -> pa.Table:
+    """The figures of a new extraction, converted exactly as staging converts them."""
+    item = StageItem(report=report, url="", region=None, region_code=None, fetched_at=None)
+    return figures(facts_table([item]))
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+
+def _amount(value: object) -> object:
+    """A staged decimal as printed: ``9116.36``, not ``9116.36000000``."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return value
 
 
 def differences(old: pd.DataFrame, new: pd.DataFrame, limit: int = 5) -> list[str]:
     """Human-readable differences between two extractions of one report."""
 
-    def keyed(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    def keyed(frame: pd.DataFrame) -> dict[str, tuple[object, str]]:
         return {
-            f"{t}/{r}/{c}": (v if not pd.isna(v) else (a if not pd.isna(a) else s), s)
+            f"{t}/{r}/{c}": (v if not pd.isna(v) else (_amount(a) if not pd.isna(a) else s), s)
             for t, r, c, v, a, s in zip(
                 frame["table"],
                 frame["row"],
@@ -209,14 +271,10 @@ def _run(
     workers: int | None,
     progress: Callable[[int, int], None] | None,
 ) -> Outcome:
-    from pipeline import load
-
     jobs = plan(data_dir, since)
     outcome = Outcome()
-    old_facts = load.facts(data_dir=data_dir)
-    old_facts = _normalise(old_facts) if not old_facts.empty else old_facts
-    old_prints = fingerprints(old_facts)
-    new_parts: list[tuple[str, pd.DataFrame]] = []
+    old_facts = OldFacts(data_dir, jobs)
+    changed: list[tuple[str, pa.Table]] = []
     now = datetime.now(UTC)
 
     def items() -> Iterator[StageItem]:
@@ -230,11 +288,12 @@ def _run(
                 continue  # still no tables: nothing to stage
             rid = report_id_for(job.url)
             outcome.titles[rid] = report.meta.title or job.url
-            frame = _normalise(_frame(report, rid))
             if job.previous is None:
                 outcome.added.append(rid)
-            elif fingerprints(frame).get(rid) != old_prints.get(rid):
-                new_parts.append((rid, frame))
+            else:
+                new = new_figures(report)
+                if not new.equals(figures(old_facts.of(rid))):
+                    changed.append((rid, new))
             outcome.staged += 1
             previous = job.previous or {}
             yield StageItem(
@@ -248,9 +307,8 @@ def _run(
             )
 
     stage_reports(data_dir, items(), now=now)
-    for rid, frame in new_parts:
-        old = old_facts[old_facts["report_id"] == rid] if not old_facts.empty else old_facts
-        outcome.changed[rid] = differences(old, frame)
+    for rid, new in changed:
+        outcome.changed[rid] = differences(_frame(figures(old_facts.of(rid))), _frame(new))
     return outcome
 
 

@@ -99,3 +99,33 @@ def test_reextract_waits_for_no_crawl(tmp_path: Path, capsys) -> None:
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "crawl" in err
     assert main(["reextract", "--data-dir", str(tmp_path), "--no-progress", "--workers", "1"]) == 1
+
+
+def test_since_reads_only_the_facts_of_the_reports_it_reextracts(tmp_path: Path) -> None:
+    from pipeline.stage.convert import bucket_of
+
+    sha = _archive(tmp_path, "043", URL, "text/html; charset=utf-8")
+    old = gold_report("043", extractor_version="0.0.1")
+    old.meta.sha256 = sha
+    old.fact_list = [
+        replace(f, amount=f.amount + 1) if f.key == "active_disclosure/fees/amount_10k_yuan" else f
+        for f in old.fact_list
+    ]
+    stage_report(tmp_path, old, url=URL, region=None, region_code=None, fetched_at=FETCHED)
+    current = gold_report("000", extractor_version=EXTRACTOR_VERSION)  # 2023, up to date
+    current_url = "http://127.0.0.1/kecheng/current.txt"
+    stage_report(
+        tmp_path, current, url=current_url, region=None, region_code=None, fetched_at=FETCHED
+    )
+    # The up-to-date report's facts file is unreadable: a --since run must not need it.
+    bucket = bucket_of(report_id_for(current_url))
+    (tmp_path / "parquet" / "facts" / "report_year=2023" / f"part-{bucket}.parquet").write_bytes(
+        b"not parquet"
+    )
+
+    outcome = reextract.run(tmp_path, since=EXTRACTOR_VERSION, workers=1)
+
+    assert outcome.examined == 1 and not outcome.failed
+    assert outcome.changed[report_id_for(URL)] == [
+        "active_disclosure/fees/amount_10k_yuan: 9117.36 -> 9116.36"
+    ]
