@@ -238,7 +238,12 @@ _COLUMN_DOCS = {
     "row": "row key",
     "column": "column key",
     "value": "integer figure as printed (nullable; signed for 本年增/减)",
-    "amount": "money figure as printed (decimal; fees in 万元, procurement in its unit)",
+    "amount": (
+        "money figure as printed (fees in 万元, procurement in its unit); decimal(28, 8) in "
+        "Parquet, so raw readers see it padded to 8 places (`Decimal('0E-8')` for 0); "
+        "`pipeline.load` returns exact Decimals at the printed scale (`0`, `9116.36`) "
+        "and the figure as a float in `number`"
+    ),
     "unit": "unit printed with the figure, where any",
     "raw": "cell text as printed",
     "semantic": "number, blank, or mark (a printed '/', '—', '无')",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -173,8 +174,32 @@ def facts(
 ) -> pd.DataFrame:
     """Every staged figure (long form), with the report's year, region and agency."""
     frame = _with_context("facts", year, region, agency, data_dir, table)
+    frame["amount"] = _amounts(frame["amount"])
     frame["number"] = _number(frame)
     return frame
+
+
+_ONE = Decimal(1)
+
+
+def _as_printed(amount: Decimal) -> Decimal:
+    """A staged decimal (scale 8) without the padding: ``0``, ``9116.36``, ``251000``."""
+    short = amount.normalize()
+    return short.quantize(_ONE) if short.as_tuple().exponent > 0 else short  # type: ignore[operator]
+
+
+def _amounts(column: pd.Series) -> pd.Series:
+    """Money figures as exact decimals at the scale they were printed with.
+
+    Parquet stores them as decimal(28, 8), so they read back padded to 8 places
+    (``Decimal('0E-8')`` for a zero fee); ``number`` has them as floats.
+    """
+    present = column.notna().to_numpy()
+    if not present.any():
+        return column
+    out = column.astype("object").copy()
+    out[present] = [_as_printed(a) for a in column[present]]
+    return out
 
 
 def _number(frame: pd.DataFrame) -> pd.Series:

@@ -99,3 +99,33 @@ def test_data_dictionary_doc_is_generated() -> None:
     assert "不掌握" in row["label_zh"] and row["format_2019"] and row["format_2021"]
     assert not frame.set_index("key").loc["active_disclosure/regulations/issued", "format_2019"]
     assert len(frame) == 29 + 26 * 7 + 15  # active_disclosure + applications + reviews
+
+
+def test_amounts_display_as_printed(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from pipeline.stage import stage_report
+    from tests.stage.gold import FETCHED, gold_report
+
+    report = gold_report("043")
+    report.fact_list = [
+        replace(f, amount=Decimal("0"), raw="0") if f.row == "fees" else f for f in report.fact_list
+    ]
+    stage_report(
+        tmp_path, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
+    )
+    stage_report(
+        tmp_path,
+        gold_report("021"),
+        url=url_of("021"),
+        region=None,
+        region_code=None,
+        fetched_at=FETCHED,
+    )
+    facts = load.facts(data_dir=tmp_path)
+    amounts = facts.set_index(["row", "column"])["amount"].dropna()
+    shown = sorted(str(a) for a in amounts)
+    assert shown == ["0", "251000"]  # not 0E-8, not 251000.00000000
+    assert all(isinstance(a, Decimal) for a in amounts)
+    assert facts.loc[facts["row"] == "fees", "number"].iloc[0] == 0
