@@ -3,11 +3,13 @@
 Prints figures, asserts nothing about time:
 
 1. first crawl: pages fetched, seconds, pages/s, peak RSS of the crawling process;
-2. the same portal re-crawled unchanged: requests made (all answered 304) and seconds.
+2. the same portal re-crawled unchanged: requests made, how the server answered them
+   (counted by the server: 304s, 200s, ...) and seconds.
 
     .venv/bin/python benchmarks/bench_crawl.py [--reports 2000] [--per-page 20] [--no-extract]
 
-The fixture server runs in a child process so that its CPU and memory are not counted.
+The fixture server runs in a child process, which builds the pages itself, so that neither
+its CPU nor its memory (the page dict included) is counted in the crawling process.
 Report bodies are the corpus reports in tests/fixtures/corpus/raw, cycled.
 """
 
@@ -16,11 +18,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html
+import json
 import multiprocessing as mp
 import resource
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -61,8 +67,15 @@ def build_pages(reports: int, per_page: int) -> dict[str, bytes]:
     return pages
 
 
-def serve(pages: dict[str, bytes], port_queue: mp.Queue) -> None:  # type: ignore[type-arg]
+STATS = "/__stats"  # answer counts by status since the last call (not itself counted)
+
+
+def serve(reports: int, per_page: int, port_queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    """Child process: build the fixture pages here and serve them on loopback."""
+    pages = build_pages(reports, per_page)
     etags = {p: '"' + hashlib.sha1(b).hexdigest()[:16] + '"' for p, b in pages.items()}
+    answers: Counter[int] = Counter()
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -71,30 +84,50 @@ def serve(pages: dict[str, bytes], port_queue: mp.Queue) -> None:  # type: ignor
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:
-            body = pages.get(self.path)
-            if body is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if self.headers.get("If-None-Match") == etags[self.path]:
-                self.send_response(304)
-                self.send_header("ETag", etags[self.path])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("ETag", etags[self.path])
+        def answer(self, status: int, body: bytes = b"", etag: str | None = None) -> None:
+            if self.path != STATS:
+                with lock:
+                    answers[status] += 1
+            self.send_response(status)
+            if etag:
+                self.send_header("ETag", etag)
+            if body:
+                self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
+        def do_GET(self) -> None:
+            if self.path == STATS:
+                with lock:
+                    counts = dict(answers)
+                    answers.clear()
+                self.answer(200, json.dumps(counts).encode())
+                return
+            body = pages.get(self.path)
+            if body is None:
+                self.answer(404)
+            elif self.headers.get("If-None-Match") == etags[self.path]:
+                self.answer(304, etag=etags[self.path])
+            else:
+                self.answer(200, body, etags[self.path])
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    port_queue.put(server.server_address[1])
+    listing = sum(1 for p in pages if "/index" in p)
+    size = sum(len(b) for b in pages.values())
+    port_queue.put((server.server_address[1], listing, size))
     server.serve_forever()
+
+
+def answers(port: int) -> dict[int, int]:
+    """How the fixture server answered since the last call, by HTTP status."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{STATS}", timeout=10) as response:
+        return {int(k): v for k, v in json.loads(response.read()).items()}
+
+
+def show(counts: dict[int, int]) -> str:
+    return ", ".join(f"{status} ×{n}" for status, n in sorted(counts.items())) or "none"
 
 
 def peak_rss_mib() -> float:
@@ -118,15 +151,14 @@ def main() -> int:
 
         engine.PortalCrawl._extract = _skip  # type: ignore[method-assign]
 
-    pages = build_pages(args.reports, args.per_page)
-    queue: mp.Queue = mp.get_context("fork").Queue()  # type: ignore[type-arg]
-    server = mp.get_context("fork").Process(target=serve, args=(pages, queue), daemon=True)
+    context = mp.get_context("spawn")  # a fresh interpreter: nothing shared with this one
+    queue: mp.Queue = context.Queue()  # type: ignore[type-arg]
+    server = context.Process(target=serve, args=(args.reports, args.per_page, queue), daemon=True)
     server.start()
-    port = queue.get(timeout=10)
-    listing_pages = sum(1 for p in pages if "/index" in p)
+    port, listing_pages, size = queue.get(timeout=120)
     print(
         f"fixture portal: {args.reports} reports on {listing_pages} listing pages, "
-        f"{sum(len(b) for b in pages.values()) / 1e6:.1f} MB, server pid {server.pid}"
+        f"{size / 1e6:.1f} MB, server pid {server.pid}"
     )
     portal = PortalConfig(
         name="bench", start_urls=(f"http://127.0.0.1:{port}/nb/index.html",), family="trs"
@@ -146,7 +178,8 @@ def main() -> int:
                 f"first crawl: {fetched} pages ({s.listing_pages} listing + {s.reports_new} "
                 f"reports), {first.requests} requests, {seconds:.2f} s, "
                 f"{fetched / seconds:.0f} pages/s; extract+stage "
-                f"{'off' if args.no_extract else 'on'}; failed {s.failed}"
+                f"{'off' if args.no_extract else 'on'}; failed {s.failed}; "
+                f"server answered {show(answers(port))}"
             )
             print(
                 f"peak RSS: {peak_rss_mib():.0f} MiB (before crawl {baseline:.0f} MiB); "
@@ -157,9 +190,10 @@ def main() -> int:
             seconds = time.perf_counter() - started
             (s2,) = second.portals
             print(
-                f"re-crawl unchanged: {second.requests} requests "
-                f"({s2.listing_pages} listing + {s2.reports_unchanged} reports answered 304, "
-                f"new {s2.reports_new}, changed {s2.reports_changed}), {seconds:.2f} s"
+                f"re-crawl unchanged: {second.requests} requests, server answered "
+                f"{show(answers(port))} ({s2.listing_pages} listing, {s2.reports_unchanged} "
+                f"reports unchanged, new {s2.reports_new}, changed {s2.reports_changed}), "
+                f"{seconds:.2f} s"
             )
     finally:
         server.terminate()
