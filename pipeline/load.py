@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pipeline import dictionary as _dictionary
 from pipeline.stage.schema import full_schema
-from pipeline.stage.store import UNKNOWN_YEAR, open_dataset
+from pipeline.stage.store import UNKNOWN_YEAR, dict_equals, open_dataset
 
 Years = int | Iterable[int] | None
 Names = str | Iterable[str] | None
@@ -46,10 +45,6 @@ RATE_DEFINITIONS = {
         "(lawsuit_direct + lawsuit_after_review) corrected / their concluded — 诉讼纠错率"
     ),
 }
-
-
-class NoDataError(LookupError):
-    """Nothing is staged under the data directory."""
 
 
 def default_data_dir() -> Path:
@@ -80,16 +75,8 @@ def _read(dataset: str, data_dir: Path, years: list[int] | None) -> pa.Table:
 
 
 def _only_table(table: pa.Table, name: str) -> pa.Table:
-    """Rows whose ``table`` key is ``name``, compared on dictionary indices (fast)."""
-    column = table.column("table")
-    masks = []
-    for chunk in column.chunks:
-        where = chunk.dictionary.to_pylist()
-        if name in where:
-            masks.append(pc.equal(chunk.indices, where.index(name)).fill_null(False))
-        else:
-            masks.append(pa.array([False] * len(chunk), type=pa.bool_()))
-    return table.filter(pa.chunked_array(masks, type=pa.bool_()))
+    """Rows whose ``table`` key is ``name``."""
+    return table.filter(dict_equals(table.column("table"), name))
 
 
 def _plain(table: pa.Table) -> pd.DataFrame:

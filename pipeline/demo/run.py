@@ -49,7 +49,7 @@ def demo_portals(base_url: str) -> list:
             start_urls=(f"{base_url}/{folder}/xxgknb/index.html",),
             region=region,
             region_code=code,
-            politeness=Politeness.off(robots=True),
+            politeness=Politeness.off(robots=True),  # loopback: no delay; robots.txt read
         )
         for folder, name, region, code in PORTALS
     ]
@@ -58,7 +58,7 @@ def demo_portals(base_url: str) -> list:
 def run_demo(data_dir: Path, *, port: int = DEFAULT_PORT) -> DemoResult:
     """Serve the sample portal, crawl it into ``data_dir``, return what is staged."""
     from pipeline import load
-    from pipeline.crawl import CrawlLocked, Politeness, crawl
+    from pipeline.crawl import CrawlLocked, crawl
 
     data_dir = Path(data_dir)
     try:
@@ -71,7 +71,7 @@ def run_demo(data_dir: Path, *, port: int = DEFAULT_PORT) -> DemoResult:
             ) from None
         raise DemoError(f"cannot serve the sample portal: {exc}") from None
     try:
-        summary = crawl(demo_portals(base_url), data_dir, politeness_override=Politeness.off())
+        summary = crawl(demo_portals(base_url), data_dir)
     except CrawlLocked as exc:
         raise DemoError(f"another crawl is using {data_dir}: {exc}") from None
     finally:

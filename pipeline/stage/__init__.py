@@ -1,8 +1,10 @@
 """Staged Parquet datasets (``reports``, ``facts``, ``findings``) under the data directory.
 
-The crawler calls :func:`stage_report` after each report it extracts; bulk jobs call
-:func:`stage_reports`. Both are idempotent (a report staged again replaces its rows) and
-crash-safe (every file is replaced in one rename).
+The crawler and ``reextract`` call :func:`stage_reports` with batches of reports (the
+crawler 500 at a time); ``extract URL --stage`` calls :func:`stage_report` for one;
+:func:`remove_reports` removes reports. All are idempotent (a report staged again replaces
+its rows) and crash-safe (every file is replaced in one rename, and each write first
+repairs what a killed writer left, see :func:`~pipeline.stage.core.repair`).
 """
 
 from pipeline.stage.convert import BUCKETS, StageItem, report_id_for

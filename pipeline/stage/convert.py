@@ -155,7 +155,3 @@ def _build(schema: pa.Schema, cols: dict[str, list[object]]) -> pa.Table:
         else:
             arrays.append(pa.array(cols[field.name], type=field.type))
     return pa.table(arrays, schema=schema)
-
-
-def empty_table(schema: pa.Schema) -> pa.Table:
-    return schema.empty_table()

@@ -39,6 +39,7 @@ from pipeline.stage.store import (
     begin_journal,
     bucket_path,
     dataset_dir,
+    dict_equals,
     end_journal,
     file_versions,
     parquet_root,
@@ -537,20 +538,13 @@ def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataF
         if path.stem.removeprefix("part-") not in buckets:
             continue
         table = pq.ParquetFile(path).read(columns=columns)
-        mask = pc.and_(_is(table.column("table"), "applications"), _is(table.column("row"), row))
+        mask = pc.and_(
+            dict_equals(table.column("table"), "applications"),
+            dict_equals(table.column("row"), row),
+        )
         tables.append(table.filter(mask).cast(schema))
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     return _to_pandas(table)
-
-
-def _is(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
-    """``column == key`` for a dictionary column, compared on its indices."""
-    masks = []
-    for chunk in column.chunks:
-        where = chunk.dictionary.to_pylist()
-        index = where.index(key) if key in where else -1
-        masks.append(pc.equal(chunk.indices, index).fill_null(False))
-    return pa.chunked_array(masks, type=pa.bool_())
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:

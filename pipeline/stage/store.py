@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -144,6 +145,19 @@ def without_ids(table: pa.Table, ids: set[str]) -> pa.Table:
         return table
     mask = pc.is_in(table.column("report_id").cast(pa.string()), value_set=pa.array(sorted(ids)))
     return table.filter(pc.invert(mask))
+
+
+def dict_equals(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
+    """``column == key`` for a dictionary column, compared on its indices (no decoding);
+    null and absent keys compare False."""
+    masks = []
+    for chunk in column.chunks:
+        where = chunk.dictionary.to_pylist()
+        if key in where:
+            masks.append(pc.equal(chunk.indices, where.index(key)).fill_null(False))
+        else:
+            masks.append(pa.array(np.zeros(len(chunk), dtype=bool)))
+    return pa.chunked_array(masks, type=pa.bool_())
 
 
 def file_versions(path: Path) -> list[str]:

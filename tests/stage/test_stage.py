@@ -406,3 +406,18 @@ def test_agency_change_drops_the_old_agencys_cross_year_findings(tmp_path: Path)
     assert len(carries()) > 0
     stage_reports(tmp_path, [item("001", "乙局")])  # re-staged under another agency
     assert carries().empty
+
+
+def test_dict_equals_compares_dictionary_indices_per_chunk() -> None:
+    from pipeline.stage.store import dict_equals
+
+    key = pa.dictionary(pa.int32(), pa.string())
+    column = pa.chunked_array(
+        [
+            pa.array(["applications", None, "fees"]).cast(key),
+            pa.array(["fees", "fees"]).cast(key),  # the key is not in this chunk's dictionary
+            pa.array([], type=pa.string()).cast(key),
+        ]
+    )
+    assert dict_equals(column, "applications").to_pylist() == [True, False, False, False, False]
+    assert dict_equals(column, "fees").to_pylist() == [False, False, True, True, True]
