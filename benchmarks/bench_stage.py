@@ -2,10 +2,12 @@
 
 Stages N synthetic 2021-format reports (200 figures each; default 100,000 reports, so
 20 million fact rows, spread over 7 report years) into a fresh data directory in one
-``stage_reports`` batch, then re-stages 1,000 of them one at a time as the crawler does,
+``stage_reports`` batch, then re-stages some of them in batches of 500 (the crawler's
+call: it stages 500 reports per write) and some one at a time (``extract URL --stage``),
 and times the one-line loads researchers use.
 
-    .venv/bin/python benchmarks/bench_stage.py [--reports N] [--data-dir DIR]
+    .venv/bin/python benchmarks/bench_stage.py [--reports N] [--batches N] [--single N]
+        [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import load
+from pipeline.crawl.engine import STAGE_BATCH
 from pipeline.stage import StageItem, stage_report, stage_reports
 from pipeline.stage.synthetic import synthetic_report, synthetic_url
 
@@ -47,18 +50,23 @@ def items(count: int) -> Iterator[StageItem]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--single", type=int, default=200, help="one-at-a-time re-stagings")
+    parser.add_argument(
+        "--batches", type=int, default=4, help=f"re-staging batches of {STAGE_BATCH} (crawler)"
+    )
+    parser.add_argument(
+        "--single", type=int, default=200, help="one-at-a-time re-stagings (extract --stage)"
+    )
     parser.add_argument("--data-dir", type=Path, help="default: a temporary directory")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-stage-"))
     try:
-        run(data_dir, args.reports, args.single)
+        run(data_dir, args.reports, args.batches, args.single)
     finally:
         if args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def run(data_dir: Path, count: int, single: int) -> None:
+def run(data_dir: Path, count: int, batches: int, single: int) -> None:
     rows = count * len(synthetic_report(0, 2020).fact_list)
     start = time.perf_counter()
     for _ in items(min(count, 5_000)):
@@ -78,6 +86,30 @@ def run(data_dir: Path, count: int, single: int) -> None:
         f"{size / 2**20:,.1f} MiB on disk in {files} files"
     )
 
+    batches = min(batches, count // STAGE_BATCH)
+    start = time.perf_counter()
+    for batch in range(batches):
+        numbers = range(batch * STAGE_BATCH, (batch + 1) * STAGE_BATCH)
+        stage_reports(
+            data_dir,
+            (
+                StageItem(
+                    report=synthetic_report(n, YEARS[n % len(YEARS)], bump=1),
+                    url=synthetic_url(n),
+                    region=f"合成省{n % 31}",
+                    region_code=f"{110000 + n % 31 * 10000}",
+                    fetched_at=FETCHED,
+                )
+                for n in numbers
+            ),
+        )
+    if batches:
+        per = (time.perf_counter() - start) / batches
+        print(
+            f"re-stage in batches of {STAGE_BATCH} (the crawler's call): {per:.2f} s per "
+            f"batch, {per / STAGE_BATCH * 1000:.1f} ms per report"
+        )
+
     start = time.perf_counter()
     for number in range(single):
         report = synthetic_report(number, YEARS[number % len(YEARS)], bump=1)
@@ -90,7 +122,7 @@ def run(data_dir: Path, count: int, single: int) -> None:
             fetched_at=FETCHED,
         )
     per = (time.perf_counter() - start) / max(single, 1)
-    print(f"one-at-a-time re-stage (the crawler's call): {per * 1000:.0f} ms per report")
+    print(f"one-at-a-time re-stage (extract URL --stage): {per * 1000:.0f} ms per report")
 
     for label, call in (
         ("pandas.read_parquet(facts)", lambda: pd.read_parquet(data_dir / "parquet" / "facts")),
