@@ -62,8 +62,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     if args.stage:
+        from pipeline.crawl.state import CrawlLocked
+
         try:
             stage_one(args.data_dir, args.source, content, content_type, report)
+        except CrawlLocked as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
         except OSError as exc:
             print(
                 f"error: cannot stage into {args.data_dir}: {exc.strerror or exc}", file=sys.stderr
@@ -79,16 +84,22 @@ def run(args: argparse.Namespace) -> int:
 def stage_one(
     data_dir: Path, source: str, content: bytes, content_type: str | None, report: Report
 ) -> None:
-    """Archive the body (so ``reextract`` can re-read it) and stage the report."""
+    """Archive the body (so ``reextract`` can re-read it) and stage the report, holding the
+    crawl lock so that a running crawl or reextract is not overwritten."""
     from pipeline.archive import write_body
+    from pipeline.crawl.state import CrawlLock
     from pipeline.stage import stage_report
 
     url = source if is_url(source) else Path(source).resolve().as_uri()
     fetched_at = datetime.now(UTC)
-    write_body(
-        data_dir, content, url=url, kind="report", content_type=content_type, fetched_at=fetched_at
-    )
-    stage_report(data_dir, report, url=url, region=None, region_code=None, fetched_at=fetched_at)
+    with CrawlLock(data_dir):
+        write_body(
+            data_dir, content, url=url, kind="report", content_type=content_type,
+            fetched_at=fetched_at,
+        )
+        stage_report(
+            data_dir, report, url=url, region=None, region_code=None, fetched_at=fetched_at
+        )
 
 
 def write(report: Report, fmt: str, stream: TextIO) -> None:

@@ -120,3 +120,12 @@ def test_stage_into_an_unusable_directory_is_one_line(tmp_path: Path) -> None:
     result = run_cli("extract", str(SEED), "--stage", "--data-dir", str(not_a_dir))
     assert result.returncode == 1
     assert "cannot stage" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stage_waits_for_no_crawl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.crawl.state import CrawlLock
+
+    with CrawlLock(tmp_path):  # a crawl is running on this data directory
+        assert main(["extract", str(SEED), "--stage", "--data-dir", str(tmp_path)]) == 3
+    assert "another crawl is running" in capsys.readouterr().err
+    assert not (tmp_path / "parquet").exists()
