@@ -16,7 +16,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.cells import read_value
 
-_WHITESPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 # Line breaks a browser would show, so the page's text keeps its lines.
 _BLOCK_END = re.compile(r"(?i)<(?:br\b[^>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
 MAX_SPAN = 200  # real tables span at most a few dozen rows; larger values are markup damage
@@ -36,8 +35,14 @@ def parse_html(markup: str, *, line_breaks: bool = False) -> LexborHTMLParser:
     return tree
 
 
+_ZERO_WIDTH = re.compile(r"[\u200b\ufeff]")
+
+
 def cell_text(node: LexborNode) -> str:
-    return _WHITESPACE.sub(" ", node.text(deep=True, separator="")).strip()
+    text = node.text(deep=True, separator="")
+    if "\u200b" in text or "\ufeff" in text:
+        text = _ZERO_WIDTH.sub(" ", text)
+    return " ".join(text.split())  # every Unicode space, &nbsp; and 全角 space included
 
 
 _DIGITS = re.compile(r"\s*(\d+)")
@@ -103,12 +108,13 @@ def table_cells(table: LexborNode) -> list[str]:
         for node in tr.iter():
             if node.tag not in ("td", "th"):
                 continue
-            column = pass_carried(column, r)
+            if carried:
+                column = pass_carried(column, r)
             # A cell holding a whole nested table is layout; the nested table is read itself.
             holds_table = nested and node.css_first("table") is not None
             text = "" if holds_table else cell_text(node)
             cells.append(text)
-            attrs = node.attrs
+            attrs = node.attributes
             colspan = _span(attrs.get("colspan"))
             rowspan = min(_span(attrs.get("rowspan")), len(rows) - r)
             if rowspan > 1:
