@@ -57,14 +57,21 @@ def _utf8(body: bytes) -> str | None:
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
+    return decode_with_codec(body, content_type)[0]
+
+
+def decode_with_codec(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """The text and the codec that read it (callers can reuse UTF-8 bytes as they are)."""
     declared = declared_charset(body, content_type)
     if declared == "gb18030" and not body.isascii() and (text := _utf8(body)) is not None:
         # GBK text is practically never valid UTF-8: a page that is, was mislabelled.
-        return text
+        return text, "utf-8"
     if declared is not None:
         try:
-            return body.decode(declared)
+            return body.decode(declared), declared
         except UnicodeDecodeError:
             pass  # a wrong declaration; fall through to what the bytes say
     text = _utf8(body)
-    return text if text is not None else body.decode("gb18030", errors="replace")
+    if text is not None:
+        return text, "utf-8"
+    return body.decode("gb18030", errors="replace"), "gb18030"

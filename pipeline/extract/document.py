@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+from pipeline.encoding import decode_with_codec
 from pipeline.extract import layout
-from pipeline.extract.decode import decode, looks_like_html
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.run_together import is_glued
+from pipeline.extract.sniff import looks_like_html
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
 from pipeline.extract.text_cells import text_cells
 from pipeline.model import Finding, NationalFormat, Report, ReportMeta
@@ -19,7 +20,8 @@ EXTRACTOR_VERSION = "1.0.0"
 METADATA_CHARS = 12_000  # title, agency, dates and 索引号 are printed near the top
 
 
-def _read_html(markup: str) -> tuple[ParsedTables, str, dict[str, str]]:
+def _read_html(markup: str | bytes) -> tuple[ParsedTables, str, dict[str, str]]:
+    """``markup``: the page as text, or as UTF-8 bytes (parsed without re-encoding)."""
     tree = parse_html(markup)
     meta_tags = {
         (node.attributes.get("name") or node.attributes.get("property") or ""): (
@@ -93,9 +95,10 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
 
 def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:
     """Extract one report. Never raises on bad content: problems become findings."""
-    text_or_markup = decode(content, content_type)
+    text_or_markup, codec = decode_with_codec(content, content_type)
     if looks_like_html(content, content_type):
-        parsed, text, meta_tags = _read_html(text_or_markup)
+        utf8 = codec == "utf-8"
+        parsed, text, meta_tags = _read_html(content if utf8 else text_or_markup)
     else:
         text, meta_tags = text_or_markup, {}
         glued = any(is_glued(line) for line in text.splitlines())

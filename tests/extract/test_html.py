@@ -97,3 +97,12 @@ def test_thousands_separators() -> None:
     assert ">10690<" in html
     facts = _facts(html.replace(">10690<", ">10,690<").encode())
     assert facts["active_disclosure/licensing/decisions"] == 10690
+
+
+def test_utf8_page_with_a_stale_gbk_meta_declaration() -> None:
+    """Read as the UTF-8 it is, not as the GBK its <meta> claims (a common CMS leftover)."""
+    html = (CORPUS / "raw" / "032.html").read_text(encoding="utf-8")
+    stale = html.replace("<head>", '<head><meta charset="gbk">', 1)
+    assert stale != html
+    assert _facts(stale.encode("utf-8")) == _facts(html.encode("utf-8"))
+    assert _facts(stale.encode("utf-8"))["applications/new_received/total"] == 14069

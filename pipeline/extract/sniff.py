@@ -1,12 +1,8 @@
-"""What kind of document the bytes are; decoding itself is :mod:`pipeline.encoding`."""
+"""Whether a document is an HTML page or plain text (decoding is :mod:`pipeline.encoding`)."""
 
 from __future__ import annotations
 
 import re
-
-from pipeline.encoding import decode
-
-__all__ = ["decode", "looks_like_html"]
 
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype|html|head|body|table|div|p|meta|span)\b", re.IGNORECASE)
 
