@@ -56,11 +56,11 @@ class PageMetadata:
 
 
 # Characters a traditional-script report all but certainly prints (公開, 報告, 條例, ...).
-_TRADITIONAL_HINTS = frozenset("開報條處資數關發機項區縣鎮務實於")
+_TRADITIONAL_HINTS = re.compile("[開報條處資數關發機項區縣鎮務實於]")
 
 
 def _simplified(text: str) -> str:
-    if _TRADITIONAL_HINTS.isdisjoint(text):
+    if _TRADITIONAL_HINTS.search(text) is None:
         return text  # converting costs milliseconds; most pages are simplified already
     return zhconv.convert(text, "zh-cn")
 
