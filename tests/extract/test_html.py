@@ -106,3 +106,16 @@ def test_utf8_page_with_a_stale_gbk_meta_declaration() -> None:
     assert stale != html
     assert _facts(stale.encode("utf-8")) == _facts(html.encode("utf-8"))
     assert _facts(stale.encode("utf-8"))["applications/new_received/total"] == 14069
+
+
+def test_report_tables_nested_in_a_layout_table() -> None:
+    """Old portals lay the whole page out in tables; the report's own tables sit inside."""
+    html = (CORPUS / "raw" / "032.html").read_text(encoding="utf-8")
+    start, end = html.index("<table"), html.rindex("</table>") + len("</table>")
+    layout = (
+        "<table><tr><td>首页</td><td>2025</td></tr><tr><td>访问量</td><td>"
+        + html[start:end]
+        + "</td></tr><tr><td>网站标识码</td><td>3300000001</td></tr></table>"
+    )
+    nested = html[:start] + layout + html[end:]
+    assert _facts(nested.encode()) == _facts(html.encode())
