@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from pipeline.extract import layout
 from pipeline.extract.layout import APPLICANT_COLUMNS
 from pipeline.stage.schema import DATASETS, PARTITION_FIELD
 
@@ -71,39 +72,36 @@ ROW_EN = {
     "lawsuit_after_review": "Lawsuit after review",
 }
 
-#: Column keys: (Chinese, English).
-COLUMN_LABELS = {
-    "issued": ("本年制发件数", "Issued this year"),
-    "repealed": ("本年废止件数", "Repealed this year"),
-    "in_force": ("现行有效件数", "In force"),
-    "decisions": ("本年处理决定数量", "Decisions this year"),
-    "amount_10k_yuan": ("本年收费金额（万元）", "Fees collected (10,000 yuan)"),
-    "made": ("本年新制作数量", "Newly made this year"),
-    "published": ("本年新公开数量", "Newly published this year"),
-    "total_published": ("对外公开总数量", "Total published"),
-    "previous_count": ("上一年项目数量", "Items last year"),
-    "change": ("本年增/减", "Change this year (signed)"),
-    "count": ("采购项目数量", "Procurement items"),
-    "amount": ("采购总金额", "Procurement amount (printed unit)"),
-    "natural_person": ("自然人", "Natural persons"),
-    "commercial": ("商业企业", "Commercial enterprises"),
-    "research": ("科研机构", "Research institutions"),
-    "social_welfare": ("社会公益组织", "Public-interest organisations"),
-    "legal_services": ("法律服务机构", "Legal service providers"),
-    "other_org": ("其他", "Other organisations"),
-    "total": ("总计", "Total"),
-    "upheld": ("结果维持", "Upheld"),
-    "corrected": ("结果纠正", "Corrected"),
-    "other": ("其他结果", "Other result"),
-    "pending": ("尚未审结", "Pending"),
+#: English labels of the column keys (the Chinese ones are the layout's).
+COLUMN_EN = {
+    "issued": "Issued this year",
+    "repealed": "Repealed this year",
+    "in_force": "In force",
+    "decisions": "Decisions this year",
+    "amount_10k_yuan": "Fees collected (10,000 yuan)",
+    "made": "Newly made this year",
+    "published": "Newly published this year",
+    "total_published": "Total published",
+    "previous_count": "Items last year",
+    "change": "Change this year (signed)",
+    "count": "Procurement items",
+    "amount": "Procurement amount (printed unit)",
+    "natural_person": "Natural persons",
+    "commercial": "Commercial enterprises",
+    "research": "Research institutions",
+    "social_welfare": "Public-interest organisations",
+    "legal_services": "Legal service providers",
+    "other_org": "Other organisations",
+    "total": "Total",
+    "upheld": "Upheld",
+    "corrected": "Corrected",
+    "other": "Other result",
+    "pending": "Pending",
 }
-
-
-#: Chinese labels of the review/lawsuit rows (fields.csv gives them with the columns).
-_ROW_ZH_REVIEWS = {
-    "review": "行政复议",
-    "lawsuit_direct": "行政诉讼 未经复议直接起诉",
-    "lawsuit_after_review": "行政诉讼 复议后起诉",
+_COLUMN_ZH = {
+    "active_disclosure": layout.ACTIVE_COLUMN_LABELS,
+    "applications": layout.APPLICANT_COLUMN_LABELS,
+    "reviews_lawsuits": layout.REVIEW_COLUMN_LABELS,
 }
 
 
@@ -137,7 +135,7 @@ def _unit(column: str) -> str:
 
 def _row_zh(table: str, row: str, label: str) -> str:
     if table == "reviews_lawsuits":
-        return _ROW_ZH_REVIEWS[row]
+        return layout.REVIEW_ROW_LABELS[row]
     if table == "active_disclosure":
         return label.split(" × ")[0]
     return label
@@ -157,7 +155,7 @@ def fields() -> tuple[Field, ...]:
     for rec in csv.DictReader(text.splitlines()):
         table, row = rec["table"], rec["row"]
         for column in _columns(table, rec["column"]):
-            zh, en = COLUMN_LABELS[column]
+            zh, en = _COLUMN_ZH[table][column], COLUMN_EN[column]
             if table == "active_disclosure" and " × " in rec["label_zh"]:
                 zh = rec["label_zh"].split(" × ", 1)[1]
             out.append(
