@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
+from pipeline.crawl.config import DEFAULT_USER_AGENT
 from pipeline.model import Report
 
-USER_AGENT = "gov-ogi-pipeline/0.1 (+https://github.com/gov-ogi-pipeline; one-off extraction)"
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -36,7 +36,7 @@ def read_source(source: str, *, timeout: float = 30.0) -> tuple[bytes, str | Non
             raise SourceError(f"{source}: cannot read file ({exc.strerror or exc})") from None
     try:
         with httpx.Client(
-            follow_redirects=True, timeout=timeout, headers={"User-Agent": USER_AGENT}
+            follow_redirects=True, timeout=timeout, headers={"User-Agent": DEFAULT_USER_AGENT}
         ) as client, client.stream("GET", source) as response:
             if response.status_code >= 400:
                 raise SourceError(f"{source}: HTTP {response.status_code}")
