@@ -6,7 +6,7 @@ The extractor fills these; staging and loading read them. Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -143,6 +143,3 @@ class Report:
                 return item
         return None
 
-
-def meta_field_names() -> list[str]:
-    return [f.name for f in fields(ReportMeta)]
