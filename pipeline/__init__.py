@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 # The subpackage pipeline.extract is loaded first so that the function below, not the
 # subpackage, is what ``pipeline.extract`` names (a loaded submodule is never re-bound).
 import pipeline.extract  # noqa: F401
-from pipeline import load
 from pipeline.api import extract
 from pipeline.model import Fact, Finding, Report, ReportMeta
 
 __version__ = "0.1.0"
 __all__ = ["Fact", "Finding", "Report", "ReportMeta", "__version__", "extract", "load"]
+
+
+def __getattr__(name: str) -> ModuleType:
+    # ``pipeline.load`` is imported on first use: the CLI's commands do not need it.
+    if name == "load":
+        return importlib.import_module("pipeline.load")
+    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
