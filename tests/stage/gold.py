@@ -10,12 +10,11 @@ import csv
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from pipeline.model import Fact, Finding, Report, ReportMeta
 from pipeline.stage import StageItem
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 MONEY = {
     "active_disclosure/fees/amount_10k_yuan": "万元",
     "active_disclosure/procurement/amount": "元",
