@@ -26,7 +26,7 @@ import pandas as pd
 from pipeline import load
 from pipeline.crawl.engine import STAGE_BATCH
 from pipeline.stage import StageItem, stage_report, stage_reports
-from pipeline.stage.synthetic import synthetic_report, synthetic_url
+from tests.synthetic import synthetic_report, synthetic_url
 
 YEARS = range(2019, 2026)
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,4 +1,8 @@
-"""Crawl, extract and stage China's government information-disclosure annual reports."""
+"""Crawl, extract and stage China's government information-disclosure annual reports.
+
+``pipeline.extract(source)`` reads one report; ``pipeline.load`` (imported on first use)
+reads the staged datasets. Importing ``pipeline`` does not load the crawler.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,35 @@ from types import ModuleType
 # The subpackage pipeline.extract is loaded first so that the function below, not the
 # subpackage, is what ``pipeline.extract`` names (a loaded submodule is never re-bound).
 import pipeline.extract  # noqa: F401
-from pipeline.api import extract
+from pipeline.errors import (
+    ArchiveError,
+    ConfigError,
+    DataDirError,
+    DemoError,
+    LockedError,
+    PipelineError,
+    SourceError,
+)
+from pipeline.flows.oneoff import extract
 from pipeline.model import Fact, Finding, Report, ReportMeta
+from pipeline.version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["Fact", "Finding", "Report", "ReportMeta", "__version__", "extract", "load"]
+__all__ = [
+    "ArchiveError",
+    "ConfigError",
+    "DataDirError",
+    "DemoError",
+    "Fact",
+    "Finding",
+    "LockedError",
+    "PipelineError",
+    "Report",
+    "ReportMeta",
+    "SourceError",
+    "__version__",
+    "extract",
+    "load",
+]
 
 
 def __getattr__(name: str) -> ModuleType:

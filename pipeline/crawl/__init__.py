@@ -1,23 +1,28 @@
 """Find and fetch 政府信息公开工作年度报告 on county portals, politely and resumably.
 
-``crawl(portals, data_dir)`` walks each portal's 年报 column (found from its start URLs by
-link text), follows the pagination of its CMS family, fetches the report pages and their
-attachments into the raw archive (:mod:`pipeline.archive`), extracts and stages each new
-or changed report, and keeps its state in ``<data_dir>/state/crawl.sqlite``.
+:func:`crawl_async` walks each portal's 年报 column (found from its start URLs by link
+text), follows the pagination of its CMS family, fetches the report pages and their
+attachments, and hands every body to a :class:`~pipeline.crawl.sink.Sink`; its state (one
+row per URL) lives in ``<data_dir>/state/crawl.sqlite``. The crawler knows nothing of
+report tables: :mod:`pipeline.flows.nightly` composes it with the archive, the extractor
+and staging.
 """
 
-from pipeline.crawl.config import ConfigError, Politeness, PortalConfig, load_config
-from pipeline.crawl.engine import CrawlSummary, PortalSummary, crawl, crawl_async
-from pipeline.crawl.state import CrawlLocked
+from pipeline.crawl.config import Politeness, PortalConfig, load_config
+from pipeline.crawl.engine import crawl_async
+from pipeline.crawl.sink import Fetched, Sink
+from pipeline.crawl.state import State, UrlRow
+from pipeline.crawl.summary import CrawlSummary, PortalSummary
 
 __all__ = [
-    "ConfigError",
-    "CrawlLocked",
     "CrawlSummary",
+    "Fetched",
     "Politeness",
     "PortalConfig",
     "PortalSummary",
-    "crawl",
+    "Sink",
+    "State",
+    "UrlRow",
     "crawl_async",
     "load_config",
 ]

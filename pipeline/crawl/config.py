@@ -25,18 +25,11 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
+from pipeline.errors import ConfigError
+from pipeline.version import USER_AGENT
+
 Family = Literal["auto", "trs", "hanweb", "static"]
 FAMILIES: tuple[str, ...] = ("auto", "trs", "hanweb", "static")
-
-#: Names the project; set ``user_agent`` in the config to add the operator's contact URL.
-DEFAULT_USER_AGENT = (
-    "gov-ogi-pipeline/0.1 (research crawler for government information-disclosure "
-    "annual reports; polite, robots.txt honoured)"
-)
-
-
-class ConfigError(ValueError):
-    """The portal configuration is invalid; the message is one line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +45,7 @@ class Politeness:
     backoff: float = 1.0  # first retry wait (s); doubles, with jitter
     backoff_max: float = 30.0
     max_retry_after: float = 120.0  # cap on a server's Retry-After
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = USER_AGENT  # set ``user_agent`` in the config to add a contact URL
     robots: bool = True
 
     @classmethod

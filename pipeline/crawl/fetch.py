@@ -31,8 +31,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from pipeline.crawl.blocks import classify_block
 from pipeline.crawl.config import Politeness
-from pipeline.crawl.parse import Request, classify_block
+from pipeline.crawl.listing import Request
 
 log = logging.getLogger("pipeline.crawl.fetch")
 

@@ -1,4 +1,4 @@
-"""Crawl state in SQLite (WAL) under ``<data_dir>/state/``, and the crawl lock.
+"""Crawl state in SQLite (WAL) under ``<data_dir>/state/``.
 
 One row per (portal, request key): kind, status, attempts, last error, ETag,
 Last-Modified, content SHA-256, first/last seen, and the run that last touched it. A
@@ -9,13 +9,13 @@ body is archived, so a kill at any moment loses at most the work in flight.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pipeline.datadir import state_dir
 
 FINAL_STATUSES = ("ok", "blocked", "disallowed", "failed", "not_found", "offsite")
 
@@ -69,10 +69,6 @@ CREATE TABLE IF NOT EXISTS roots (
 """
 
 
-class CrawlLocked(RuntimeError):
-    """Another crawl holds the lock on this data directory."""
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -112,44 +108,9 @@ class UrlRow:
 _COLUMNS = [f for f in UrlRow.__dataclass_fields__]
 
 
-class CrawlLock:
-    """An exclusive ``flock`` on ``<data_dir>/state/crawl.lock`` (freed by the OS on kill -9)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / "state" / "crawl.lock"
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise CrawlLocked(
-                f"another crawl is running on {self.path.parent.parent} (lock {self.path})"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> CrawlLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
 class State:
     def __init__(self, data_dir: Path) -> None:
-        path = Path(data_dir) / "state" / "crawl.sqlite"
+        path = state_dir(data_dir) / "crawl.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.conn = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -246,14 +207,16 @@ class State:
 
     def to_restage(self, portals: list[str], max_attempts: int) -> list[UrlRow]:
         """Rows to extract and stage again from their archived body: those an interrupted
-        crawl left ``pending``, and those whose extraction or staging failed, while their
-        current body has been tried fewer than ``max_attempts`` times."""
+        crawl fetched but never handed on (no ``extract_status`` yet) or left ``pending``,
+        and those whose extraction or staging failed, while their current body has been
+        tried fewer than ``max_attempts`` times."""
         if not portals:
             return []
         query = (
             f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE status = 'ok' "
             "AND sha256 IS NOT NULL AND kind IN ('report', 'attachment') "
             f"AND portal IN ({', '.join('?' * len(portals))}) AND (stage_status = 'pending' "
+            "OR extract_status IS NULL "
             "OR ((extract_status = 'error' OR stage_status = 'error') "
             "AND extract_attempts < ?)) ORDER BY portal, key"
         )

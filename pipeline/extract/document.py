@@ -10,10 +10,10 @@ from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.run_together import is_glued
-from pipeline.extract.sniff import looks_like_html
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
 from pipeline.extract.text_cells import text_cells
 from pipeline.model import Finding, NationalFormat, Report, ReportMeta
+from pipeline.sniff import looks_like_html
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
 EXTRACTOR_VERSION = "1.0.0"

@@ -10,6 +10,15 @@ import re
 from functools import lru_cache
 from typing import Literal
 
+# The canonical keys and labels, re-exported: the extractor reads them as layout.X.
+from pipeline.canonical import ACTIVE_COLUMN_LABELS as ACTIVE_COLUMN_LABELS
+from pipeline.canonical import APPLICANT_COLUMN_LABELS as APPLICANT_COLUMN_LABELS
+from pipeline.canonical import APPLICANT_COLUMNS as APPLICANT_COLUMNS
+from pipeline.canonical import REVIEW_COLUMN_LABELS as REVIEW_COLUMN_LABELS
+from pipeline.canonical import REVIEW_COLUMNS as REVIEW_COLUMNS
+from pipeline.canonical import REVIEW_ROW_LABELS as REVIEW_ROW_LABELS
+from pipeline.canonical import REVIEW_ROWS as REVIEW_ROWS
+
 Format = Literal["2021", "2019"]
 
 # Table 2 (主动公开): rows and their columns, per national format.
@@ -33,20 +42,6 @@ ACTIVE_COLUMNS: dict[Format, dict[str, tuple[str, ...]]] = {
         "procurement": ("count", "amount"),
     },
 }
-ACTIVE_COLUMN_LABELS = {
-    "issued": "本年制发件数",
-    "repealed": "本年废止件数",
-    "in_force": "现行有效件数",
-    "decisions": "本年处理决定数量",
-    "amount_10k_yuan": "本年收费金额(单位:万元)",
-    "made": "本年新制作数量",
-    "published": "本年新公开数量",
-    "total_published": "对外公开总数量",
-    "previous_count": "上一年项目数量",
-    "change": "本年增/减",
-    "count": "采购项目数量",
-    "amount": "采购总金额",
-}
 ACTIVE_ROW_LABELS = {
     "规章": "regulations",
     "行政规范性文件": "normative_documents",
@@ -62,25 +57,7 @@ ACTIVE_ROW_LABELS = {
 #: Money figures: decimals, kept apart from the integer counts.
 MONEY_CELLS = frozenset({("fees", "amount_10k_yuan"), ("procurement", "amount")})
 
-# Table 3 (收到和处理申请): seven applicant columns, in national order.
-APPLICANT_COLUMNS = (
-    "natural_person",
-    "commercial",
-    "research",
-    "social_welfare",
-    "legal_services",
-    "other_org",
-    "total",
-)
-APPLICANT_COLUMN_LABELS = {
-    "natural_person": "自然人",
-    "commercial": "商业企业",
-    "research": "科研机构",
-    "social_welfare": "社会公益组织",
-    "legal_services": "法律服务机构",
-    "other_org": "其他",
-    "total": "总计",
-}
+# Table 3 (收到和处理申请): outcome rows, per national format.
 _DENIED = (
     "denied_state_secret",
     "denied_prohibited_by_law",
@@ -141,20 +118,6 @@ _OTHER_GROUP = re.compile(r"^(\(六\)|六、)其他(处理)?$|^其他处理$")
 _GROUPS = ("本年度办理结果", "不予公开", "无法提供", "不予处理")
 
 # Table 4 (行政复议、行政诉讼): 15 figures in national order.
-REVIEW_ROWS = ("review", "lawsuit_direct", "lawsuit_after_review")
-REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
-REVIEW_ROW_LABELS = {
-    "review": "行政复议",
-    "lawsuit_direct": "行政诉讼·未经复议直接起诉",
-    "lawsuit_after_review": "行政诉讼·复议后起诉",
-}
-REVIEW_COLUMN_LABELS = {
-    "upheld": "结果维持",
-    "corrected": "结果纠正",
-    "other": "其他结果",
-    "pending": "尚未审结",
-    "total": "总计",
-}
 REVIEW_CELLS = tuple((row, column) for row in REVIEW_ROWS for column in REVIEW_COLUMNS)
 
 # Words that only one of the two national formats prints.
@@ -255,7 +218,9 @@ def ends_tables(form: str) -> bool:
 def is_boundary(form: str) -> bool:
     """Where one table starts or the tables end."""
     return (
-        starts_active(form) or starts_applications(form) or starts_reviews(form)
+        starts_active(form)
+        or starts_applications(form)
+        or starts_reviews(form)
         or ends_tables(form)
     )
 

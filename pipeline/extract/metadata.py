@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import zhconv
 
+from pipeline.dates import DATE, iso_date, iso_from_match
+from pipeline.titles import plausible_agency, title_agency, title_year
+
 _YEAR = r"((?:19|20)\d{2})"
 _TITLE_LINE = re.compile(r"(信息公开|政务公开).{0,12}(年度报告|年报|工作报告)|年度报告$")
-_TITLE_YEAR = re.compile(_YEAR + r"\s*年")
-_TITLE_AGENCY = re.compile(r"^(?:关于)?(?P<agency>.+?)" + _YEAR + r"\s*年")
 _REPORT_PHRASE = re.compile(
     r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)?"
     + _YEAR
@@ -18,20 +19,10 @@ _REPORT_PHRASE = re.compile(
 )
 _PERIOD_START = re.compile(_YEAR + r"\s*年\s*0?1\s*月\s*0?1\s*日")
 _ANY_YEAR = re.compile(_YEAR + r"\s*年")
-_DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
-_PUBLISHED = re.compile(r"(?:发布|发文|公开|成文)(?:时间|日期)\s*[:：]?\s*\|?\s*" + _DATE.pattern)
+_PUBLISHED = re.compile(r"(?:发布|发文|公开|成文)(?:时间|日期)\s*[:：]?\s*\|?\s*" + DATE.pattern)
 _INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-z/\-_.]{3,})")
 _AGENCY_FIELD = re.compile(
     r"(?:发布机构|发布单位|来源单位|信息来源)\s*[:：]\s*\|?\s*([\u4e00-\u9fff（）()]{2,40})"
-)
-_VERB_PREFIX = re.compile(r"^.*?(?:公布|发布|印发|编制|现将|根据|汇报|关于)")
-_YEAR_FIRST_TITLE = re.compile(
-    r"^" + _YEAR + r"\s*年度?\s*(?P<agency>.+?)(?:政府信息公开|政务公开)"
-)
-# How the names of government bodies end (人民政府, 办公室, 局, 委员会, 街道办事处, 镇, ...).
-_AGENCY_END = re.compile(
-    r"(政府|办公室|办公厅|局|委员会|委|办|办事处|街道|镇|乡|区|县|市|旗|中心|管委会|院|厅|署|"
-    r"站|队|所|处|会|公司|集团)$"
 )
 _META_NAMES = {
     "title": ("ArticleTitle", "title", "og:title"),
@@ -65,13 +56,6 @@ def _simplified(text: str) -> str:
     return zhconv.convert(text, "zh-cn")
 
 
-def _iso_date(match: re.Match[str]) -> str | None:
-    year, month, day = (int(g) for g in match.groups()[-3:])
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
 def find_title(lines: list[str]) -> str | None:
     """The first title-like line, preferring one that names a year."""
     candidates = [
@@ -79,18 +63,9 @@ def find_title(lines: list[str]) -> str | None:
         for line in (raw.strip(" |#*") for raw in lines[:400])
         if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and not line.startswith("《")
     ]
-    with_year = [line for line in candidates if _TITLE_YEAR.search(line)]
+    with_year = [line for line in candidates if title_year(line)]
     best = with_year or candidates
     return best[0] if best else None
-
-
-def plausible_agency(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = _VERB_PREFIX.sub("", name).strip(" 《》\"“”:：,，。")
-    if 2 <= len(name) <= 40 and _AGENCY_END.search(name) and not name.startswith(("我", "本")):
-        return name
-    return None
 
 
 def agency_beside_title(lines: list[str], title: str) -> str | None:
@@ -105,16 +80,9 @@ def agency_beside_title(lines: list[str], title: str) -> str | None:
     return None
 
 
-def agency_from_title(title: str) -> str | None:
-    match = _TITLE_AGENCY.match(title) or _YEAR_FIRST_TITLE.match(title)
-    return plausible_agency(match["agency"]) if match else None
-
-
 def report_year(title: str | None, text: str) -> int | None:
-    if title:
-        match = _TITLE_YEAR.search(title)
-        if match:
-            return int(match.group(1))
+    if year := title_year(title):
+        return year
     for pattern in (_REPORT_PHRASE, _PERIOD_START, _ANY_YEAR):
         match = pattern.search(text)
         if match:
@@ -139,7 +107,7 @@ def read_metadata(text: str, meta_tags: dict[str, str] | None = None) -> PageMet
         return None
 
     title = find_title(lines) or tag("title")
-    agency = (agency_from_title(title) or agency_beside_title(lines, title)) if title else None
+    agency = (title_agency(title) or agency_beside_title(lines, title)) if title else None
     if agency is None:
         phrase = _REPORT_PHRASE.search(head)
         agency = plausible_agency(phrase["agency"]) if phrase else None
@@ -149,10 +117,9 @@ def read_metadata(text: str, meta_tags: dict[str, str] | None = None) -> PageMet
     published = None
     date_match = _PUBLISHED.search(head)
     if date_match:
-        published = _iso_date(date_match)
+        published = iso_from_match(date_match)
     if published is None and (value := tag("published")):
-        found = _DATE.search(value)
-        published = _iso_date(found) if found else None
+        published = iso_date(value)
     index = _INDEX_NO.search(head)
     return PageMetadata(
         title=title,

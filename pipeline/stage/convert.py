@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urldefrag
 
 import pyarrow as pa
 
+from pipeline.datasets import AMOUNT_TYPE, FACTS_SCHEMA, FINDINGS_SCHEMA, REPORTS_SCHEMA
+from pipeline.dates import parse_iso_date
 from pipeline.model import Report
-from pipeline.stage.schema import AMOUNT_TYPE, FACTS_SCHEMA, FINDINGS_SCHEMA, REPORTS_SCHEMA
 
 #: Number of bucket files per year partition; a report always lives in bucket
 #: ``int(report_id[0], 16) % BUCKETS``, so each report maps to exactly one file.
@@ -62,15 +63,6 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def parse_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        return None
-
-
 def money(amount: Decimal | None) -> Decimal | None:
     """Fit a decimal into :data:`AMOUNT_TYPE` (only digits beyond 8 places are rounded)."""
     if amount is None:
@@ -101,7 +93,7 @@ def reports_table(items: list[StageItem], now: datetime) -> pa.Table:
         rows["agency"].append(meta.agency)
         rows["region"].append(item.region)
         rows["region_code"].append(item.region_code)
-        rows["published"].append(parse_date(meta.published))
+        rows["published"].append(parse_iso_date(meta.published))
         rows["index_no"].append(meta.index_no)
         rows["national_format"].append(meta.national_format)
         rows["status"].append(meta.status)

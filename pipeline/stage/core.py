@@ -24,6 +24,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.datadir import parquet_dir
+from pipeline.datasets import (
+    DATASETS,
+    FACTS_SCHEMA,
+    FINDINGS_SCHEMA,
+    dataset_dir,
+    dict_equals,
+    partition_name,
+    partitions,
+    to_pandas,
+    year_of_partition,
+)
 from pipeline.model import Report
 from pipeline.stage.convert import (
     StageItem,
@@ -33,28 +45,25 @@ from pipeline.stage.convert import (
     reports_table,
 )
 from pipeline.stage.cross_year import agency_key, cross_year_findings
-from pipeline.stage.schema import DATASETS, FACTS_SCHEMA, FINDINGS_SCHEMA
 from pipeline.stage.store import (
     CROSS_YEAR_FILE,
     begin_journal,
     bucket_path,
-    dataset_dir,
-    dict_equals,
     end_journal,
     file_versions,
-    parquet_root,
-    partition_name,
-    partitions,
     read_file,
     read_ids,
     read_journal,
     without_ids,
     write_atomic,
     write_lock,
-    year_of_partition,
 )
 
 Key = tuple[int | None, str]  # (report year, bucket)
+
+#: Reports per staging write that still takes the incremental path (the nightly flow
+#: stages in batches of this size); larger writes recompute cross-year findings whole.
+BATCH_SIZE = 500
 ORDER = ("facts", "findings", "reports")
 
 
@@ -117,7 +126,7 @@ class _Buffer:
 
     def spill(self) -> None:
         if self.spill_dir is None:
-            self.spill_dir = parquet_root(self.data_dir) / f".spill-{uuid.uuid4().hex[:12]}"
+            self.spill_dir = parquet_dir(self.data_dir) / f".spill-{uuid.uuid4().hex[:12]}"
             self.spill_dir.mkdir(parents=True)
         for (dataset, key), tables in self.pieces.items():
             path = self.spill_dir / f"{dataset}-{len(self.spilled)}-{uuid.uuid4().hex[:8]}.parquet"
@@ -205,7 +214,7 @@ def _merge(data_dir: Path, buffer: _Buffer) -> None:
         ):
             if latest[rid] == seq:
                 new_year[rid] = key[0]
-    few = len(new_year) <= 500
+    few = len(new_year) <= BATCH_SIZE
     # The agencies the reports had before: a report whose agency changes leaves them.
     before = _locations(data_dir, set(new_year)) if few else {}
     old_keys = {k for _, _, k in before.values() if k is not None}
@@ -438,7 +447,7 @@ def _refresh_after(data_dir: Path, years: set[int | None], ids: set[str], keys: 
     refresh_cross_year(
         data_dir,
         affected,
-        report_ids=ids if len(ids) <= 500 else None,
+        report_ids=ids if len(ids) <= BATCH_SIZE else None,
         agency_keys=keys,
         locked=True,
     )
@@ -525,7 +534,7 @@ def _partition_files(data_dir: Path, dataset: str, year: int) -> list[Path]:
 def _partition_frame(data_dir: Path, dataset: str, year: int) -> pd.DataFrame:
     tables = [read_file(p, dataset) for p in _partition_files(data_dir, dataset, year)]
     table = pa.concat_tables(tables) if tables else DATASETS[dataset].empty_table()
-    return _to_pandas(table)
+    return to_pandas(table)
 
 
 def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataFrame:
@@ -544,18 +553,7 @@ def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataF
         )
         tables.append(table.filter(mask).cast(schema))
     table = pa.concat_tables(tables) if tables else schema.empty_table()
-    return _to_pandas(table)
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Plain (non-categorical) columns, nullable integers."""
-    plain = pa.schema(
-        [
-            pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
-            for f in table.schema
-        ]
-    )
-    return table.cast(plain).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return to_pandas(table)
 
 
 def _findings_from_frame(frame: pd.DataFrame) -> pa.Table:

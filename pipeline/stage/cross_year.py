@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.extract.layout import APPLICANT_COLUMNS
+from pipeline.canonical import APPLICANT_COLUMNS
 from pipeline.model import FINDING_COLUMNS
 
 CHECK = "cross_year_carry"

@@ -19,48 +19,21 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from pipeline.stage.schema import DATASETS, PARTITION_SCHEMA, full_schema, with_metadata
+from pipeline.datadir import parquet_dir as parquet_root
+from pipeline.datasets import DATASETS, dataset_dir, partition_name, with_metadata
 
-#: Partition of the reports whose year is unknown (a real null key trips some readers).
-UNKNOWN_YEAR = 0
 CROSS_YEAR_FILE = "cross-year.parquet"
 JOURNAL_FILE = ".journal.json"
 _TMP_MARK = ".tmp-"
 _thread_lock = threading.Lock()
 
 
-def parquet_root(data_dir: Path) -> Path:
-    return Path(data_dir) / "parquet"
-
-
-def dataset_dir(data_dir: Path, dataset: str) -> Path:
-    return parquet_root(data_dir) / dataset
-
-
-def partition_name(year: int | None) -> str:
-    return f"report_year={UNKNOWN_YEAR if year is None else int(year)}"
-
-
-def year_of_partition(name: str) -> int | None:
-    value = int(name.split("=", 1)[1])
-    return None if value == UNKNOWN_YEAR else value
-
-
 def bucket_path(data_dir: Path, dataset: str, year: int | None, bucket: str) -> Path:
     return dataset_dir(data_dir, dataset) / partition_name(year) / f"part-{bucket}.parquet"
-
-
-def partitions(data_dir: Path, dataset: str) -> list[Path]:
-    root = dataset_dir(data_dir, dataset)
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("report_year="))
 
 
 @contextlib.contextmanager
@@ -147,19 +120,6 @@ def without_ids(table: pa.Table, ids: set[str]) -> pa.Table:
     return table.filter(pc.invert(mask))
 
 
-def dict_equals(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
-    """``column == key`` for a dictionary column, compared on its indices (no decoding);
-    null and absent keys compare False."""
-    masks = []
-    for chunk in column.chunks:
-        where = chunk.dictionary.to_pylist()
-        if key in where:
-            masks.append(pc.equal(chunk.indices, where.index(key)).fill_null(False))
-        else:
-            masks.append(pa.array(np.zeros(len(chunk), dtype=bool)))
-    return pa.chunked_array(masks, type=pa.bool_())
-
-
 def file_versions(path: Path) -> list[str]:
     """The extractor versions recorded in a file's metadata (none if it is unreadable)."""
     try:
@@ -204,23 +164,3 @@ def end_journal(data_dir: Path) -> None:
     if path.exists():
         path.unlink()
         _fsync_dir(path.parent)
-
-
-def open_dataset(data_dir: Path, dataset: str) -> ds.Dataset | None:
-    """The dataset with its explicit schema, or ``None`` if nothing is staged yet."""
-    root = dataset_dir(data_dir, dataset)
-    files = [
-        str(p)
-        for part in partitions(data_dir, dataset)
-        for p in sorted(part.glob("*.parquet"))
-        if not p.name.startswith(".")
-    ]
-    if not files:
-        return None
-    return ds.dataset(
-        files,
-        schema=full_schema(dataset),
-        format="parquet",
-        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-        partition_base_dir=str(root),
-    )

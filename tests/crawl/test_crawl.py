@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import sqlite3
 import time
@@ -12,12 +11,14 @@ from typing import Any
 
 import pytest
 
-import pipeline.crawl.engine as engine
 from pipeline.archive import list_bodies, read_body
-from pipeline.crawl import CrawlLocked, crawl
-from pipeline.crawl.state import CrawlLock, State
-
-from .conftest import (
+from pipeline.crawl import State
+from pipeline.datadir import WriterLock
+from pipeline.errors import LockedError
+from pipeline.extract import extract_document
+from pipeline.flows.nightly import MAX_EXTRACT_ATTEMPTS
+from pipeline.flows.nightly import nightly as crawl
+from tests.portals import (
     TRS_NON_REPORTS,
     Hit,
     Reply,
@@ -33,18 +34,16 @@ from .conftest import (
 )
 
 
+class Staged(list[dict[str, Any]]):
+    """What the nightly flow staged: its ``stage`` records instead of writing tables."""
+
+    def stage(self, data_dir: Path, items: list[Any]) -> None:
+        self.extend({"report": i.report, "url": i.url, "region_code": i.region_code} for i in items)
+
+
 @pytest.fixture
-def staged(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record what would be staged instead of writing staged tables."""
-    calls: list[dict[str, Any]] = []
-
-    def stage(data_dir: Path, items: list[Any]) -> None:
-        calls.extend(
-            {"report": i.report, "url": i.url, "region_code": i.region_code} for i in items
-        )
-
-    monkeypatch.setattr(engine, "_stage_batch", stage)
-    return calls
+def staged() -> Staged:
+    return Staged()
 
 
 def rows(data_dir: Path, kind: str | None = None) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def path_of(url: str) -> str:
 
 def test_trs_portal_from_hub_with_pagination(serve, tmp_path, staged) -> None:
     site = serve(build_trs_site(Site()))
-    summary = crawl([portal(site, "/")], tmp_path, politeness_override=fast())
+    summary = crawl([portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast())
     (result,) = summary.portals
     assert result.completed and result.reports_new == 6 and result.failed == 0
     assert result.listing_pages == 3  # hub, column, index_1
@@ -94,11 +93,11 @@ def test_trs_portal_from_hub_with_pagination(serve, tmp_path, staged) -> None:
 
 def test_second_run_gets_304s_and_adds_nothing(serve, tmp_path, staged) -> None:
     site = serve(build_trs_site(Site()))
-    crawl([portal(site, "/")], tmp_path, politeness_override=fast())
+    crawl([portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast())
     files = sorted(p.name for p in (tmp_path / "raw").rglob("*.gz"))
     first_calls = len(staged)
     site.log.clear()
-    summary = crawl([portal(site, "/")], tmp_path, politeness_override=fast())
+    summary = crawl([portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast())
     (result,) = summary.portals
     assert result.reports_unchanged == 6
     assert result.reports_new == result.reports_changed == 0
@@ -111,14 +110,16 @@ def test_second_run_gets_304s_and_adds_nothing(serve, tmp_path, staged) -> None:
 
 def test_changed_report_is_fetched_and_restaged(serve, tmp_path, staged) -> None:
     site = serve(build_trs_site(Site()))
-    crawl([portal(site, "/")], tmp_path, politeness_override=fast())
+    crawl([portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast())
     path = trs_report_paths()[-1]
     site.add(
         path,
         article_page("平潭综合实验区2022年度政府信息公开工作年度报告（更正）", corpus("044.html")),
     )
     before = len(staged)
-    (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
     assert result.reports_changed == 1 and result.reports_unchanged == 5
     assert len(staged) == before + 1
 
@@ -128,7 +129,10 @@ def test_hanweb_portal_pages_through_dataproxy(serve, tmp_path, staged) -> None:
     serve(site)
     build_hanweb_site(site)
     (result,) = crawl(
-        [portal(site, "/col/col12377/index.html")], tmp_path, politeness_override=fast()
+        [portal(site, "/col/col12377/index.html")],
+        tmp_path,
+        stage=staged.stage,
+        politeness_override=fast(),
     ).portals
     proxy = site.hits("/module/web/jpage/dataproxy.jsp", "POST")
     assert len(proxy) >= 2
@@ -190,7 +194,9 @@ def test_static_gbk_pages_with_and_without_charset(serve, tmp_path, staged) -> N
             article_page("年报", corpus(file)).encode("gbk"),
             content_type="text/html; charset=GBK",
         )
-    (result,) = crawl([portal(site, "/nb/list.html")], tmp_path, politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/nb/list.html")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
     assert result.reports_new == 2
     assert site.hits("/nb/x.html") == [] and site.hits("/nb/list_4.html") == []
     titles = sorted(r.title for r in rows(tmp_path, "report").values())
@@ -291,6 +297,7 @@ def test_hostile_portal_retries_blocks_and_failures(serve, tmp_path, staged) -> 
     (result,) = crawl(
         [portal(site, "/nb/")],
         tmp_path,
+        stage=staged.stage,
         politeness_override=fast(timeout=0.5, retries=3, max_bytes=200_000),
     ).portals
     elapsed = time.monotonic() - started
@@ -337,15 +344,18 @@ def test_hostile_portal_retries_blocks_and_failures(serve, tmp_path, staged) -> 
     assert "/r/challenge.html" not in staged_urls and "/r/ok.html" in staged_urls
 
 
-def test_extraction_errors_are_recorded_not_raised(serve, tmp_path, staged, monkeypatch) -> None:
-    extract_module = importlib.import_module("pipeline.extract")
-
+def test_extraction_errors_are_recorded_not_raised(serve, tmp_path, staged) -> None:
     def broken(content: bytes, *, source: str, content_type: str | None = None) -> Any:
         raise ValueError("table 3 has no header row")
 
-    monkeypatch.setattr(extract_module, "extract_document", broken)
     site = serve(build_trs_site(Site()))
-    (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/")],
+        tmp_path,
+        extract=broken,
+        stage=staged.stage,
+        politeness_override=fast(),
+    ).portals
     assert result.reports_new == 6 and result.extract_errors == 6 and result.completed
     errors = {r.extract_error for r in rows(tmp_path, "report").values()}
     assert errors == {"ValueError: table 3 has no header row"}
@@ -354,12 +364,16 @@ def test_extraction_errors_are_recorded_not_raised(serve, tmp_path, staged, monk
 
 def test_max_pages_stops_and_next_run_resumes(serve, tmp_path, staged) -> None:
     site = serve(build_trs_site(Site()))
-    first = crawl([portal(site, "/")], tmp_path, max_pages=4, politeness_override=fast())
+    first = crawl(
+        [portal(site, "/")], tmp_path, max_pages=4, stage=staged.stage, politeness_override=fast()
+    )
     assert not first.portals[0].completed
     done = {u for u, r in rows(tmp_path).items() if r.status == "ok"}
     assert len(done) == 4
     site.log.clear()
-    (second,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (second,) = crawl(
+        [portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
     assert second.resumed and second.completed
     assert not any(site.url(h.path) in done for h in site.log)  # finished work not re-fetched
     assert second.reports_new + second.reports_resumed == 6
@@ -367,7 +381,7 @@ def test_max_pages_stops_and_next_run_resumes(serve, tmp_path, staged) -> None:
 
 def test_lock_stops_a_second_crawl(serve, tmp_path) -> None:
     site = serve(build_trs_site(Site()))
-    with CrawlLock(tmp_path), pytest.raises(CrawlLocked, match="another crawl"):
+    with WriterLock(tmp_path), pytest.raises(LockedError, match="another crawl"):
         crawl([portal(site, "/")], tmp_path, politeness_override=fast())
     assert site.log == []
 
@@ -378,6 +392,7 @@ def test_politeness_spaces_requests_to_one_host(serve, tmp_path, staged) -> None
         [portal(site, "/zfxxgknb/")],
         tmp_path,
         max_pages=4,
+        stage=staged.stage,
         politeness_override=fast(delay=0.2, per_host=1),
     )
     times = sorted(h.at for h in site.log)
@@ -386,7 +401,7 @@ def test_politeness_spaces_requests_to_one_host(serve, tmp_path, staged) -> None
     assert all("gov-ogi-pipeline" in h.headers["user-agent"] for h in site.log)
 
 
-def test_a_report_that_breaks_staging_is_isolated(serve, tmp_path, monkeypatch) -> None:
+def test_a_report_that_breaks_staging_is_isolated(serve, tmp_path) -> None:
     staged_urls: list[str] = []
 
     def stage(data_dir: Path, items: list[Any]) -> None:
@@ -394,9 +409,10 @@ def test_a_report_that_breaks_staging_is_isolated(serve, tmp_path, monkeypatch) 
             raise RuntimeError("bad report")
         staged_urls.extend(i.url for i in items)
 
-    monkeypatch.setattr(engine, "_stage_batch", stage)
     site = serve(build_trs_site(Site()))
-    (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/")], tmp_path, stage=stage, politeness_override=fast()
+    ).portals
     assert result.stage_errors == 1 and result.extract_errors == 0 and len(staged_urls) == 5
     assert "extraction errors 0, staging errors 1," in result.line()
     status = {
@@ -414,7 +430,9 @@ def test_dead_column_redirecting_to_home_is_not_found(serve, tmp_path, staged) -
     site.add("/", '<html><body><a href="/xxgk/">政府信息公开</a></body></html>')
     site.add("/xxgk/", '<html><body><a href="/xxgk/nb/">政府信息公开年报</a></body></html>')
     site.add("/xxgk/nb/", "", status=301, headers={"Location": "/"}, etag=False)
-    (result,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
     state = {path_of(u): r for u, r in rows(tmp_path, "listing").items()}
     assert state["/xxgk/nb/"].status == "not_found"  # 门头沟-style redirect trap
     assert state["/xxgk/"].status == "ok"  # found from the home page by link text
@@ -426,12 +444,16 @@ def test_https_start_url_falls_back_to_http(serve, tmp_path, staged) -> None:
     https_url = site.url("/zfxxgknb/").replace("http://", "https://")
     config = portal(site, "/zfxxgknb/")
     config = type(config)(name=config.name, start_urls=(https_url,))
-    (result,) = crawl([config], tmp_path, politeness_override=fast(retries=1)).portals
+    (result,) = crawl(
+        [config], tmp_path, stage=staged.stage, politeness_override=fast(retries=1)
+    ).portals
     assert result.reports_new == 6
 
     # next night: straight to the scheme that worked, with the start page's ETag
     site.log.clear()
-    (again,) = crawl([config], tmp_path, politeness_override=fast(retries=1)).portals
+    (again,) = crawl(
+        [config], tmp_path, stage=staged.stage, politeness_override=fast(retries=1)
+    ).portals
     assert again.reports_unchanged == 6 and again.failed == 0
     (start,) = site.hits("/zfxxgknb/")
     assert start.headers.get("if-none-match") and start.status == 304
@@ -439,22 +461,25 @@ def test_https_start_url_falls_back_to_http(serve, tmp_path, staged) -> None:
     assert {h.status for h in site.log if h.path != "/robots.txt"} == {304}
 
 
-def test_failed_staging_is_retried_from_the_archive_next_run(serve, tmp_path, monkeypatch) -> None:
+def test_failed_staging_is_retried_from_the_archive_next_run(serve, tmp_path) -> None:
     def full_disk(data_dir: Path, items: list[Any]) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine, "_stage_batch", full_disk)
     site = serve(build_trs_site(Site()))
-    (first,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (first,) = crawl(
+        [portal(site, "/")], tmp_path, stage=full_disk, politeness_override=fast()
+    ).portals
     assert first.reports_new == 6 and first.stage_errors == 6 and first.extract_errors == 0
     assert {r.stage_status for r in rows(tmp_path, "report").values()} == {"error"}
 
     staged_urls: list[str] = []
-    monkeypatch.setattr(
-        engine, "_stage_batch", lambda d, items: staged_urls.extend(i.url for i in items)
-    )
     site.log.clear()
-    (second,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (second,) = crawl(
+        [portal(site, "/")],
+        tmp_path,
+        stage=lambda d, items: staged_urls.extend(i.url for i in items),
+        politeness_override=fast(),
+    ).portals
     assert second.reports_unchanged == 6 and second.reports_new == second.reports_changed == 0
     for path in trs_report_paths():  # nothing re-downloaded: the archive is enough
         assert [h.status for h in site.hits(path)] == [304], path
@@ -464,33 +489,39 @@ def test_failed_staging_is_retried_from_the_archive_next_run(serve, tmp_path, mo
     assert {(r.stage_status, r.extract_error) for r in reports} == {("staged", None)}
 
 
-def test_extraction_errors_are_retried_a_bounded_number_of_times(
-    serve, tmp_path, staged, monkeypatch
-) -> None:
-    extract_module = importlib.import_module("pipeline.extract")
-    working = extract_module.extract_document
+def test_extraction_errors_are_retried_a_bounded_number_of_times(serve, tmp_path, staged) -> None:
     calls: list[str] = []
 
     def broken(content: bytes, *, source: str, content_type: str | None = None) -> Any:
         calls.append(source)
         raise ValueError("table 3 has no header row")
 
-    monkeypatch.setattr(extract_module, "extract_document", broken)
     site = serve(build_trs_site(Site()))
-    for _ in range(engine.MAX_EXTRACT_ATTEMPTS + 2):
-        crawl([portal(site, "/")], tmp_path, politeness_override=fast())
+    for _ in range(MAX_EXTRACT_ATTEMPTS + 2):
+        crawl(
+            [portal(site, "/")],
+            tmp_path,
+            extract=broken,
+            stage=staged.stage,
+            politeness_override=fast(),
+        )
     # each report tried MAX_EXTRACT_ATTEMPTS times in all, then left alone
-    assert len(calls) == 6 * engine.MAX_EXTRACT_ATTEMPTS
-    assert {r.extract_attempts for r in rows(tmp_path, "report").values()} == {
-        engine.MAX_EXTRACT_ATTEMPTS
-    }
+    assert len(calls) == 6 * MAX_EXTRACT_ATTEMPTS
+    assert {r.extract_attempts for r in rows(tmp_path, "report").values()} == {MAX_EXTRACT_ATTEMPTS}
     assert staged == []
 
     # a fixed extractor picks up, next run, a report that failed fewer times
     other = tmp_path / "other"
-    crawl([portal(site, "/")], other, politeness_override=fast())
-    monkeypatch.setattr(extract_module, "extract_document", working)
-    (result,) = crawl([portal(site, "/")], other, politeness_override=fast()).portals
+    crawl(
+        [portal(site, "/")], other, extract=broken, stage=staged.stage, politeness_override=fast()
+    )
+    (result,) = crawl(
+        [portal(site, "/")],
+        other,
+        extract=extract_document,
+        stage=staged.stage,
+        politeness_override=fast(),
+    ).portals
     assert result.retried == 6 and result.reports_unchanged == 6
     assert len(staged) == 6
     assert {r.extract_status for r in rows(other, "report").values()} <= {"ok", "partial"}
@@ -511,18 +542,22 @@ class BehindJsl(Site):
 
 def test_site_behind_jsl_serving_normal_pages_is_not_blocked(serve, tmp_path, staged) -> None:
     site = serve(build_trs_site(BehindJsl()))
-    (first,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (first,) = crawl(
+        [portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
     assert first.blocked == 0 and first.reports_new == 6 and first.listing_pages == 3
     assert len(staged) == 6
     site.log.clear()
-    (second,) = crawl([portal(site, "/")], tmp_path, politeness_override=fast()).portals
+    (second,) = crawl(
+        [portal(site, "/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
     assert second.blocked == 0 and second.failed == 0
     assert second.reports_unchanged == 6 and second.listing_pages == 3
     assert {h.status for h in site.log if h.path != "/robots.txt"} == {304}
     assert {r.status for r in rows(tmp_path).values()} == {"ok"}
 
 
-def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path, monkeypatch) -> None:
+def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path) -> None:
     title = "柯城区人民政府办公室2023年政府信息公开工作年度报告"
     site = serve(Site())
     site.add(
@@ -536,8 +571,7 @@ def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path, m
     def full_disk(data_dir: Path, items: list[Any]) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine, "_stage_batch", full_disk)
-    crawl([portal(site, "/nb/")], tmp_path, politeness_override=fast())
+    crawl([portal(site, "/nb/")], tmp_path, stage=full_disk, politeness_override=fast())
     attachment = rows(tmp_path, "attachment")[site.url("/files/nb.doc")]
     assert (attachment.title, attachment.report_year, attachment.agency) == (
         title,
@@ -548,8 +582,12 @@ def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path, m
     assert rows(tmp_path, "report")[site.url("/r/1.html")].tables_in_attachment == 1
 
     items: list[Any] = []
-    monkeypatch.setattr(engine, "_stage_batch", lambda d, batch: items.extend(batch))
-    (result,) = crawl([portal(site, "/nb/")], tmp_path, politeness_override=fast()).portals
+    (result,) = crawl(
+        [portal(site, "/nb/")],
+        tmp_path,
+        stage=lambda d, batch: items.extend(batch),
+        politeness_override=fast(),
+    ).portals
     assert result.retried == 1
     (item,) = items  # staged from the archive with the title the listing gave it
     assert item.url == site.url("/files/nb.doc")

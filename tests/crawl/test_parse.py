@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from pipeline.crawl.parse import (
+from pipeline.crawl.blocks import classify_block, is_soft_404
+from pipeline.crawl.links import attachment_links, column_links, report_links
+from pipeline.crawl.listing import (
     Cursor,
     Request,
-    attachment_links,
-    classify_block,
-    column_links,
     hanweb_datastore,
-    is_report_title,
-    is_soft_404,
     next_page_link,
     parse_listing,
-    report_links,
     sniff_family,
-    title_agency,
-    title_year,
     trs_page_url,
 )
-
-from .conftest import sample
+from pipeline.titles import is_report_title, title_agency, title_year
+from tests.portals import sample
 
 BASE = "http://portal.test/xxgk/xxgknb/index.html"
 

@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 from pipeline.archive import list_bodies
-from pipeline.crawl import crawl
 from pipeline.crawl.state import State
-
-from .conftest import Reply, Site, article_page, corpus, fast, portal, trs_listing_page
+from pipeline.flows.nightly import nightly as crawl
+from tests.portals import Reply, Site, article_page, corpus, fast, portal, trs_listing_page
 
 REPORTS = 24
 

@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.datasets import AMOUNT_TYPE
 from pipeline.stage import SCHEMA_VERSION, StageItem, report_id_for, stage_report, stage_reports
-from pipeline.stage.schema import AMOUNT_TYPE
-from pipeline.stage.synthetic import synthetic_report, synthetic_url
-from tests.stage.conftest import DOCS
-from tests.stage.gold import FETCHED, gold, gold_item, gold_report, url_of
+from tests.conftest import DOCS
+from tests.gold_items import FETCHED, gold, gold_item, gold_report, url_of
+from tests.synthetic import synthetic_report, synthetic_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -217,7 +217,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 from pipeline.stage import StageItem, stage_reports
-from pipeline.stage.synthetic import synthetic_report, synthetic_url
+from tests.synthetic import synthetic_report, synthetic_url
 data_dir = Path(sys.argv[1])
 round = 0
 while True:
@@ -409,7 +409,7 @@ def test_agency_change_drops_the_old_agencys_cross_year_findings(tmp_path: Path)
 
 
 def test_dict_equals_compares_dictionary_indices_per_chunk() -> None:
-    from pipeline.stage.store import dict_equals
+    from pipeline.datasets import dict_equals
 
     key = pa.dictionary(pa.int32(), pa.string())
     column = pa.chunked_array(

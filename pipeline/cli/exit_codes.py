@@ -1,0 +1,19 @@
+"""Exit codes of ``python -m pipeline``, one meaning each (documented in the README)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    #: nothing could be done: a source or data directory unreadable, nothing fetched
+    FAILED = 1
+    #: the command line or the portal config is invalid
+    USAGE = 2
+    #: another crawl or re-extraction holds the data directory's writer lock
+    LOCKED = 3
+    #: ``extract``: the document was read but holds no report tables
+    NO_TABLES = 4
+    #: interrupted (Ctrl-C)
+    INTERRUPTED = 130

@@ -1,0 +1,168 @@
+"""``python -m pipeline extract SOURCE``: one-off extraction of a URL or a local file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from pipeline.canonical import (
+    APPLICANT_COLUMN_LABELS,
+    APPLICANT_COLUMNS,
+    REVIEW_COLUMN_LABELS,
+    REVIEW_COLUMNS,
+    TABLE_LABELS,
+)
+from pipeline.cli.exit_codes import ExitCode
+from pipeline.datadir import default_data_dir
+from pipeline.errors import LockedError, SourceError
+from pipeline.extract import extract_document
+from pipeline.flows.oneoff import read_source, stage_source
+from pipeline.model import Report
+
+FORMATS = ("table", "jsonl", "csv", "parquet")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "extract",
+        help="extract one report (URL or file) and print or save its figures",
+        description="Extract the three statistical tables of one report.",
+    )
+    parser.add_argument("source", help="an http(s) URL or a local file (HTML or text)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table: readable tables and findings (default); jsonl: one JSON object per fact; "
+        "csv / parquet: the facts table",
+    )
+    parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    parser.add_argument(
+        "--stage", action="store_true", help="also stage the report into the data directory"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="default: $OGI_DATA_DIR, else data"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        content, content_type = read_source(args.source)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    report = extract_document(content, source=args.source, content_type=content_type)
+    if args.format == "parquet" and args.output is None:
+        print("error: --format parquet needs -o PATH", file=sys.stderr)
+        return ExitCode.USAGE
+    try:
+        if args.output is None:
+            write(report, args.format, sys.stdout)
+        elif args.format == "parquet":
+            report.facts.to_parquet(args.output, index=False)
+        else:
+            with args.output.open("w", encoding="utf-8") as stream:
+                write(report, args.format, stream)
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    if args.stage:
+        data_dir = args.data_dir or default_data_dir()
+        try:
+            stage_source(data_dir, args.source, content, content_type, report)
+        except LockedError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return ExitCode.LOCKED
+        except OSError as exc:
+            print(f"error: cannot stage into {data_dir}: {exc.strerror or exc}", file=sys.stderr)
+            return ExitCode.FAILED
+        print(f"staged into {data_dir}", file=sys.stderr)
+    if report.meta.status == "no_tables":
+        print(f"error: {args.source}: no report tables found", file=sys.stderr)
+        return ExitCode.NO_TABLES
+    return ExitCode.OK
+
+
+def write(report: Report, fmt: str, stream: TextIO) -> None:
+    if fmt == "jsonl":
+        for fact in report.fact_list:
+            record = {
+                "table": fact.table,
+                "row": fact.row,
+                "column": fact.column,
+                "value": None if fact.number is None else _json_number(fact.number),
+                "unit": fact.unit,
+                "raw": fact.raw,
+                "semantic": fact.semantic,
+                "row_label": fact.row_label,
+                "column_label": fact.column_label,
+            }
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        report.facts.to_csv(stream, index=False)
+    else:
+        stream.write(render(report))
+
+
+def _json_number(number: object) -> int | float:
+    return number if isinstance(number, int) else float(number)  # type: ignore[arg-type]
+
+
+def _cell(fact_value: object, semantic: str, raw: str) -> str:
+    if semantic == "blank":
+        return "·"
+    if semantic == "mark":
+        return raw.strip()
+    return str(fact_value)
+
+
+def table_frame(report: Report, table: str) -> pd.DataFrame:
+    """One statistical table laid out as printed: rows by columns."""
+    rows: dict[str, dict[str, str]] = {}
+    for fact in report.fact_list:
+        if fact.table == table:
+            rows.setdefault(fact.row, {})[fact.column] = _cell(fact.number, fact.semantic, fact.raw)
+    if table == "applications":
+        columns = [APPLICANT_COLUMN_LABELS[c] for c in APPLICANT_COLUMNS]
+        frame = pd.DataFrame.from_dict(rows, orient="index").reindex(
+            columns=list(APPLICANT_COLUMNS)
+        )
+        frame.columns = columns
+    elif table == "reviews_lawsuits":
+        frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(REVIEW_COLUMNS))
+        frame.columns = [REVIEW_COLUMN_LABELS[c] for c in REVIEW_COLUMNS]
+    else:
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+    return frame.fillna("")
+
+
+def render(report: Report) -> str:
+    meta = report.meta
+    lines = [
+        f"{meta.title or '(no title)'}",
+        f"agency: {meta.agency or '-'}   year: {meta.report_year or '-'}   "
+        f"format: {meta.national_format}   status: {meta.status}   facts: {len(report.fact_list)}",
+        "",
+    ]
+    for number, (table, (title, _)) in zip("二三四", TABLE_LABELS.items(), strict=True):
+        frame = table_frame(report, table)
+        lines.append(f"{number}、{title} ({table})")
+        lines.append(frame.to_string() if not frame.empty else "  (not found)")
+        lines.append("")
+    findings = report.finding_list
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.status] = counts.get(finding.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    lines.append(f"findings: {summary or 'none'}   (· = blank cell)")
+    for finding in findings:
+        if finding.status != "pass":
+            where = "/".join(p for p in (finding.table, finding.row, finding.column) if p)
+            lines.append(f"  [{finding.status}] {finding.check} {where}: {finding.message}")
+    return "\n".join(lines) + "\n"

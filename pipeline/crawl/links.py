@@ -1,0 +1,108 @@
+"""Links on portal pages: their titles and dates, and which lead to reports, 年报 columns,
+政府信息公开 hubs and attachments. Pure functions of the page text."""
+
+from __future__ import annotations
+
+import html as htmlmod
+import re
+from dataclasses import dataclass
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from pipeline.dates import iso_date
+from pipeline.titles import is_report_title
+
+COLUMN_TEXT = re.compile(
+    r"^(政府)?(信息)?公开(工作)?(年报|年度报告)$|^(政府)?信息公开年度报告$|^年报$|^年度报告$"
+)
+HUB_TEXT = re.compile(r"^(政府|法定)?信息公开(平台|专栏|目录)?$|^政务公开$|^政府信息公开$")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    title: str
+    date: str | None = None
+
+
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+
+
+def normalise_url(href: str, base: str) -> str | None:
+    href = htmlmod.unescape(href).strip()
+    if not href or href.lower().startswith(_SKIP_SCHEMES):
+        return None
+    url, _ = urldefrag(urljoin(base, href))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    # gkmlpt mobile twins (mpost_) are the same document as post_
+    return re.sub(r"/mpost_(\d+)\.html$", r"/post_\1.html", url)
+
+
+def extract_links(html: str, base_url: str) -> list[Link]:
+    """Every ``<a href>`` with its title (``title=`` preferred) and a nearby date."""
+    tree = HTMLParser(html)
+    links: list[Link] = []
+    for anchor in tree.css("a[href]"):
+        url = normalise_url(anchor.attributes.get("href") or "", base_url)
+        if url is None:
+            continue
+        text = " ".join(anchor.text(separator=" ").split())
+        title = (anchor.attributes.get("title") or "").strip()
+        title = title or text
+        date = None
+        node = anchor.parent
+        for _ in range(3):
+            if node is None or len(node.css("a[href]")) > 1:
+                break
+            date = iso_date(node.text(separator=" "))
+            if date:
+                break
+            node = node.parent
+        links.append(Link(url=url, title=title, date=date))
+    return links
+
+
+def report_links(links: list[Link], pattern: re.Pattern[str] | None = None) -> list[Link]:
+    seen: set[str] = set()
+    out: list[Link] = []
+    for link in links:
+        if link.url in seen or not is_report_title(link.title, pattern):
+            continue
+        if COLUMN_TEXT.match(link.title.strip()):
+            continue  # the column itself, not a report
+        seen.add(link.url)
+        out.append(link)
+    return out
+
+
+def column_links(links: list[Link]) -> list[Link]:
+    """Links to a 年报 column (政府信息公开年报, 信息公开年报, 年报…): text without a year."""
+    return [lk for lk in links if COLUMN_TEXT.match(lk.title.strip())]
+
+
+def hub_links(links: list[Link]) -> list[Link]:
+    """Links to a 政府信息公开 page, from which the 年报 column is found."""
+    return [lk for lk in links if HUB_TEXT.match(lk.title.strip())]
+
+
+_ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip")
+HREF_RE = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""", re.IGNORECASE)
+
+
+def is_attachment_url(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return path.endswith(_ATTACHMENT_EXT) or "downfile.jsp" in path
+
+
+def attachment_links(html: str, base_url: str) -> list[str]:
+    """Attachment URLs on a report page, including those only written by a script
+    (TRS ``var file_appendix='<a href=…>'``)."""
+    out: list[str] = []
+    for href in HREF_RE.findall(html):
+        url = normalise_url(href, base_url)
+        if url and is_attachment_url(url) and url not in out:
+            out.append(url)
+    return out

@@ -1,0 +1,47 @@
+"""What the crawler hands on, and to whom: a :class:`Sink` keeps the bodies it fetches and
+takes every new or changed report and attachment. The crawler knows nothing of what the
+sink does with them (the nightly flow archives, extracts and stages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pipeline.crawl.config import PortalConfig
+from pipeline.crawl.links import Link
+from pipeline.crawl.summary import PortalSummary
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One body the crawler fetched."""
+
+    portal: PortalConfig
+    key: str  # the request key of its row in the crawl state
+    kind: str  # listing | report | attachment
+    url: str  # where it was fetched from, after redirects
+    body: bytes
+    content_type: str | None
+    fetched_at: datetime | None  # None: not known (a body archived by an old version)
+    link: Link | None = None  # the listing link that led to it (title, date)
+    attachments: tuple[str, ...] = ()  # on a report page: its attachment URLs
+
+
+class Sink(Protocol):
+    """Where fetched documents go; every method is called from the crawl's event loop."""
+
+    async def open(self, portals: list[PortalConfig], summaries: dict[str, PortalSummary]) -> None:
+        """Before the first request: a chance to finish what an earlier run left."""
+
+    async def keep(self, doc: Fetched) -> str:
+        """Keep ``doc``'s body; returns its SHA-256 (recorded in the crawl state)."""
+
+    def kept(self, sha256: str) -> bytes | None:
+        """A body kept earlier (an unchanged page answered 304), ``None`` if it is lost."""
+
+    async def take(self, doc: Fetched, summary: PortalSummary) -> None:
+        """A new or changed report page or attachment, after its state row is written."""
+
+    async def close(self) -> None:
+        """After the last request of the run."""

@@ -1,0 +1,217 @@
+"""The staged Parquet datasets: their explicit Arrow schemas and their layout on disk,
+shared by the writer (:mod:`pipeline.stage`) and the readers (:mod:`pipeline.load`).
+
+Three datasets live under ``<data dir>/parquet/``: ``reports`` (one row per report),
+``facts`` (one row per printed figure) and ``findings`` (identity checks and structural
+observations, cross-year checks included). Each is hive-partitioned by ``report_year``
+(``report_year=2023/``; ``report_year=0`` where the year is unknown), so the year lives in
+the directory name, not in the files.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from pipeline.datadir import parquet_dir
+
+#: Bumped whenever a column is added, removed or changes type.
+SCHEMA_VERSION = "1"
+
+#: Money figures: up to 20 integer digits and 8 decimal places (fees in 万元 print 6).
+AMOUNT_TYPE = pa.decimal128(28, 8)
+
+_KEY = pa.dictionary(pa.int32(), pa.string())  # categorical key
+_ID = pa.dictionary(pa.int32(), pa.string())
+
+PARTITION_FIELD = pa.field("report_year", pa.int16())
+PARTITION_SCHEMA = pa.schema([PARTITION_FIELD])
+
+REPORTS_SCHEMA = pa.schema(
+    [
+        pa.field("report_id", pa.string(), nullable=False),
+        pa.field("url", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("agency", pa.string()),
+        pa.field("region", _KEY),
+        pa.field("region_code", _KEY),
+        pa.field("published", pa.date32()),
+        pa.field("index_no", pa.string()),
+        pa.field("national_format", _KEY),
+        pa.field("status", _KEY),
+        pa.field("sha256", pa.string()),
+        pa.field("content_type", _KEY),
+        pa.field("extractor_version", _KEY),
+        pa.field("fetched_at", pa.timestamp("us", tz="UTC")),
+        pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
+        pa.field("fact_count", pa.int32()),
+        pa.field("failed_checks", pa.int32()),
+    ]
+)
+
+FACTS_SCHEMA = pa.schema(
+    [
+        pa.field("report_id", _ID, nullable=False),
+        pa.field("table", _KEY, nullable=False),
+        pa.field("row", _KEY, nullable=False),
+        pa.field("column", _KEY, nullable=False),
+        pa.field("value", pa.int64()),
+        pa.field("amount", AMOUNT_TYPE),
+        pa.field("unit", _KEY),
+        pa.field("raw", pa.string()),
+        pa.field("semantic", _KEY),
+        pa.field("row_label", _KEY),
+        pa.field("column_label", _KEY),
+    ]
+)
+
+FINDINGS_SCHEMA = pa.schema(
+    [
+        pa.field("report_id", _ID, nullable=False),
+        pa.field("check", _KEY, nullable=False),
+        pa.field("status", _KEY, nullable=False),
+        pa.field("table", _KEY),
+        pa.field("row", _KEY),
+        pa.field("column", _KEY),
+        pa.field("expected", pa.float64()),
+        pa.field("printed", pa.float64()),
+        pa.field("message", pa.string()),
+    ]
+)
+
+DATASETS: dict[str, pa.Schema] = {
+    "reports": REPORTS_SCHEMA,
+    "facts": FACTS_SCHEMA,
+    "findings": FINDINGS_SCHEMA,
+}
+
+
+def with_metadata(schema: pa.Schema, dataset: str, extractor_versions: list[str]) -> pa.Schema:
+    """The schema carrying the dataset name, schema version and extractor version(s)."""
+    return schema.with_metadata(
+        {
+            "pandas": _pandas_metadata(dataset),
+            "ogi.dataset": dataset,
+            "ogi.schema_version": SCHEMA_VERSION,
+            "ogi.extractor_version": ",".join(sorted(set(extractor_versions))),
+        }
+    )
+
+
+def full_schema(dataset: str) -> pa.Schema:
+    """The dataset's schema as read back, with the ``report_year`` partition column."""
+    return DATASETS[dataset].append(PARTITION_FIELD)
+
+
+@cache
+def _pandas_metadata(dataset: str) -> str:
+    """pandas' own schema note, so ``pandas.read_parquet`` gives nullable ``Int64`` columns."""
+    schema = DATASETS[dataset]
+    frame = schema.empty_table().to_pandas(
+        types_mapper={pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}.get
+    )
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    for column in meta["columns"]:
+        if column["numpy_type"] == "str":
+            column["numpy_type"] = "object"
+    return json.dumps(meta)
+
+
+# --------------------------------------------------------------------------- layout
+
+#: Partition of the reports whose year is unknown (a real null key trips some readers).
+UNKNOWN_YEAR = 0
+
+
+def dataset_dir(data_dir: Path, dataset: str) -> Path:
+    return parquet_dir(data_dir) / dataset
+
+
+def partition_name(year: int | None) -> str:
+    return f"report_year={UNKNOWN_YEAR if year is None else int(year)}"
+
+
+def year_of_partition(name: str) -> int | None:
+    value = int(name.split("=", 1)[1])
+    return None if value == UNKNOWN_YEAR else value
+
+
+def partitions(data_dir: Path, dataset: str) -> list[Path]:
+    root = dataset_dir(data_dir, dataset)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("report_year="))
+
+
+def dict_equals(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
+    """``column == key`` for a dictionary column, compared on its indices (no decoding);
+    null and absent keys compare False."""
+    masks = []
+    for chunk in column.chunks:
+        where = chunk.dictionary.to_pylist()
+        if key in where:
+            masks.append(pc.equal(chunk.indices, where.index(key)).fill_null(False))
+        else:
+            masks.append(pa.array(np.zeros(len(chunk), dtype=bool)))
+    return pa.chunked_array(masks, type=pa.bool_())
+
+
+def open_dataset(data_dir: Path, dataset: str) -> ds.Dataset | None:
+    """The dataset with its explicit schema, or ``None`` if nothing is staged yet."""
+    root = dataset_dir(data_dir, dataset)
+    files = [
+        str(p)
+        for part in partitions(data_dir, dataset)
+        for p in sorted(part.glob("*.parquet"))
+        if not p.name.startswith(".")
+    ]
+    if not files:
+        return None
+    return ds.dataset(
+        files,
+        schema=full_schema(dataset),
+        format="parquet",
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+        partition_base_dir=str(root),
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+#: Arrow integers as pandas nullable integers, for ``to_pandas(types_mapper=...)``.
+NULLABLE_INTEGERS = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+}
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """A table as pandas: categorical keys as plain strings, nullable integer columns."""
+    plain = pa.schema(
+        [
+            pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+            for f in table.schema
+        ]
+    )
+    return table.cast(plain).to_pandas(types_mapper=NULLABLE_INTEGERS.get)
+
+
+_ONE = Decimal(1)
+
+
+def as_printed(amount: Decimal) -> Decimal:
+    """A staged decimal (scale 8) without the padding: ``0``, ``9116.36``, ``251000``."""
+    short = amount.normalize()
+    return short.quantize(_ONE) if short.as_tuple().exponent > 0 else short  # type: ignore[operator]

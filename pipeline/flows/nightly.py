@@ -1,0 +1,275 @@
+"""The nightly flow: crawl -> raw archive -> extract -> stage, with retries from the archive.
+
+:func:`nightly` holds the data directory's writer lock, crawls the portals with a
+:class:`NightlySink`, which archives every body, extracts each new or changed report page
+and attachment, and stages the reports in batches. A report whose extraction or staging
+failed, or that a killed run left unstaged, is taken again from its archived body on the
+next runs (no refetch), at most :data:`MAX_EXTRACT_ATTEMPTS` times per body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import archive
+from pipeline.crawl import (
+    CrawlSummary,
+    Fetched,
+    Politeness,
+    PortalConfig,
+    PortalSummary,
+    State,
+    crawl_async,
+)
+from pipeline.crawl.links import Link, attachment_links
+from pipeline.datadir import WriterLock
+from pipeline.encoding import decode as decode_html
+from pipeline.errors import PipelineError
+from pipeline.extract import extract_document
+from pipeline.model import Report
+from pipeline.sniff import looks_like_html
+from pipeline.stage import BATCH_SIZE, StageItem, stage_reports
+from pipeline.titles import title_agency, title_year
+
+log = logging.getLogger("pipeline.flows.nightly")
+
+#: extractions of one body, across runs, before a failing extraction or staging is left alone
+MAX_EXTRACT_ATTEMPTS = 3
+
+Extractor = Callable[..., Report]  # extract_document(content, *, source, content_type)
+Stager = Callable[[Path, list[StageItem]], object]  # stage_reports(data_dir, items)
+
+
+def nightly(
+    portals: list[PortalConfig],
+    data_dir: Path,
+    *,
+    max_pages: int | None = None,
+    politeness_override: Politeness | None = None,
+    progress: bool = False,
+    extract: Extractor = extract_document,
+    stage: Stager = stage_reports,
+) -> CrawlSummary:
+    """Crawl ``portals`` into ``data_dir``: archive, extract and stage what is new.
+
+    Raises :class:`~pipeline.errors.LockedError` if another writer holds the data
+    directory. ``extract`` and ``stage`` are the extractor and the staging call (tests
+    pass failing ones).
+    """
+    data_dir = Path(data_dir)
+    with WriterLock(data_dir):
+        state = State(data_dir)
+        try:
+            sink = NightlySink(data_dir, state, extract=extract, stage=stage)
+            return asyncio.run(
+                crawl_async(
+                    portals,
+                    state,
+                    sink,
+                    max_pages=max_pages,
+                    politeness_override=politeness_override,
+                    progress=progress,
+                )
+            )
+        finally:
+            state.close()
+
+
+class NightlySink:
+    """Archives every body; extracts new or changed reports and stages them in batches.
+
+    A report row stays ``pending`` in the crawl state until its batch is written; a later
+    run stages what an interrupted one left pending, and retries failed ones.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        state: State,
+        *,
+        extract: Extractor = extract_document,
+        stage: Stager = stage_reports,
+        batch: int = BATCH_SIZE,
+    ) -> None:
+        self.data_dir = data_dir
+        self.state = state
+        self.extract = extract
+        self.stage = stage
+        self.batch = batch
+        self.portals: dict[str, PortalConfig] = {}
+        self.buffer: list[tuple[PortalSummary, str, StageItem]] = []
+        self.lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ the Sink protocol
+
+    async def open(self, portals: list[PortalConfig], summaries: dict[str, PortalSummary]) -> None:
+        self.portals.update((p.name, p) for p in portals)
+        await self.retry(summaries)
+
+    async def keep(self, doc: Fetched) -> str:
+        fetched_at = doc.fetched_at or datetime.now(UTC)
+        return await asyncio.to_thread(
+            archive.write_body,
+            self.data_dir,
+            doc.body,
+            url=doc.url,
+            kind=doc.kind,
+            content_type=doc.content_type,
+            fetched_at=fetched_at,
+        )
+
+    def kept(self, sha256: str) -> bytes | None:
+        try:
+            return archive.read_body(self.data_dir, sha256)
+        except PipelineError:
+            return None
+
+    async def take(self, doc: Fetched, summary: PortalSummary) -> None:
+        await self._process(doc, summary, attempts=1)
+
+    async def close(self) -> None:
+        await self.flush()
+
+    # ------------------------------------------------------------------ extraction
+
+    async def _process(self, doc: Fetched, summary: PortalSummary, *, attempts: int) -> None:
+        """Extract ``doc``, record the outcome in the state, queue it for staging."""
+        name = doc.portal.name
+        try:
+            report = await asyncio.to_thread(self._extract_report, doc)
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("event=extract_error url=%s error=%s", doc.url, message)
+            summary.extract_errors += 1
+            self.state.update(
+                name,
+                doc.key,
+                extract_status="error",
+                extract_error=message,
+                stage_status=None,
+                extract_attempts=attempts,
+            )
+            return
+        if not report.fact_list and (doc.kind == "attachment" or doc.attachments):
+            # the figures, if any, are in an attachment (or this attachment has none)
+            self.state.update(
+                name,
+                doc.key,
+                extract_status="no_tables",
+                extract_error=None,
+                stage_status=None,
+                extract_attempts=attempts,
+                tables_in_attachment=int(doc.kind == "report"),
+            )
+            return
+        self.state.update(
+            name,
+            doc.key,
+            extract_status=report.meta.status,
+            extract_error=None,
+            stage_status="pending",
+            extract_attempts=attempts,
+        )
+        item = StageItem(
+            report=report,
+            url=doc.url,
+            region=doc.portal.region,
+            region_code=doc.portal.region_code,
+            fetched_at=doc.fetched_at,
+            content_type=doc.content_type,
+        )
+        await self.add(summary, doc.key, item)
+
+    def _extract_report(self, doc: Fetched) -> Report:
+        """Run the extractor and fill the metadata it left empty from the listing link."""
+        report = self.extract(doc.body, source=doc.url, content_type=doc.content_type)
+        if doc.link is not None:
+            meta = report.meta
+            meta.title = meta.title or doc.link.title
+            meta.report_year = meta.report_year or title_year(doc.link.title)
+            meta.agency = meta.agency or title_agency(doc.link.title)
+            meta.published = meta.published or doc.link.date
+        return report
+
+    # ------------------------------------------------------------------ staging
+
+    async def add(self, summary: PortalSummary, key: str, item: StageItem) -> None:
+        self.buffer.append((summary, key, item))
+        if len(self.buffer) >= self.batch:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self.lock:
+            entries, self.buffer = self.buffer, []
+            if not entries:
+                return
+            try:
+                await asyncio.to_thread(self.stage, self.data_dir, [e[2] for e in entries])
+                done = entries
+            except Exception:
+                log.warning("event=stage_batch_error items=%s: staging one by one", len(entries))
+                done = []
+                for entry in entries:  # isolate the report that breaks the batch
+                    try:
+                        await asyncio.to_thread(self.stage, self.data_dir, [entry[2]])
+                        done.append(entry)
+                    except Exception as exc:
+                        message = f"staging: {type(exc).__name__}: {exc}"[:500]
+                        log.warning("event=stage_error key=%s error=%s", entry[1], message)
+                        entry[0].stage_errors += 1
+                        self.state.mark_stage(entry[0].name, entry[1], "error", message)
+            for summary, key, _item in done:
+                self.state.mark_stage(summary.name, key, "staged", None)
+            log.info("event=staged reports=%s", len(done))
+
+    # ------------------------------------------------------------------ retries
+
+    async def retry(self, summaries: dict[str, PortalSummary]) -> int:
+        """Extract again from the archive and stage the reports of the portals that an
+        interrupted crawl left unprocessed or pending, or whose extraction or staging
+        failed (each body at most :data:`MAX_EXTRACT_ATTEMPTS` times): no network."""
+        rows = self.state.to_restage(list(self.portals), MAX_EXTRACT_ATTEMPTS)
+        for row in rows:
+            summary = summaries.get(row.portal) or PortalSummary(name=row.portal)
+            summary.retried += 1
+            url = row.final_url or row.url
+            try:
+                body = archive.read_body(self.data_dir, row.sha256 or "")
+            except PipelineError as exc:
+                message = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("event=extract_error url=%s error=%s", url, message)
+                summary.extract_errors += 1
+                self.state.update(
+                    row.portal,
+                    row.key,
+                    extract_status="error",
+                    extract_error=message,
+                    stage_status=None,
+                    extract_attempts=row.extract_attempts + 1,
+                )
+                continue
+            portal = self.portals[row.portal]
+            attachments: tuple[str, ...] = ()
+            if row.kind == "report" and looks_like_html(body, row.content_type):
+                html = decode_html(body, row.content_type)
+                attachments = tuple(u for u in attachment_links(html, url) if portal.allows(u))
+            doc = Fetched(
+                portal=portal,
+                key=row.key,
+                kind=row.kind,
+                url=url,
+                body=body,
+                content_type=row.content_type,
+                fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
+                link=Link(row.url, row.title, row.listed_date) if row.title else None,
+                attachments=attachments,
+            )
+            await self._process(doc, summary, attempts=row.extract_attempts + 1)
+        await self.flush()
+        if rows:
+            log.info("event=stage_recovered reports=%s", len(rows))
+        return len(rows)
