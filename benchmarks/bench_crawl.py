@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.crawl import Politeness, PortalConfig, crawl  # noqa: E402
+from pipeline.crawl import Politeness, PortalConfig  # noqa: E402
+from pipeline.flows.nightly import nightly as crawl  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus" / "raw"
 ROW = '<tr><td><a href="./{d}/t{d}01_{i}.html" title="{t}">{t}</a></td><td>{date}</td></tr>'

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.synthetic
+
 from pipeline import load
-from pipeline.crawl.engine import STAGE_BATCH
+from pipeline.stage import BATCH_SIZE as STAGE_BATCH
 from pipeline.stage import StageItem, stage_report, stage_reports
 from tests.synthetic import synthetic_report, synthetic_url
 
