@@ -117,9 +117,8 @@ class Report:
             columns=list(FACT_COLUMNS),
         )
         frame["value"] = frame["value"].astype("Int64")
-        frame["amount"] = pd.array(
-            [None if a is None else float(a) for a in frame["amount"]], dtype="Float64"
-        )
+        # exact decimals as printed, as pipeline.load gives them (never binary floats)
+        frame["amount"] = frame["amount"].astype(object)
         return frame
 
     @property

@@ -50,3 +50,15 @@ def test_figures_under_unknown_labels_are_a_finding_not_a_guess() -> None:
     unrecognised = [f for f in report.finding_list if f.check == "row_unrecognised"]
     assert len(unrecognised) == 1 and unrecognised[0].table == "applications"
     assert "'明确6'" in unrecognised[0].message
+
+
+def test_extract_takes_a_path_and_gives_money_as_exact_decimals() -> None:
+    import pathlib
+    from decimal import Decimal
+
+    import pipeline
+
+    report = pipeline.extract(pathlib.Path(CORPUS / "raw" / "043.html"))
+    fee = report.facts.set_index(["row", "column"]).loc[("fees", "amount_10k_yuan"), "amount"]
+    assert isinstance(fee, Decimal) and fee == Decimal("9116.36")
+    assert report.meta.source.endswith("043.html")
