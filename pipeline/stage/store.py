@@ -27,6 +27,8 @@ from pipeline.datadir import parquet_dir as parquet_root
 from pipeline.datasets import DATASETS, dataset_dir, partition_name, with_metadata
 
 CROSS_YEAR_FILE = "cross-year.parquet"
+#: The order a write replaces a report's files in: its ``reports`` row last, as the commit.
+ORDER = ("facts", "findings", "reports")
 JOURNAL_FILE = ".journal.json"
 _TMP_MARK = ".tmp-"
 _thread_lock = threading.Lock()

@@ -1,0 +1,152 @@
+"""Cross-year findings kept current: after a write, the agencies whose reports changed get
+their ``cross_year_carry`` findings recomputed (this year's 上年结转 against last year's
+结转下年度), reading only the files those agencies' reports live in. Callers hold the write
+lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.datasets import (
+    DATASETS,
+    FACTS_SCHEMA,
+    FINDINGS_SCHEMA,
+    dataset_dir,
+    dict_equals,
+    partition_name,
+    partitions,
+    to_pandas,
+    year_of_partition,
+)
+from pipeline.stage.convert import bucket_of
+from pipeline.stage.cross_year import agency_key, cross_year_findings
+from pipeline.stage.store import CROSS_YEAR_FILE, read_file, without_ids, write_atomic
+
+#: Reports per staging write that still takes the incremental path (the nightly flow
+#: stages in batches of this size); larger writes recompute cross-year findings whole.
+BATCH_SIZE = 500
+
+
+def refresh_after(data_dir: Path, years: set[int | None], ids: set[str], keys: set[str]) -> None:
+    """Cross-year findings after ``ids`` changed in ``years`` (``keys``: agencies they had)."""
+    known = {y for y in years if y is not None}
+    affected = known | {y + 1 for y in known}
+    refresh_locked(
+        data_dir,
+        affected,
+        report_ids=ids if len(ids) <= BATCH_SIZE else None,
+        agency_keys=keys,
+    )
+
+
+def refresh_locked(
+    data_dir: Path,
+    years: Iterable[int] | None = None,
+    *,
+    report_ids: Iterable[str] | None = None,
+    agency_keys: Iterable[str] = (),
+) -> None:
+    """Recompute the cross-year findings of ``years`` (all staged years if ``None``).
+
+    With ``report_ids``, only the agencies of those reports are recomputed (what staging a
+    few reports needs; it reads only the files those agencies' reports live in), plus the
+    agencies named by ``agency_keys`` (those the reports had before they changed).
+    """
+    staged: set[int] = {
+        y
+        for p in partitions(data_dir, "reports")
+        if (y := year_of_partition(p.name)) is not None and any(p.glob("part-*.parquet"))
+    }
+    targets = sorted(staged if years is None else set(years))
+    touched = None if report_ids is None else set(report_ids)
+    for year in targets:
+        path = dataset_dir(data_dir, "findings") / partition_name(year) / CROSS_YEAR_FILE
+        if year not in staged or (year - 1) not in staged:
+            write_atomic(FINDINGS_SCHEMA.empty_table(), path, "findings", [])
+            continue
+        this = _partition_frame(data_dir, "reports", year)
+        last = _partition_frame(data_dir, "reports", year - 1)
+        kept = FINDINGS_SCHEMA.empty_table()
+        if touched is not None:
+            keys = _keys(this, touched) | _keys(last, touched) | set(agency_keys)
+            this, last = _with_keys(this, keys), _with_keys(last, keys)
+            drop = set(this["report_id"]) | touched
+            kept = without_ids(read_file(path, "findings"), drop)
+        found = cross_year_findings(
+            this,
+            _carry_facts(data_dir, year, "carried_over", set(this["report_id"])),
+            last,
+            _carry_facts(data_dir, year - 1, "carried_forward", set(last["report_id"])),
+            year,
+        )
+        table = pa.concat_tables([kept, _findings_from_frame(found)])
+        write_atomic(table, path, "findings", [])
+
+
+def _keys(reports: pd.DataFrame, ids: set[str]) -> set[str]:
+    part = reports[reports["report_id"].isin(ids)]
+    return {
+        k
+        for k in map(agency_key, part["agency"], part["region_code"], part["region"])
+        if k is not None
+    }
+
+
+def _with_keys(reports: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
+    mask = [
+        agency_key(a, c, r) in keys
+        for a, c, r in zip(
+            reports["agency"], reports["region_code"], reports["region"], strict=True
+        )
+    ]
+    return reports[pd.Series(mask, index=reports.index, dtype=bool)]
+
+
+def _partition_files(data_dir: Path, dataset: str, year: int) -> list[Path]:
+    part = dataset_dir(data_dir, dataset) / partition_name(year)
+    if not part.is_dir():
+        return []
+    return sorted(part.glob("part-*.parquet"))
+
+
+def _partition_frame(data_dir: Path, dataset: str, year: int) -> pd.DataFrame:
+    tables = [read_file(p, dataset) for p in _partition_files(data_dir, dataset, year)]
+    table = pa.concat_tables(tables) if tables else DATASETS[dataset].empty_table()
+    return to_pandas(table)
+
+
+def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataFrame:
+    """The ``applications/<row>`` facts of the reports ``ids`` (read from their buckets)."""
+    columns = ["report_id", "table", "row", "column", "value"]
+    schema = pa.schema([FACTS_SCHEMA.field(c) for c in columns])
+    buckets = {bucket_of(i) for i in ids}
+    tables = []
+    for path in _partition_files(data_dir, "facts", year):
+        if path.stem.removeprefix("part-") not in buckets:
+            continue
+        table = pq.ParquetFile(path).read(columns=columns)
+        mask = pc.and_(
+            dict_equals(table.column("table"), "applications"),
+            dict_equals(table.column("row"), row),
+        )
+        tables.append(table.filter(mask).cast(schema))
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    return to_pandas(table)
+
+
+def _findings_from_frame(frame: pd.DataFrame) -> pa.Table:
+    if frame.empty:
+        return FINDINGS_SCHEMA.empty_table()
+    arrays = []
+    for field in FINDINGS_SCHEMA:
+        values = [None if pd.isna(v) else v for v in frame[field.name]]
+        arrays.append(
+            pa.array(values, type=pa.string() if pa.types.is_dictionary(field.type) else field.type)
+        )
+    return pa.table(arrays, names=FINDINGS_SCHEMA.names).cast(FINDINGS_SCHEMA)
