@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 from pipeline.datadir import parquet_dir
 
 #: Bumped whenever a column is added, removed or changes type.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Money figures: up to 20 integer digits and 8 decimal places (fees in 万元 print 6).
 AMOUNT_TYPE = pa.decimal128(28, 8)
@@ -53,8 +53,12 @@ REPORTS_SCHEMA = pa.schema(
         pa.field("extractor_version", _KEY),
         pa.field("fetched_at", pa.timestamp("us", tz="UTC")),
         pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
-        pa.field("fact_count", pa.int32()),
-        pa.field("failed_checks", pa.int32()),
+        pa.field("fact_rows", pa.int32()),
+        pa.field("number_facts", pa.int32()),
+        pa.field("identity_failures", pa.int32()),
+        pa.field("warnings", pa.int32()),
+        pa.field("publisher_level", _KEY),
+        pa.field("publisher_kind", _KEY),
     ]
 )
 
@@ -93,6 +97,95 @@ DATASETS: dict[str, pa.Schema] = {
     "facts": FACTS_SCHEMA,
     "findings": FINDINGS_SCHEMA,
 }
+
+#: What each column means, per dataset (the data dictionary and datapackage.json).
+_SHARED_DOCS = {
+    "report_id": "16 hex digits of SHA-256 of the report URL; joins the three datasets",
+    "table": "statistical table key (see the fields below)",
+    "row": "row key",
+    "column": "column key",
+    "report_year": "year the report covers (partition key; 0 = not stated)",
+}
+COLUMN_DOCS: dict[str, dict[str, str]] = {
+    "reports": {
+        "url": "URL the report was fetched from",
+        "source": "source as the extractor recorded it",
+        "title": "report title as printed",
+        "agency": "publishing agency (发布机构) as printed",
+        "region": "region name from the portal configuration",
+        "region_code": "6-digit administrative division code where known",
+        "published": "publication date printed on the page",
+        "index_no": "索引号 where printed",
+        "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
+        "status": (
+            "ok (every figure of the three tables found), partial (some tables or rows not "
+            "found: see its warnings), no_tables"
+        ),
+        "sha256": "SHA-256 of the fetched page (the raw archive key)",
+        "content_type": "HTTP Content-Type of the page",
+        "extractor_version": "version of the extractor that produced the rows",
+        "fetched_at": "when the page was fetched (UTC)",
+        "extracted_at": "when the page was extracted and staged (UTC)",
+        "fact_rows": (
+            "rows the report has in `facts`: every printed cell of the three tables "
+            "(numbers, blanks and marks)"
+        ),
+        "number_facts": "of those, the cells that carry a number",
+        "identity_failures": (
+            "identity checks (balance, outcome_sum, row_total, review_total) that fail: "
+            "findings with status `fail`"
+        ),
+        "warnings": (
+            "structural findings (status `warning`): a table or rows not found, a row cut off, "
+            "unrecognised or not an integer — a `partial` report has at least one"
+        ),
+        "publisher_level": (
+            "administrative level of the publishing body, read from its name (else the "
+            "region code): province, city, county, township or unknown"
+        ),
+        "publisher_kind": (
+            "kind of publishing body, read from its name: government (人民政府, 管委会), "
+            "government_office (政府办公室/办公厅), department (局, 委, 办 ...), township "
+            "(乡/镇), subdistrict (街道), or unknown"
+        ),
+    },
+    "facts": {
+        "report_id": _SHARED_DOCS["report_id"],
+        "value": "integer figure as printed (nullable; signed for 本年增/减)",
+        "amount": (
+            "money figure as printed (fees in 万元, procurement in its unit); decimal(28, 8) in "
+            "Parquet, so raw readers see it padded to 8 places (`Decimal('0E-8')` for 0); "
+            "`pipeline.load` returns exact Decimals at the printed scale (`0`, `9116.36`) "
+            "and the figure as a float in `number`"
+        ),
+        "unit": "unit printed with the figure, where any",
+        "raw": "cell text as printed",
+        "semantic": "number, blank (nothing printed), or mark (a printed '/', '—', '无')",
+        "row_label": "row label as printed",
+        "column_label": "column label as printed",
+    },
+    "findings": {
+        "check": (
+            "name of the check: the identities balance, outcome_sum, row_total, review_total; "
+            "cross_year_carry (this year's 上年结转 against last year's 结转下年度); or a "
+            "structural finding (table_missing, rows_missing, row_incomplete, truncated, "
+            "row_unrecognised, label_unmapped, duplicate_row, not_an_integer)"
+        ),
+        "status": (
+            "pass, fail (the printed figures break the identity), not_assessable (a figure "
+            "it needs is blank or missing), warning (a structural finding), info"
+        ),
+        "table": "table the finding is about, where one",
+        "row": "row the finding is about, where one",
+        "column": "column the finding is about, where one",
+        "expected": "figure the check expected",
+        "printed": "figure the report printed",
+        "message": "human-readable explanation",
+    },
+}
+for _docs in COLUMN_DOCS.values():
+    for _name, _text in _SHARED_DOCS.items():
+        _docs.setdefault(_name, _text)
 
 
 def with_metadata(schema: pa.Schema, dataset: str, extractor_versions: list[str]) -> pa.Schema:

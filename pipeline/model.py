@@ -14,6 +14,7 @@ import pandas as pd
 
 Semantic = Literal["number", "blank", "mark"]
 FindingStatus = Literal["pass", "fail", "not_assessable", "warning", "info"]
+FINDING_STATUSES: tuple[FindingStatus, ...] = ("pass", "fail", "not_assessable", "warning", "info")
 ReportStatus = Literal["ok", "partial", "no_tables"]
 NationalFormat = Literal["2021", "2019", "pre2019", "unknown"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline.canonical import (
     APPLICANT_COLUMN_LABELS,
@@ -19,9 +20,10 @@ from pipeline.canonical import (
 )
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.datadir import default_data_dir
+from pipeline.datasets import as_printed, to_pandas
 from pipeline.errors import LockedError, SourceError
 from pipeline.extract import extract_document
-from pipeline.flows.oneoff import read_source, stage_source
+from pipeline.flows.oneoff import facts_table, read_source, stage_source
 from pipeline.model import Report
 
 FORMATS = ("table", "jsonl", "csv", "parquet")
@@ -63,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     try:
         if args.output is None:
-            write(report, args.format, sys.stdout)
-        elif args.format == "parquet":
-            report.facts.to_parquet(args.output, index=False)
+            write(report, args.source, args.format, sys.stdout)
+        elif args.format == "parquet":  # the staged types: decimal amounts, categorical keys
+            pq.write_table(facts_table(report, args.source), args.output, compression="zstd")
         else:
             with args.output.open("w", encoding="utf-8") as stream:
-                write(report, args.format, stream)
+                write(report, args.source, args.format, stream)
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return ExitCode.FAILED
@@ -89,29 +91,32 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def write(report: Report, fmt: str, stream: TextIO) -> None:
-    if fmt == "jsonl":
-        for fact in report.fact_list:
-            record = {
-                "table": fact.table,
-                "row": fact.row,
-                "column": fact.column,
-                "value": None if fact.number is None else _json_number(fact.number),
-                "unit": fact.unit,
-                "raw": fact.raw,
-                "semantic": fact.semantic,
-                "row_label": fact.row_label,
-                "column_label": fact.column_label,
-            }
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        report.facts.to_csv(stream, index=False)
-    else:
+def write(report: Report, source: str, fmt: str, stream: TextIO) -> None:
+    """``report`` as readable tables, or its facts (the staged columns plus ``source``)."""
+    if fmt == "table":
         stream.write(render(report))
+        return
+    frame = facts_frame(report, source)
+    if fmt == "csv":
+        frame.to_csv(stream, index=False)
+        return
+    for record in frame.to_dict("records"):  # jsonl: amounts as exact decimal strings
+        record = {k: None if _missing(v) else v for k, v in record.items()}
+        record["amount"] = None if record["amount"] is None else str(record["amount"])
+        stream.write(json.dumps(record, ensure_ascii=False, default=int) + "\n")
 
 
-def _json_number(number: object) -> int | float:
-    return number if isinstance(number, int) else float(number)  # type: ignore[arg-type]
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def facts_frame(report: Report, source: str) -> pd.DataFrame:
+    """The facts as :func:`pipeline.load.facts` gives them: decimals at the printed scale."""
+    frame = to_pandas(facts_table(report, source))
+    present = frame["amount"].notna().to_numpy()
+    frame["amount"] = frame["amount"].astype(object)
+    frame.loc[present, "amount"] = [as_printed(a) for a in frame["amount"][present]]
+    return frame
 
 
 def _cell(fact_value: object, semantic: str, raw: str) -> str:
@@ -147,7 +152,9 @@ def render(report: Report) -> str:
     lines = [
         f"{meta.title or '(no title)'}",
         f"agency: {meta.agency or '-'}   year: {meta.report_year or '-'}   "
-        f"format: {meta.national_format}   status: {meta.status}   facts: {len(report.fact_list)}",
+        f"format: {meta.national_format}   status: {meta.status}   "
+        f"facts: {len(report.fact_list)} ({sum(f.semantic == 'number' for f in report.fact_list)}"
+        " numbers)",
         "",
     ]
     for number, (table, (title, _)) in zip("二三四", TABLE_LABELS.items(), strict=True):

@@ -15,6 +15,7 @@ from pipeline.crawl import Politeness, PortalConfig
 from pipeline.demo.server import serve_site
 from pipeline.errors import DemoError, LockedError
 from pipeline.flows.nightly import nightly
+from pipeline.model import FINDING_STATUSES
 from pipeline.stage import remove_reports
 
 #: A fixed port keeps the report URLs, and so the report ids, the same from run to run.
@@ -28,7 +29,6 @@ PORTALS = (
     ("kecheng", "衢州市柯城区（示例）", "浙江省衢州市柯城区", "330802"),
     ("shuyang", "沭阳县（示例）", "江苏省宿迁市沭阳县", "321322"),
     ("shanghai", "上海市（示例）", "上海市", "310000"),
-    ("ceshi", "测试市（示例）", None, None),
 )
 
 
@@ -118,19 +118,20 @@ def summary_text(result: DemoResult) -> str:
     out += ["", f"Staged {len(reports)} reports, {result.fact_rows} figures:"]
     for row in reports.itertuples():
         year = "?" if pd.isna(row.report_year) else int(row.report_year)
-        fails = 0 if pd.isna(row.failed_checks) else int(row.failed_checks)
         out.append(
             f"  {year}  {row.agency or '(agency unknown)'}  [{row.national_format} format, "
-            f"{row.status}]  {row.fact_count} figures, {fails} failed checks"
+            f"{row.status}]  {row.fact_rows} figures ({row.number_facts} numbers), "
+            f"{row.identity_failures} identity failures, {row.warnings} warnings"
         )
     if not findings.empty:
-        status = findings["status"].astype("string")
+        counts = findings["status"].astype("string").value_counts()
         cross = findings[findings["check"].astype("string") == "cross_year_carry"]
         out += [
             "",
-            f"Findings: {int((status == 'pass').sum())} pass, {int((status == 'fail').sum())} "
-            f"fail, {int((status == 'not_assessable').sum())} not assessable; cross-year "
-            f"carry checks: {len(cross)} ({int((cross['status'] == 'pass').sum())} pass)",
+            f"Findings: {len(findings)} in all: "
+            + ", ".join(f"{counts.get(s, 0)} {s.replace('_', ' ')}" for s in FINDING_STATUSES)
+            + f"; cross-year carry checks: {len(cross)}"
+            f" ({int((cross['status'] == 'pass').sum())} pass)",
         ]
     out += [
         "",

@@ -9,6 +9,7 @@ so a crash before its end leaves the staged data as it was.
 from __future__ import annotations
 
 import os
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,7 +71,9 @@ def older_than(version: str | None, since: str) -> bool:
 
 def plan(data_dir: Path, since: str | None = None) -> list[Job]:
     """What to re-extract: staged reports (filtered by ``since``) and unstaged report pages."""
-    staged = load.reports(data_dir=data_dir)
+    with warnings.catch_warnings():  # an archive with nothing staged yet is fine here
+        warnings.simplefilter("ignore", load.EmptyDataWarning)
+        staged = load.reports(data_dir=data_dir)
     jobs: dict[str, Job] = {}
     for row in staged.to_dict("records"):
         if since is not None and not older_than(row.get("extractor_version"), since):

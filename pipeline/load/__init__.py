@@ -13,6 +13,7 @@ name matches as a substring, so ``"衢州"`` finds 浙江省衢州市柯城区) 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from pipeline import canonical
-from pipeline.datadir import resolve
+from pipeline.datadir import ENV_VAR, resolve
 from pipeline.datasets import (
     NULLABLE_INTEGERS,
     UNKNOWN_YEAR,
@@ -32,6 +33,7 @@ from pipeline.datasets import (
     full_schema,
     open_dataset,
 )
+from pipeline.errors import DataDirError
 
 Years = int | Iterable[int] | None
 Names = str | Iterable[str] | None
@@ -62,9 +64,22 @@ def _as_list(value: Years | Names) -> list | None:
     return list(value)
 
 
+class EmptyDataWarning(UserWarning):
+    """The data directory exists but holds no staged data yet."""
+
+
 def _read(dataset: str, data_dir: Path, years: list[int] | None) -> pa.Table:
+    if not data_dir.is_dir():
+        raise DataDirError(
+            f"{data_dir}: no such data directory (pass data_dir= or set ${ENV_VAR})"
+        )
     found = open_dataset(data_dir, dataset)
     if found is None:
+        warnings.warn(
+            f"{data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
+            EmptyDataWarning,
+            stacklevel=4,
+        )
         return full_schema(dataset).empty_table()
     expr = None
     if years is not None:
@@ -359,6 +374,35 @@ def active_disclosure(
     )
 
 
+#: The counts behind the rates, per report: name -> (table, row or case types).
+_APPLICATION_COUNTS = (
+    "new_received",
+    "carried_over",
+    "granted",
+    "partially_granted",
+    "unavailable_not_held",
+    "total_handled",
+)
+_CASE_TYPES = {"review": ("review",), "lawsuit": ("lawsuit_direct", "lawsuit_after_review")}
+#: rate -> (numerator count, denominator count)
+RATES = {
+    "grant_rate": ("granted_or_partly", "handled"),
+    "not_held_rate": ("unavailable_not_held", "handled"),
+    "review_correction_rate": ("reviews_corrected", "reviews_concluded"),
+    "lawsuit_correction_rate": ("lawsuits_corrected", "lawsuits_concluded"),
+}
+COUNTS = (
+    "applications",
+    "handled",
+    "granted_or_partly",
+    "unavailable_not_held",
+    "reviews_concluded",
+    "reviews_corrected",
+    "lawsuits_concluded",
+    "lawsuits_corrected",
+)
+
+
 def rates(
     *,
     by: str | list[str] | None = None,
@@ -367,81 +411,121 @@ def rates(
     agency: Names = None,
     data_dir: DataDir = None,
 ) -> pd.DataFrame:
-    """The derived rates researchers use, per report or summed over ``by`` groups.
+    """The derived rates researchers use, per report or pooled over ``by`` groups.
 
-    Counts come from the 总计 column; where a report leaves 总计 blank, the sum of the
-    applicant columns it does print is used. Rates are NA where the denominator is 0 or
-    not printed. See :data:`RATE_DEFINITIONS`.
+    A count comes from a row's 总计 cell; where 总计 is blank, from the sum of the numbers
+    in the row's other cells (a row printed with no number counts 0). A row the extractor
+    did not find is missing, and so is every count and rate that needs it: a rate is NA
+    when any of its parts is missing or its denominator is 0. Pooled over ``by`` (any
+    column of :func:`reports`), each rate uses only the reports that have both its parts;
+    ``<rate>_reports`` says how many went in, ``n_reports`` how many the group has. See
+    :data:`RATE_DEFINITIONS`.
     """
     meta = reports(year=year, region=region, agency=agency, data_dir=data_dir)
-    apps = applications(year=year, region=region, agency=agency, data_dir=data_dir)
-    cases = reviews_lawsuits(year=year, region=region, agency=agency, data_dir=data_dir)
-    base = meta[["report_id", *REPORT_CONTEXT]].set_index("report_id")
-    counts = pd.DataFrame(index=base.index)
-    for row in (
-        "new_received",
-        "carried_over",
-        "granted",
-        "partially_granted",
-        "unavailable_not_held",
-        "total_handled",
-    ):
-        counts[row] = _applicant_total(apps, row).reindex(base.index)
-    counts["applications"] = counts["new_received"].add(counts["carried_over"], fill_value=0)
-    counts["handled"] = counts["total_handled"]
-    counts["granted_or_partly"] = counts["granted"].add(counts["partially_granted"], fill_value=0)
-    for prefix, kinds in (
-        ("review", ["review"]),
-        ("lawsuit", ["lawsuit_direct", "lawsuit_after_review"]),
-    ):
-        part = cases[cases["case_type"].isin(kinds)] if not cases.empty else cases
-        for column in ("corrected", "total", "pending"):
-            values = (
-                part.groupby("report_id")[column].sum(min_count=1)
-                if not part.empty
-                else pd.Series(dtype="Int64")
-            )
-            counts[f"{prefix}_{column}"] = values.reindex(base.index).astype("Float64")
-        counts[f"{prefix}s_concluded"] = counts[f"{prefix}_total"] - counts[
-            f"{prefix}_pending"
-        ].fillna(0)
-    counts = counts.rename(
-        columns={"review_corrected": "reviews_corrected", "lawsuit_corrected": "lawsuits_corrected"}
-    )
-    keep = [
-        "applications",
-        "handled",
-        "granted_or_partly",
-        "unavailable_not_held",
-        "reviews_concluded",
-        "reviews_corrected",
-        "lawsuits_concluded",
-        "lawsuits_corrected",
-    ]
-    counts = counts[keep].astype("Float64")
-    if by is None:
-        out = base.join(counts).reset_index()
-    else:
-        groups = [by] if isinstance(by, str) else list(by)
-        out = (
-            base[groups].join(counts).groupby(groups, observed=True, dropna=False).sum(min_count=1)
+    groups = [] if by is None else [by] if isinstance(by, str) else list(by)
+    unknown = [g for g in groups if g not in meta.columns]
+    if unknown:
+        raise ValueError(
+            f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the reports; "
+            f"use any of: {', '.join(meta.columns)}"
         )
-        out.insert(0, "reports", base.groupby(groups, observed=True, dropna=False).size())
-        out = out.reset_index()
-    out["grant_rate"] = _ratio(out["granted_or_partly"], out["handled"])
-    out["not_held_rate"] = _ratio(out["unavailable_not_held"], out["handled"])
-    out["review_correction_rate"] = _ratio(out["reviews_corrected"], out["reviews_concluded"])
-    out["lawsuit_correction_rate"] = _ratio(out["lawsuits_corrected"], out["lawsuits_concluded"])
+    long = facts(year=year, region=region, agency=agency, data_dir=data_dir)
+    counts = _rate_counts(long, pd.Index(meta["report_id"].astype("object"), name="report_id"))
+    if by is None:
+        out = meta[["report_id", *REPORT_CONTEXT]].join(counts, on="report_id")
+        for rate, (num, den) in RATES.items():
+            out[rate] = _ratio(out[num], out[den])
+        return out.reset_index(drop=True)
+    frame = meta.set_index("report_id")[groups].join(counts)
+    grouped = frame.groupby(groups, observed=True, dropna=False)
+    out = grouped[list(COUNTS)].sum(min_count=1)
+    out.insert(0, "n_reports", grouped.size())
+    for rate, (num, den) in RATES.items():
+        complete = frame[num].notna() & frame[den].notna()
+        pooled = frame[[*groups]].assign(
+            _num=frame[num].where(complete), _den=frame[den].where(complete)
+        )
+        sums = pooled.groupby(groups, observed=True, dropna=False)[["_num", "_den"]].sum(
+            min_count=1
+        )
+        out[rate] = _ratio(sums["_num"], sums["_den"])
+        out[f"{rate}_reports"] = complete.groupby(
+            [frame[g] for g in groups], observed=True, dropna=False
+        ).sum()
+    return out.reset_index()
+
+
+def _rate_counts(long: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """Per report: the counts of :data:`COUNTS` (``NA`` where a row it needs is missing)."""
+    rows = {name: _row_counts(long, "applications", name, "total") for name in _APPLICATION_COUNTS}
+    cases: dict[str, pd.Series] = {}
+    for prefix, kinds in _CASE_TYPES.items():
+        parts = [_case_counts(long, kind) for kind in kinds]
+        for column in ("total", "pending", "corrected"):
+            series = [p[column] for p in parts]
+            total = series[0]
+            for more in series[1:]:
+                total = total.add(more.reindex(total.index.union(more.index)))  # NA if missing
+            cases[f"{prefix}_{column}"] = total
+    counts = pd.DataFrame(index=ids)
+    for name, series in {**rows, **cases}.items():
+        counts[name] = series.reindex(ids).astype("Float64")
+    out = pd.DataFrame(index=ids)
+    out["applications"] = counts["new_received"] + counts["carried_over"]
+    out["handled"] = counts["total_handled"]
+    out["granted_or_partly"] = counts["granted"] + counts["partially_granted"]
+    out["unavailable_not_held"] = counts["unavailable_not_held"]
+    out["reviews_concluded"] = counts["review_total"] - counts["review_pending"]
+    out["reviews_corrected"] = counts["review_corrected"]
+    out["lawsuits_concluded"] = counts["lawsuit_total"] - counts["lawsuit_pending"]
+    out["lawsuits_corrected"] = counts["lawsuit_corrected"]
     return out
 
 
-def _applicant_total(apps: pd.DataFrame, row: str) -> pd.Series:
-    """Per report: the 总计 figure of ``row``, else the sum of the applicant columns."""
-    if apps.empty or row not in apps:
+def _row_counts(long: pd.DataFrame, table_name: str, row: str, total: str) -> pd.Series:
+    """Per report printing ``row``: its ``total`` cell, else the sum of its other numbers."""
+    part = long[(long["table"] == table_name) & (long["row"] == row)]
+    printed = pd.Index(part["report_id"].unique())
+    totals = _column_sum(part, printed, total, min_count=1)
+    others = _column_sum(part, printed, None, exclude=total)
+    return totals.fillna(others)
+
+
+def _case_counts(long: pd.DataFrame, case_type: str) -> dict[str, pd.Series]:
+    """Per report printing the ``case_type`` row of Table 4: total (its 总计, else the sum of
+    its four results), pending and corrected."""
+    part = long[(long["table"] == "reviews_lawsuits") & (long["row"] == case_type)]
+    printed = pd.Index(part["report_id"].unique())
+    results = _column_sum(part, printed, None, exclude="total")
+    return {
+        "total": _column_sum(part, printed, "total", min_count=1).fillna(results),
+        "pending": _column_sum(part, printed, "pending"),
+        "corrected": _column_sum(part, printed, "corrected"),
+    }
+
+
+def _column_sum(
+    part: pd.DataFrame,
+    printed: pd.Index,
+    column: str | None,
+    *,
+    exclude: str | None = None,
+    min_count: int = 0,
+) -> pd.Series:
+    """Per report in ``printed``: the sum of the numbers in ``column`` (every column but
+    ``exclude`` when ``None``); 0 where none is printed, NA with ``min_count=1``."""
+    if part.empty:
         return pd.Series(dtype="Float64")
-    total = apps[apps["applicant"] == "total"].set_index("report_id")[row].astype("Float64")
-    parts = apps[apps["applicant"] != "total"].groupby("report_id")[row].sum(min_count=1)
-    return total.reindex(total.index.union(parts.index)).fillna(parts.astype("Float64"))
+    mask = (part["column"] == column) if column is not None else (part["column"] != exclude)
+    chosen = part[mask.to_numpy()]
+    sums = (
+        chosen["number"]
+        .astype("Float64")
+        .groupby(chosen["report_id"].astype("object"))
+        .sum(min_count=min_count)
+    )
+    out = sums.reindex(printed).astype("Float64")
+    return out if min_count else out.fillna(0)
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

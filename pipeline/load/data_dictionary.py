@@ -12,49 +12,8 @@ from __future__ import annotations
 import sys
 
 from pipeline.canonical import TABLE_LABELS, fields
-from pipeline.datasets import DATASETS, PARTITION_FIELD
+from pipeline.datasets import COLUMN_DOCS, DATASETS, PARTITION_FIELD
 from pipeline.load import RATE_DEFINITIONS
-
-_COLUMN_DOCS = {
-    "report_id": "16 hex digits of SHA-256 of the report URL; joins the three datasets",
-    "url": "URL the report was fetched from",
-    "source": "source as the extractor recorded it",
-    "title": "report title as printed",
-    "agency": "publishing agency (发布机构) as printed",
-    "region": "region name from the portal configuration",
-    "region_code": "6-digit administrative division code where known",
-    "published": "publication date printed on the page",
-    "index_no": "索引号 where printed",
-    "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
-    "status": "ok (all tables), partial (cut off / some tables), no_tables",
-    "sha256": "SHA-256 of the fetched page (the raw archive key)",
-    "content_type": "HTTP Content-Type of the page",
-    "extractor_version": "version of the extractor that produced the rows",
-    "fetched_at": "when the page was fetched (UTC)",
-    "extracted_at": "when the page was extracted and staged (UTC)",
-    "fact_count": "number of printed figures extracted",
-    "failed_checks": "number of identity checks that failed",
-    "table": "statistical table key (see the fields below)",
-    "row": "row key",
-    "column": "column key",
-    "value": "integer figure as printed (nullable; signed for 本年增/减)",
-    "amount": (
-        "money figure as printed (fees in 万元, procurement in its unit); decimal(28, 8) in "
-        "Parquet, so raw readers see it padded to 8 places (`Decimal('0E-8')` for 0); "
-        "`pipeline.load` returns exact Decimals at the printed scale (`0`, `9116.36`) "
-        "and the figure as a float in `number`"
-    ),
-    "unit": "unit printed with the figure, where any",
-    "raw": "cell text as printed",
-    "semantic": "number, blank, or mark (a printed '/', '—', '无')",
-    "row_label": "row label as printed",
-    "column_label": "column label as printed",
-    "check": "name of the check (identities; cross_year_carry compares years)",
-    "expected": "figure the check expected",
-    "printed": "figure the report printed",
-    "message": "human-readable explanation",
-    "report_year": "year the report covers (partition key; 0 = not stated)",
-}
 
 
 def render_markdown() -> str:
@@ -83,7 +42,7 @@ def render_markdown() -> str:
     for name, schema in DATASETS.items():
         lines += [f"### `{name}`", "", "| column | type | meaning |", "| --- | --- | --- |"]
         for f in [*schema, PARTITION_FIELD]:
-            lines.append(f"| `{f.name}` | {_type_name(f.type)} | {_COLUMN_DOCS[f.name]} |")
+            lines.append(f"| `{f.name}` | {_type_name(f.type)} | {COLUMN_DOCS[name][f.name]} |")
         lines.append("")
     lines += [
         "## Figures (`facts`)",

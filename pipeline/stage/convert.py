@@ -13,6 +13,7 @@ import pyarrow as pa
 from pipeline.datasets import AMOUNT_TYPE, FACTS_SCHEMA, FINDINGS_SCHEMA, REPORTS_SCHEMA
 from pipeline.dates import parse_iso_date
 from pipeline.model import Report
+from pipeline.stage.publisher import publisher_kind, publisher_level
 
 #: Number of bucket files per year partition; a report always lives in bucket
 #: ``int(report_id[0], 16) % BUCKETS``, so each report maps to exactly one file.
@@ -102,8 +103,13 @@ def reports_table(items: list[StageItem], now: datetime) -> pa.Table:
         rows["extractor_version"].append(meta.extractor_version)
         rows["fetched_at"].append(utc(item.fetched_at))
         rows["extracted_at"].append(utc(item.extracted_at) or now)
-        rows["fact_count"].append(sum(f.semantic == "number" for f in item.report.fact_list))
-        rows["failed_checks"].append(sum(f.status == "fail" for f in item.report.finding_list))
+        facts, findings = item.report.fact_list, item.report.finding_list
+        rows["fact_rows"].append(len(facts))
+        rows["number_facts"].append(sum(f.semantic == "number" for f in facts))
+        rows["identity_failures"].append(sum(f.status == "fail" for f in findings))
+        rows["warnings"].append(sum(f.status == "warning" for f in findings))
+        rows["publisher_level"].append(publisher_level(meta.agency, item.region_code))
+        rows["publisher_kind"].append(publisher_kind(meta.agency))
     return pa.table(
         [pa.array(rows[f.name], type=f.type) for f in REPORTS_SCHEMA], schema=REPORTS_SCHEMA
     )

@@ -104,7 +104,19 @@ def read_file(path: Path, dataset: str) -> pa.Table:
     if not path.exists():
         return schema.empty_table()
     table = pq.ParquetFile(path).read().replace_schema_metadata(None)
-    return table if table.schema == schema else table.cast(schema)
+    if table.schema == schema:
+        return table
+    if table.schema.names != schema.names:  # written under an older schema version
+        table = pa.table(
+            [
+                table.column(f.name)
+                if f.name in table.schema.names
+                else pa.nulls(table.num_rows, f.type)
+                for f in schema
+            ],
+            names=schema.names,
+        )
+    return table.cast(schema)
 
 
 def read_ids(path: Path) -> pa.Array:

@@ -13,9 +13,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
+from pipeline.datasets import FACTS_SCHEMA
 from tests.corpus import CORPUS
 
 SEED = CORPUS / "raw" / "000.txt"
@@ -54,8 +56,14 @@ def test_jsonl_has_one_object_per_fact(capsys: pytest.CaptureFixture[str]) -> No
     assert len(records) == 200
     by_key = {(r["table"], r["row"], r["column"]): r["value"] for r in records}
     assert by_key[("active_disclosure", "normative_documents", "in_force")] == 698
-    assert by_key[("active_disclosure", "fees", "amount_10k_yuan")] == 9116.36
+    assert by_key[("active_disclosure", "fees", "amount_10k_yuan")] is None  # money: amount
+    fee = next(r for r in records if r["column"] == "amount_10k_yuan")
+    assert fee["amount"] == "9116.36" and fee["unit"] == "万元"  # exact, as printed
     assert by_key[("reviews_lawsuits", "review", "total")] == 2
+    staged_columns = [f.name for f in FACTS_SCHEMA] + ["report_year"]
+    assert list(records[0]) == [*staged_columns, "source"]
+    assert {r["source"] for r in records} == {str(CORPUS / "raw" / "043.html")}
+    assert {r["report_year"] for r in records} == {2022}
 
 
 def test_csv_and_parquet_files(tmp_path: Path) -> None:
@@ -66,6 +74,13 @@ def test_csv_and_parquet_files(tmp_path: Path) -> None:
     assert len(csv) == len(parquet) == 200
     total = parquet[(parquet.row == "carried_forward") & (parquet.column == "total")]
     assert total.value.tolist() == [10]
+    assert list(csv.columns) == list(parquet.columns) == [
+        *(f.name for f in FACTS_SCHEMA),
+        "report_year",
+        "source",
+    ]
+    schema = pq.read_schema(tmp_path / "f.pq")
+    assert schema.field("amount").type == FACTS_SCHEMA.field("amount").type  # decimal, as staged
 
 
 def test_url_over_loopback(corpus_server: str, capsys: pytest.CaptureFixture[str]) -> None:

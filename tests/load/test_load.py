@@ -7,10 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import pipeline
 from pipeline import canonical, load
 from pipeline.load import data_dictionary
 from pipeline.stage import report_id_for
-from tests.gold_items import url_of
+from tests.corpus import CORPUS
+from tests.gold_items import FETCHED, gold_item, url_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,14 +77,59 @@ def test_rates(staged: Path) -> None:
     assert shanghai["granted_or_partly"] == 258 + 12 + 1 + 1 + 3
     assert shanghai["handled"] == 805
     yearly = load.rates(data_dir=staged, by="report_year").set_index("report_year")
-    assert yearly.loc[2022, "reports"] == 1
+    assert yearly.loc[2022, "n_reports"] == 1
     assert yearly.loc[2022, "grant_rate"] == pytest.approx(30 / 75)
 
 
-def test_empty_data_dir_gives_empty_frames(tmp_path: Path) -> None:
-    assert load.facts(data_dir=tmp_path).empty
-    assert load.applications(data_dir=tmp_path).empty
-    assert load.rates(data_dir=tmp_path).empty
+def test_a_rate_with_a_missing_part_is_na_and_pools_leave_the_report_out(tmp_path: Path) -> None:
+    # 平潭 2021 (001) as extracted: its 予以公开 and 不掌握 rows are not found (cells run
+    # together), so the report is partial; 2020 and 2022 staged complete beside it
+    from pipeline.stage import stage_report, stage_reports
+
+    stage_reports(tmp_path, [gold_item("044"), gold_item("043")])
+    report = pipeline.extract(CORPUS / "raw" / "001.txt")
+    assert report.meta.status == "partial" and report.fact("applications/granted/total") is None
+    stage_report(
+        tmp_path,
+        report,
+        url=url_of("001"),
+        region="福建省平潭综合实验区",
+        region_code="350128",
+        fetched_at=FETCHED,
+    )
+    staged = tmp_path
+    rates = load.rates(data_dir=staged).set_index("report_year")
+    partial = rates.loc[2021]
+    assert pd.isna(partial["granted_or_partly"]) and pd.isna(partial["grant_rate"])
+    assert pd.isna(partial["not_held_rate"])
+    assert partial["handled"] == 69 and partial["review_correction_rate"] == 0
+    pooled = load.rates(data_dir=staged, by="region", region="平潭").set_index("region").iloc[0]
+    assert pooled["n_reports"] == 3 and pooled["grant_rate_reports"] == 2
+    assert pooled["grant_rate"] == pytest.approx((13 + 30) / (21 + 75))  # 2020 and 2022 only
+    assert pooled["review_correction_rate_reports"] == 3
+
+
+def test_rates_by_any_report_column_else_a_clear_error(staged: Path) -> None:
+    by_format = load.rates(data_dir=staged, by="national_format").set_index("national_format")
+    assert (by_format.loc["2021", "n_reports"], by_format.loc["2019", "n_reports"]) == (4, 2)
+    with pytest.raises(ValueError, match="'nope' is not a column of the reports; use any of"):
+        load.rates(data_dir=staged, by="nope")
+
+
+def test_empty_data_dir_gives_empty_frames_with_a_warning(tmp_path: Path) -> None:
+    with pytest.warns(load.EmptyDataWarning) as caught:
+        assert load.facts(data_dir=tmp_path).empty
+    assert any("no staged facts yet" in str(w.message) for w in caught)
+    with pytest.warns(load.EmptyDataWarning):
+        assert load.applications(data_dir=tmp_path).empty
+        assert load.rates(data_dir=tmp_path).empty
+
+
+def test_a_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(pipeline.DataDirError, match="no such data directory"):
+        load.facts(data_dir=tmp_path / "nope")
+    with pytest.raises(pipeline.DataDirError, match="OGI_DATA_DIR"):
+        load.rates(data_dir=tmp_path / "nope")
 
 
 def test_bad_table_name_is_a_clear_error(staged: Path) -> None:

@@ -300,7 +300,7 @@ def test_report_without_facts_or_findings_is_staged(tmp_path: Path) -> None:
     )
     reports = pd.read_parquet(tmp_path / "parquet" / "reports")
     assert list(reports["report_year"].astype(int)) == [2011]
-    assert reports["fact_count"].iloc[0] == 0
+    assert (reports["fact_rows"].iloc[0], reports["number_facts"].iloc[0]) == (0, 0)
     assert not (tmp_path / "parquet" / "facts").exists() or _facts(tmp_path).empty
 
 
