@@ -308,3 +308,96 @@ def as_printed(amount: Decimal) -> Decimal:
     """A staged decimal (scale 8) without the padding: ``0``, ``9116.36``, ``251000``."""
     short = amount.normalize()
     return short.quantize(_ONE) if short.as_tuple().exponent > 0 else short  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- datapackage
+
+_FRICTIONLESS_TYPES = {
+    "string": "string",
+    "int16": "integer",
+    "int32": "integer",
+    "int64": "integer",
+    "double": "number",
+    "date32[day]": "date",
+    "timestamp[us, tz=UTC]": "datetime",
+}
+_PRIMARY_KEYS = {
+    "reports": ["report_id"],
+    "facts": ["report_id", "table", "row", "column"],
+}
+LICENSE_NOTE = (
+    "The figures are taken from government information the publishing bodies disclosed "
+    "under the Regulations on the Disclosure of Government Information (政府信息公开条例); "
+    "reuse of the source documents is governed by each body's terms. The pipeline's own "
+    "code is MIT-licensed."
+)
+
+
+def _field(dataset: str, field: pa.Field) -> dict[str, object]:
+    kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    out: dict[str, object] = {
+        "name": field.name,
+        "type": "number"
+        if pa.types.is_decimal(kind)
+        else _FRICTIONLESS_TYPES.get(str(kind), "any"),
+        "description": COLUMN_DOCS[dataset][field.name],
+    }
+    if pa.types.is_decimal(kind):
+        out["decimalChar"] = "."
+        out["description"] = f"{out['description']} (exact decimal: {kind})"
+    if not field.nullable:
+        out["constraints"] = {"required": True}
+    return out
+
+
+def datapackage(data_dir: Path) -> dict[str, object]:
+    """A Frictionless Data Package descriptor of the staged datasets (``datapackage.json``
+    beside them): every file, field, type and meaning, the keys, the source's terms."""
+    root = parquet_dir(data_dir)
+    resources = []
+    for name, schema in DATASETS.items():
+        files = sorted(
+            str(p.relative_to(root))
+            for part in partitions(data_dir, name)
+            for p in part.glob("*.parquet")
+            if not p.name.startswith(".")
+        )
+        resource: dict[str, object] = {
+            "name": name,
+            "path": files,
+            "format": "parquet",
+            "mediatype": "application/vnd.apache.parquet",
+            "description": f"hive-partitioned by report_year ({name}/report_year=YYYY/*.parquet)",
+            "schema": {
+                "fields": [_field(name, f) for f in [*schema, PARTITION_FIELD]],
+                **({"primaryKey": _PRIMARY_KEYS[name]} if name in _PRIMARY_KEYS else {}),
+                **(
+                    {}
+                    if name == "reports"
+                    else {
+                        "foreignKeys": [
+                            {
+                                "fields": ["report_id"],
+                                "reference": {"resource": "reports", "fields": ["report_id"]},
+                            }
+                        ]
+                    }
+                ),
+            },
+        }
+        resources.append(resource)
+    return {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": "gov-ogi-annual-report-figures",
+        "title": "Figures of China's government information-disclosure annual reports "
+        "(政府信息公开工作年度报告)",
+        "version": SCHEMA_VERSION,
+        "licenses": [{"name": "other-at", "title": LICENSE_NOTE}],
+        "sources": [
+            {
+                "title": "政府信息公开工作年度报告 published on government portals; every "
+                "report's URL is in reports.url, every page as fetched in the raw archive"
+            }
+        ],
+        "resources": resources,
+    }

@@ -348,6 +348,8 @@ class PortalCrawl:
             body=outcome.body,
             content_type=outcome.content_type,
             fetched_at=fetched_at,
+            http_status=outcome.http_status,
+            headers=tuple(outcome.headers.items()),
             link=job.link,
             attachments=tuple(attachments or ()),
         )

@@ -24,6 +24,8 @@ class Fetched:
     body: bytes
     content_type: str | None
     fetched_at: datetime | None  # None: not known (a body archived by an old version)
+    http_status: int | None = None  # the answer's status (200; None: not from HTTP)
+    headers: tuple[tuple[str, str], ...] = ()  # the answer's headers, as received
     link: Link | None = None  # the listing link that led to it (title, date)
     attachments: tuple[str, ...] = ()  # on a report page: its attachment URLs
 

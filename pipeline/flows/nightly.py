@@ -120,6 +120,8 @@ class NightlySink:
             kind=doc.kind,
             content_type=doc.content_type,
             fetched_at=fetched_at,
+            http_status=doc.http_status,
+            headers=dict(doc.headers),
         )
 
     def kept(self, sha256: str) -> bytes | None:

@@ -42,6 +42,8 @@ DataDir = str | PathLike[str] | None
 #: Columns of ``reports`` attached to every facts/findings/wide row.
 REPORT_CONTEXT = ("report_year", "region", "region_code", "agency", "title")
 
+#: How each count and rate is derived (the data dictionary prints these). Every count is
+#: NA for a report whose needed row was not extracted, and so is every rate built on it.
 RATE_DEFINITIONS = {
     "applications": "new_received + carried_over (申请总数: 新收 + 上年结转), total column",
     "handled": "total_handled (办结总计), total column",
@@ -52,6 +54,14 @@ RATE_DEFINITIONS = {
     "lawsuits_concluded": "(lawsuit_direct + lawsuit_after_review) total − pending",
     "lawsuit_correction_rate": (
         "(lawsuit_direct + lawsuit_after_review) corrected / their concluded — 诉讼纠错率"
+    ),
+    "counts": (
+        "a row's 总计 cell, else the sum of the numbers printed in its row (a row printed "
+        "with no number counts 0); NA when the row was not extracted"
+    ),
+    "NA rule": (
+        "a rate is NA when any of its parts is NA or its denominator is 0; pooled over `by=` "
+        "groups it uses only the reports having both parts (`<rate>_reports` of `n_reports`)"
     ),
 }
 

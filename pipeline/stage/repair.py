@@ -27,16 +27,19 @@ from pipeline.stage.store import (
     read_journal,
     without_ids,
     write_atomic,
+    write_datapackage,
     write_lock,
 )
 
 
 @contextlib.contextmanager
 def writing(data_dir: Path) -> Iterator[None]:
-    """The write lock, and first the repair of whatever a killed writer left behind."""
+    """The write lock, and first the repair of whatever a killed writer left behind; after
+    the write, ``datapackage.json`` describes the files as they now are."""
     with write_lock(data_dir):
         repair(data_dir, locked=True)
         yield
+        write_datapackage(data_dir)
 
 
 def repair(data_dir: Path, *, locked: bool = False) -> list[str]:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.datadir import parquet_dir as parquet_root
-from pipeline.datasets import DATASETS, dataset_dir, partition_name, with_metadata
+from pipeline.datasets import DATASETS, datapackage, dataset_dir, partition_name, with_metadata
 
 CROSS_YEAR_FILE = "cross-year.parquet"
 #: The order a write replaces a report's files in: its ``reports`` row last, as the commit.
@@ -178,3 +178,20 @@ def end_journal(data_dir: Path) -> None:
     if path.exists():
         path.unlink()
         _fsync_dir(path.parent)
+
+
+def write_datapackage(data_dir: Path) -> None:
+    """Replace ``parquet/datapackage.json`` (the Frictionless descriptor) in one rename."""
+    root = parquet_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "datapackage.json"
+    tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.write_text(
+            json.dumps(datapackage(data_dir), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

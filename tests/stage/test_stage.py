@@ -421,3 +421,33 @@ def test_dict_equals_compares_dictionary_indices_per_chunk() -> None:
     )
     assert dict_equals(column, "applications").to_pylist() == [True, False, False, False, False]
     assert dict_equals(column, "fees").to_pylist() == [False, False, True, True, True]
+
+
+def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
+    import json
+
+    from pipeline.datasets import DATASETS
+
+    root = staged / "parquet"
+    package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["version"] == SCHEMA_VERSION and package["licenses"]
+    by_name = {r["name"]: r for r in package["resources"]}
+    assert set(by_name) == set(DATASETS)
+    for name, schema in DATASETS.items():
+        resource = by_name[name]
+        on_disk = sorted(str(p.relative_to(root)) for p in (root / name).glob("*/*.parquet"))
+        assert resource["path"] == on_disk and on_disk
+        fields = resource["schema"]["fields"]
+        assert [f["name"] for f in fields] == [*schema.names, "report_year"]
+        assert all(f["description"] and f["type"] != "any" for f in fields)
+    facts = {f["name"]: f for f in by_name["facts"]["schema"]["fields"]}
+    assert facts["value"]["type"] == "integer" and facts["amount"]["type"] == "number"
+    assert by_name["facts"]["schema"]["primaryKey"] == ["report_id", "table", "row", "column"]
+    # a report removed: the descriptor follows
+    from pipeline.stage import remove_reports
+
+    remove_reports(staged, [report_id_for(url_of("021"))])
+    package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    paths = {p for r in package["resources"] for p in r["path"]}
+    assert all((root / p).exists() for p in paths)
+    assert not any("report_year=2019" in p for p in paths)

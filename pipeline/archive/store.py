@@ -13,27 +13,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.datadir import raw_dir
 from pipeline.errors import ArchiveError
-
-__all__ = [
-    "ArchiveError",
-    "ArchivedBody",
-    "body_path",
-    "list_bodies",
-    "read_body",
-    "write_body",
-]
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _SCHEMA = """
@@ -44,6 +36,8 @@ CREATE TABLE IF NOT EXISTS bodies (
     content_type TEXT,
     fetched_at TEXT NOT NULL,
     size INTEGER NOT NULL,
+    http_status INTEGER,
+    headers TEXT,
     PRIMARY KEY (sha256, url)
 );
 CREATE INDEX IF NOT EXISTS bodies_kind ON bodies(kind);
@@ -58,6 +52,8 @@ class ArchivedBody:
     content_type: str | None
     fetched_at: datetime
     size: int
+    http_status: int | None = None  # None: not fetched over HTTP (a local file), or not kept
+    headers: tuple[tuple[str, str], ...] = ()  # the response headers as received
 
 
 def body_path(data_dir: Path, sha256: str) -> Path:
@@ -77,6 +73,10 @@ def _connect(data_dir: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(_SCHEMA)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(bodies)")}
+    for name, kind in (("http_status", "INTEGER"), ("headers", "TEXT")):
+        if name not in columns:  # an index written before the column existed
+            conn.execute(f"ALTER TABLE bodies ADD COLUMN {name} {kind}")
     return conn
 
 
@@ -111,8 +111,11 @@ def write_body(
     kind: str,
     content_type: str | None,
     fetched_at: datetime,
+    http_status: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> str:
-    """Store ``body`` (idempotent) and index it under ``url``; return its SHA-256."""
+    """Store ``body`` (idempotent) and index it under ``url`` with its fetch time and the
+    response's status and headers (for the WARC export); return its SHA-256."""
     sha = hashlib.sha256(body).hexdigest()
     path = body_path(data_dir, sha)
     if not path.is_file():
@@ -121,11 +124,22 @@ def write_body(
         conn = _shared(data_dir)
         with conn:
             conn.execute(
-                "INSERT INTO bodies (sha256, url, kind, content_type, fetched_at, size) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, url) DO UPDATE SET "
+                "INSERT INTO bodies (sha256, url, kind, content_type, fetched_at, size, "
+                "http_status, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (sha256, url) DO UPDATE SET "
                 "kind = excluded.kind, content_type = excluded.content_type, "
-                "fetched_at = excluded.fetched_at",
-                (sha, url, kind, content_type, fetched_at.isoformat(), len(body)),
+                "fetched_at = excluded.fetched_at, http_status = excluded.http_status, "
+                "headers = excluded.headers",
+                (
+                    sha,
+                    url,
+                    kind,
+                    content_type,
+                    fetched_at.isoformat(),
+                    len(body),
+                    http_status,
+                    json.dumps(list(headers.items()), ensure_ascii=False) if headers else None,
+                ),
             )
     return sha
 
@@ -156,7 +170,10 @@ def list_bodies(
         return
     conn = _connect(data_dir)
     try:
-        query = "SELECT sha256, url, kind, content_type, fetched_at, size FROM bodies"
+        query = (
+            "SELECT sha256, url, kind, content_type, fetched_at, size, http_status, headers "
+            "FROM bodies"
+        )
         params: list[str] = []
         if kinds is not None:
             wanted = list(kinds)
@@ -166,7 +183,7 @@ def list_bodies(
         rows = conn.execute(query, params).fetchall()
     finally:
         conn.close()
-    for sha, url, kind, content_type, fetched_at, size in rows:
+    for sha, url, kind, content_type, fetched_at, size, http_status, headers in rows:
         yield ArchivedBody(
             sha256=sha,
             url=url,
@@ -174,4 +191,6 @@ def list_bodies(
             content_type=content_type,
             fetched_at=datetime.fromisoformat(fetched_at),
             size=size,
+            http_status=http_status,
+            headers=tuple((str(k), str(v)) for k, v in json.loads(headers)) if headers else (),
         )
