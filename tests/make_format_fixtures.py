@@ -7,9 +7,9 @@ the corpus's real (Word-exported) HTML pages, so each is held to its page's gold
     page.html --headless Chromium, print to PDF--> NNN.chromium.pdf
 
 plus an image-only PDF (pages rasterised by pdftoppm and wrapped in a PDF by Pillow), a
-truncated PDF and a password-protected PDF (qpdf). Fixed table and cell widths are taken
-out of the pages first: printed with them, the wide tables run off the page and their
-right-hand columns are cut, which no real Word document does.
+truncated PDF and a password-protected PDF (qpdf). Fixed table and cell widths (and
+no-wrap cells) are taken out of the pages first: printed with them, the wide tables run off
+the page and their right-hand columns are cut, which no real Word document does.
 
 Needs: soffice (libreoffice-writer-nogui), chromium, pdftoppm (poppler-utils), qpdf, and
 the project's venv (Pillow comes with pdfplumber). Run from the repository root:
@@ -41,11 +41,12 @@ CHROMIUM_FLAGS = (
 )
 _WIDTH_ATTR = re.compile(r'\s(?:width|height)\s*=\s*("[^"]*"|\'[^\']*\'|[^\s>]+)', re.I)
 _WIDTH_STYLE = re.compile(r"(?<![-\w])(?:width|height)\s*:\s*[^;\"']*;?", re.I)
+_NOWRAP = re.compile(r"\snowrap(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?|white-space\s*:\s*[^;\"']*;?", re.I)
 
 
 def unfixed_widths(markup: str) -> str:
-    """The page without fixed widths and heights, so tables fit the printed page."""
-    return _WIDTH_STYLE.sub("", _WIDTH_ATTR.sub("", markup))
+    """The page without fixed widths, heights and no-wrap cells, so tables fit the page."""
+    return _NOWRAP.sub("", _WIDTH_STYLE.sub("", _WIDTH_ATTR.sub("", markup)))
 
 
 def soffice(profile: Path, target: str, outdir: Path, source: Path, *extra: str) -> None:

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.extract.cells import read_value
 from pipeline.extract.grid import GridCell, grid_cells
 from pipeline.model import Finding
 
@@ -41,6 +42,7 @@ _SNAP = 2.0  # points: cell edges closer than this are one grid line
 # A gap wider than this many character heights separates two cells of an unruled row.
 _CELL_GAP = 1.5
 _WORD_GAP = 0.3
+_UNDERLINE_GAP = 2.5  # points between the text's bottom and its underline
 _TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 # pdfminer logs a warning per glyph of a font it half understands; findings say what matters.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -115,7 +117,7 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         )
     text_lines: list[str] = []
     all_lines: list[str] = []
-    previous_header: list[str] = []
+    tables: list[_Table] = []
     for number, page in enumerate(pages[:MAX_PAGES], start=1):
         if time.monotonic() - started > TIME_BUDGET_S:
             result.findings.append(
@@ -139,12 +141,18 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
             continue
         result.chars += read.chars
         result.image_pages += read.mostly_image
-        for grid, rows in read.tables:
-            cells = grid_cells(_drop_header(grid, rows, previous_header))
-            previous_header = rows[:_HEADER_ROWS]
-            result.table_cells.extend(cells)
+        for k, table in enumerate(read.tables):
+            if k == 0 and tables:
+                table = _drop_header(table, tables[-1].row_texts[:_HEADER_ROWS])
+                joined = _continue(tables[-1], table)
+                if joined is not None:
+                    tables[-1] = joined
+                    continue
+            tables.append(table)
         text_lines.extend(read.text_lines)
         all_lines.extend(read.all_lines)
+    for table in tables:
+        result.table_cells.extend(grid_cells(table.cells))
     result.text = "\n".join(text_lines)
     result.table_text = "\n".join(all_lines)
 
@@ -154,8 +162,16 @@ def _warning(check: str, message: str) -> Finding:
 
 
 @dataclass(slots=True)
+class _Table:
+    cells: list[GridCell]
+    xs: list[float]  # the column lines
+    rows: int
+    row_texts: list[str]  # each row's cells joined by "|", to spot repeated headers
+
+
+@dataclass(slots=True)
 class _Page:
-    tables: list[tuple[list[GridCell], list[str]]]  # the grid, and each row's text
+    tables: list[_Table]
     text_lines: list[str]
     all_lines: list[str]
     chars: int
@@ -172,7 +188,8 @@ def _read_page(page: Any) -> _Page | None:
         for c in raw_chars
         if c["text"].strip()
     ]
-    tables = page.find_tables(_TABLE_SETTINGS) if edges else []
+    tables = _ruled_page(page, raw_chars).find_tables(_TABLE_SETTINGS) if edges else []
+    tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     boxes = [table.bbox for table in tables]
     inside: list[list[_Char]] = [[] for _ in tables]
     outside: list[_Char] = []
@@ -201,6 +218,32 @@ def _read_page(page: Any) -> _Page | None:
     return _Page(grids, text_lines, all_lines, len(chars), image_area / area > 0.25)
 
 
+def _ruled_page(page: Any, chars: list[dict[str, Any]]) -> Any:
+    """The page without underlines: drawn as thin lines right under a run of text, they
+    would cut a cell into rows as if they were ruling lines."""
+    bottoms: dict[int, list[dict[str, Any]]] = {}
+    for char in chars:
+        bottoms.setdefault(int(char["bottom"]), []).append(char)
+
+    def is_underline(obj: dict[str, Any]) -> bool:
+        if obj.get("object_type") not in ("line", "rect") or obj["bottom"] - obj["top"] > 2:
+            return False
+        y, x0, x1 = obj["top"], obj["x0"], obj["x1"]
+        above = [
+            c
+            for key in range(int(y - _UNDERLINE_GAP) - 1, int(y) + 1)
+            for c in bottoms.get(key, ())
+            if -0.5 <= y - c["bottom"] <= _UNDERLINE_GAP and c["x1"] > x0 and c["x0"] < x1
+        ]
+        return bool(above) and (
+            min(c["x0"] for c in above) <= x0 + 0.5 and max(c["x1"] for c in above) >= x1 - 0.5
+        )
+
+    if not any(is_underline(obj) for obj in (*page.lines, *page.rects)):
+        return page
+    return page.filter(lambda obj: not is_underline(obj))
+
+
 def _is_furniture(line: str, where: float) -> bool:
     return (where < MARGIN or where > 1 - MARGIN) and _PAGE_NUMBER.match(line) is not None
 
@@ -222,11 +265,8 @@ def _index(lines: list[float], value: float) -> int:
     return i
 
 
-def _table_grid(
-    boxes: list[tuple[float, float, float, float]], chars: list[_Char]
-) -> tuple[list[GridCell], list[str]]:
-    """The table as grid cells with their text, and each row's text (to spot repeated
-    headers)."""
+def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Char]) -> _Table:
+    """The table as grid cells with their text."""
     xs = _snap([v for box in boxes for v in (box[0], box[2])])
     ys = _snap([v for box in boxes for v in (box[1], box[3])])
     placed: list[tuple[int, int, int, int]] = []
@@ -256,30 +296,86 @@ def _table_grid(
     for cell in sorted(cells, key=lambda g: (g.row, g.column)):
         rows.setdefault(cell.row, []).append(cell.text)
     row_texts = ["|".join(rows.get(r, [])) for r in range(len(ys) - 1)]
-    return cells, row_texts
+    return _Table(cells, xs, max(len(ys) - 1, 0), row_texts)
 
 
 _HEADER_ROWS = 4  # the applications table has the deepest header: three rows and a title
 
 
-def _drop_header(grid: list[GridCell], rows: list[str], previous: list[str]) -> list[GridCell]:
-    """Rows at the top of a table that repeat the previous table's first rows (a header
+def _drop_header(table: _Table, previous: list[str]) -> _Table:
+    """Rows at the top of a table that repeat the first rows of the table before (a header
     repeated after a page break) are dropped; they would read as stray labels."""
     repeated = 0
-    for mine, theirs in zip(rows[:_HEADER_ROWS], previous, strict=False):
+    for mine, theirs in zip(table.row_texts[:_HEADER_ROWS], previous, strict=False):
         if mine != theirs or not mine.strip("|"):
             break
         repeated += 1
-    if not repeated:
-        return grid
     # A cell spanning down out of the dropped rows would lose its first row: keep the grid.
-    if any(c.row < repeated < c.row + c.rowspan for c in grid):
-        return grid
-    return [
+    if not repeated or any(c.row < repeated < c.row + c.rowspan for c in table.cells):
+        return table
+    cells = [
         GridCell(c.row - repeated, c.column, c.rowspan, c.colspan, c.text)
-        for c in grid
+        for c in table.cells
         if c.row >= repeated
     ]
+    return _Table(cells, table.xs, table.rows - repeated, table.row_texts[repeated:])
+
+
+# How a row label starts: "1." "（三）" "四、" or a bare heading word; a row that starts one
+# is a new row, never the rest of a row cut by a page break.
+_LABEL_START = re.compile(
+    r"^\s*(?:\d{1,2}\s*[.．、]|[（(]\s*[一二三四五六七八九十]{1,3}\s*[）)]|[一二三四五六七八九十]{1,3}\s*、"
+    r"|第二十条|信息内容|总计|合计|规章|行政|规范性文件|政府集中采购|其他对外管理服务事项)"
+)
+
+
+def _continue(previous: _Table, table: _Table) -> _Table | None:
+    """``previous`` with ``table`` appended when ``table`` starts with the rest of
+    ``previous``'s last row (a row cut by a page break, as Word and LibreOffice print long
+    rows): the two parts of each cell are joined. ``None`` when ``table`` starts a new row,
+    or its columns are not those of ``previous``."""
+    columns = _column_map(table.xs, previous.xs)
+    if columns is None or table.rows == 0 or previous.rows == 0:
+        return None
+    first = [c for c in table.cells if c.row == 0]
+    for cell in first:
+        value = read_value(cell.text)
+        if value is not None and value.semantic != "blank":
+            return None  # a figure: the cut row's figures sit above the cut
+        if value is None and _LABEL_START.match(cell.text):
+            return None
+    last = previous.rows - 1
+    above = {
+        (c.column, c.colspan): c for c in previous.cells if c.row <= last < c.row + c.rowspan
+    }
+    joined: dict[tuple[int, int], GridCell] = {}
+    for cell in first:
+        start, end = columns[cell.column], columns[cell.column + cell.colspan]
+        upper = above.get((start, end - start))
+        if upper is None:
+            return None  # the cut does not run along one row of cells
+        text = f"{upper.text}\n{cell.text}" if upper.text and cell.text else upper.text or cell.text
+        joined[(upper.row, upper.column)] = GridCell(
+            upper.row, upper.column, upper.rowspan + cell.rowspan - 1, upper.colspan, text
+        )
+    cells = [joined.get((c.row, c.column), c) for c in previous.cells]
+    for cell in table.cells:
+        if cell.row > 0:
+            start, end = columns[cell.column], columns[cell.column + cell.colspan]
+            cells.append(GridCell(cell.row + last, start, cell.rowspan, end - start, cell.text))
+    row_texts = previous.row_texts[:-1] + table.row_texts  # only the first rows are looked at
+    return _Table(cells, previous.xs, previous.rows + table.rows - 1, row_texts)
+
+
+def _column_map(xs: list[float], onto: list[float]) -> list[int] | None:
+    """For each column line in ``xs``, the index of the same line in ``onto``."""
+    mapped = []
+    for x in xs:
+        i = _index(onto, x)
+        if abs(onto[i] - x) > 2 * _SNAP:
+            return None
+        mapped.append(i)
+    return mapped
 
 
 def _cell_text(chars: list[_Char]) -> str:
