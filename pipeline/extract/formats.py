@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Literal
-
 from pipeline.extract.sniff import looks_like_html
-
-DocumentFormat = Literal["pdf", "docx", "doc", "xls", "ole2", "zip", "html", "text"]
+from pipeline.model import DocumentFormat
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PDF_WINDOW = 1024  # the %PDF header may follow some junk; readers look this far
