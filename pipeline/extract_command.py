@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="extract one report (URL or file) and print or save its figures",
         description="Extract the three statistical tables of one report.",
     )
-    parser.add_argument("source", help="an http(s) URL or a local file (HTML or text)")
+    parser.add_argument("source", help="an http(s) URL or a local file (HTML, text, PDF, DOCX, DOC/WPS)")
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -77,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"staged into {args.data_dir}", file=sys.stderr)
     if report.meta.status == "no_tables":
         print(f"error: {args.source}: no report tables found", file=sys.stderr)
+        return 3
+    if report.meta.status in ("image_only", "unreadable"):
+        why = next(
+            (f.message for f in report.finding_list if f.status == "warning"), report.meta.status
+        )
+        print(f"error: {args.source}: {report.meta.status}: {why}", file=sys.stderr)
         return 3
     return 0
 
@@ -162,7 +168,8 @@ def render(report: Report) -> str:
     lines = [
         f"{meta.title or '(no title)'}",
         f"agency: {meta.agency or '-'}   year: {meta.report_year or '-'}   "
-        f"format: {meta.national_format}   status: {meta.status}   facts: {len(report.fact_list)}",
+        f"format: {meta.national_format}   status: {meta.status}   facts: {len(report.fact_list)}"
+        f"   document: {meta.document_format or '-'}",
         "",
     ]
     names = {

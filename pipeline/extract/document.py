@@ -19,6 +19,7 @@ from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
 from pipeline.extract.text_cells import text_cells
 from pipeline.model import (
     DocumentFormat,
+    Fact,
     Finding,
     NationalFormat,
     Report,
@@ -176,7 +177,7 @@ def _read_pdf(content: bytes) -> _Read:
     parsed = parse_tables(pdf.table_cells)
     if not parsed.facts and pdf.table_text:
         # No ruled table gave figures: tables without ruling lines, read from word positions.
-        from_text = _read_text(pdf.table_text)
+        from_text = _without_label_only_rows(_read_text(pdf.table_text))
         if from_text.facts:
             parsed = from_text
     read = _Read(parsed, (pdf.text or pdf.table_text)[:METADATA_CHARS], findings=findings)
@@ -198,6 +199,35 @@ def _read_pdf(content: bytes) -> _Read:
             )
         )
     return read
+
+
+def _without_label_only_rows(parsed: ParsedTables) -> ParsedTables:
+    """Rows read as blank because their label stood alone on its line, left out.
+
+    In a PDF's text a label wrapped over several lines stands alone on its first line, its
+    figures further down: that cannot be told from a row printed blank, so no such row is
+    kept (a missing figure rather than a wrong blank)."""
+    rows: dict[tuple[str, str], list[Fact]] = {}
+    for fact in parsed.facts:
+        rows.setdefault((fact.table, fact.row), []).append(fact)
+    dropped = {
+        key
+        for key, facts in rows.items()
+        if all(f.semantic == "blank" and not f.raw.strip() for f in facts)
+    }
+    if not dropped:
+        return parsed
+    parsed.facts = [f for f in parsed.facts if (f.table, f.row) not in dropped]
+    parsed.findings.append(
+        Finding(
+            check="row_incomplete",
+            status="warning",
+            message=f"{len(dropped)} row(s) with no figure beside their label in the PDF text "
+            f"left out (a wrapped label cannot be told from a blank row): "
+            + ", ".join(f"{t}/{r}" for t, r in sorted(dropped)),
+        )
+    )
+    return parsed
 
 
 def _read_docx(content: bytes) -> _Read:

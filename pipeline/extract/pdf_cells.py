@@ -98,10 +98,13 @@ def read_pdf(content: bytes) -> PdfContent:
 
 
 def _damaged(exc: BaseException) -> str:
+    # pdfplumber wraps pdfminer's errors: the wrapped one names the problem.
+    if exc.args and isinstance(exc.args[0], BaseException):
+        exc = exc.args[0]
     detail = str(exc).splitlines()[0][:120] if str(exc) else ""
     name = type(exc).__name__
-    if "password" in detail.lower() or "encrypt" in name.lower():
-        return f"encrypted PDF ({name})"
+    if any(word in f"{name} {detail}".lower() for word in ("password", "encrypt")):
+        return f"encrypted PDF: it needs a password to open ({name})"
     return f"damaged PDF ({name}{': ' + detail if detail else ''})"
 
 
@@ -386,6 +389,10 @@ def _cell_text(chars: list[_Char]) -> str:
     return "\n".join(line for _, line in _lines(chars, None))
 
 
+def _figure_edge(left: str, right: str) -> bool:
+    return left[-1:].isdigit() and (right[:1].isdigit() or right[:1] in "-+/")
+
+
 def _lines(chars: list[_Char], cell_gap: float | None) -> list[tuple[float, str]]:
     """Characters grouped into lines, top to bottom; with ``cell_gap``, gaps wider than
     that many character heights are written as `` | ``."""
@@ -408,7 +415,11 @@ def _lines(chars: list[_Char], cell_gap: float | None) -> list[tuple[float, str]
                 gap = char.x0 - previous.x1
                 if char.text == previous.text and abs(char.x0 - previous.x0) < 0.5:
                     continue  # the same glyph printed twice (fake bold)
-                if cell_gap is not None and gap > cell_gap * char.size:
+                if cell_gap is not None and (
+                    gap > cell_gap * char.size
+                    # two figures side by side: a space between digits never sits in one
+                    or (gap > _WORD_GAP * char.size and _figure_edge(previous.text, char.text))
+                ):
                     parts.append(" | ")
                 elif gap > _WORD_GAP * char.size:
                     parts.append(" ")
