@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="extract one report (URL or file) and print or save its figures",
         description="Extract the three statistical tables of one report.",
     )
-    parser.add_argument("source", help="an http(s) URL or a local file (HTML, text, PDF, DOCX, DOC/WPS)")
+    parser.add_argument(
+        "source", help="an http(s) URL or a local file (HTML, text, PDF, DOCX, DOC/WPS)"
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,

@@ -41,7 +41,9 @@ CHROMIUM_FLAGS = (
 )
 _WIDTH_ATTR = re.compile(r'\s(?:width|height)\s*=\s*("[^"]*"|\'[^\']*\'|[^\s>]+)', re.I)
 _WIDTH_STYLE = re.compile(r"(?<![-\w])(?:width|height)\s*:\s*[^;\"']*;?", re.I)
-_NOWRAP = re.compile(r"\snowrap(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?|white-space\s*:\s*[^;\"']*;?", re.I)
+_NOWRAP = re.compile(
+    r"\snowrap(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?|white-space\s*:\s*[^;\"']*;?", re.I
+)
 
 
 def unfixed_widths(markup: str) -> str:

@@ -9,6 +9,7 @@ group is killed, and an address-space and file-size limit. It makes no network r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -42,7 +43,9 @@ def _limits() -> None:  # pragma: no cover - runs in the child process
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
 
 
-def convert(content: bytes, source_suffix: str, target: str, *, timeout: float = TIMEOUT_S) -> bytes:
+def convert(
+    content: bytes, source_suffix: str, target: str, *, timeout: float = TIMEOUT_S
+) -> bytes:
     """``content`` (a ``.doc``, ``.xls``, ... by ``source_suffix``) converted to ``target``
     (``docx`` or ``html``). Raises :class:`ConversionError`."""
     soffice = soffice_path()
@@ -92,8 +95,6 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> None:
             "conversion_failed", f"LibreOffice did not finish within {timeout:.0f} s"
         ) from None
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # it and its helpers ended by themselves
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait()

@@ -83,7 +83,9 @@ def _read_html(markup: str | bytes) -> _Read:
 
 # Table headings of the report; when one is printed but its rows are not, and an image
 # follows it, the table is a picture.
-_TABLE_HEADING = re.compile(r"主动公开政府信息情况|收到和处理政府信息公开申请|行政复议.{0,4}行政诉讼")
+_TABLE_HEADING = re.compile(
+    r"主动公开政府信息情况|收到和处理政府信息公开申请|行政复议.{0,4}行政诉讼"
+)
 _TABLE_ROW_WORDS = ("本年新收", "予以公开", "不予公开", "结转下年度")
 
 

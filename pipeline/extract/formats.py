@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+
 from pipeline.extract.sniff import looks_like_html
 from pipeline.model import DocumentFormat
 

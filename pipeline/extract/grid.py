@@ -47,10 +47,10 @@ def grid_markup(cells: list[GridCell]) -> str:
         parts.append("<tr>")
         own = {c.column: c for c in starting.get(r, [])}
         for c in range(columns):
-            cell = own.get(c)
-            if cell is not None:
-                text = html.escape(cell.text.replace("\n", " "))
-                parts.append(f'<td rowspan="{cell.rowspan}" colspan="{cell.colspan}">{text}</td>')
+            at = own.get(c)
+            if at is not None:
+                text = html.escape(at.text.replace("\n", " "))
+                parts.append(f'<td rowspan="{at.rowspan}" colspan="{at.colspan}">{text}</td>')
             elif not covered[r][c]:
                 parts.append(f"<td>{HOLE}</td>")
         parts.append("</tr>")

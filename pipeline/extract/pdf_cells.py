@@ -20,8 +20,8 @@ further pages. Each cut becomes a finding.
 from __future__ import annotations
 
 import bisect
-import logging
 import io
+import logging
 import re
 import time
 from dataclasses import dataclass, field
