@@ -224,7 +224,8 @@ _COLUMN_DOCS = {
     "published": "publication date printed on the page",
     "index_no": "索引号 where printed",
     "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
-    "status": "ok (all tables), partial (cut off / some tables), no_tables",
+    "status": "ok (all tables), partial (cut off / some tables), no_tables, image_only (tables "
+    "printed as images), unreadable (encrypted, damaged, converter missing, unsupported format)",
     "sha256": "SHA-256 of the fetched page (the raw archive key)",
     "content_type": "HTTP Content-Type of the page",
     "extractor_version": "version of the extractor that produced the rows",
