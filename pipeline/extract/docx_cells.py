@@ -57,7 +57,8 @@ def _check_size(content: bytes) -> None:
         raise UnreadableDocx(f"DOCX unpacks to {size // 2**20} MiB; not read")
 
 
-def _int_attribute(element: Any, name: str, default: int) -> int:
+def _int_attribute(element: Any, default: int) -> int:
+    """An element's ``w:val`` as a span, clamped: hostile files print huge spans."""
     if element is None:
         return default
     value = element.get(f"{_W}val")
@@ -75,13 +76,13 @@ def _table_grid(table: Any) -> list[GridCell]:
     for r, tr in enumerate(rows):
         trpr = tr.find(f"{_W}trPr")
         column = _int_attribute(
-            None if trpr is None else trpr.find(f"{_W}gridBefore"), "gridBefore", 0
+            None if trpr is None else trpr.find(f"{_W}gridBefore"), 0
         )
         here: dict[int, int] = {}
         for tc in tr.iterchildren(f"{_W}tc"):
             tcpr = tc.find(f"{_W}tcPr")
             span = max(1, _int_attribute(
-                None if tcpr is None else tcpr.find(f"{_W}gridSpan"), "gridSpan", 1
+                None if tcpr is None else tcpr.find(f"{_W}gridSpan"), 1
             ))
             merge = None if tcpr is None else tcpr.find(f"{_W}vMerge")
             continues = merge is not None and merge.get(f"{_W}val") in (None, "continue")

@@ -413,8 +413,10 @@ def _lines(chars: list[_Char], cell_gap: float | None) -> list[tuple[float, str]
         for char in group:
             if previous is not None:
                 gap = char.x0 - previous.x1
-                if char.text == previous.text and abs(char.x0 - previous.x0) < 0.5:
-                    continue  # the same glyph printed twice (fake bold)
+                if char.text == previous.text and char.x0 - previous.x0 < 0.25 * (
+                    previous.x1 - previous.x0
+                ):
+                    continue  # the same glyph printed twice, a little offset (fake bold)
                 if cell_gap is not None and (
                     gap > cell_gap * char.size
                     # two figures side by side: a space between digits never sits in one
