@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.cli import main
 from pipeline.extract import convert, extract_document
 from pipeline.extract.formats import document_format
 from pipeline.model import Report
@@ -186,16 +187,15 @@ def test_a_hanging_converter_is_killed(tmp_path: Path, monkeypatch: pytest.Monke
     assert not helper.exists() or helper.read_text().split(") ")[1].startswith(("Z", "X"))
 
 
-def test_cli_reads_pdf_and_says_why_an_image_pdf_has_no_figure() -> None:
-    def run(path: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "pipeline", "extract", str(path), "--format", "jsonl"],
-            capture_output=True, text=True, timeout=120,
-        )
-
-    ok = run(FORMATS / "043.lo.pdf")
-    assert ok.returncode == 0 and len(ok.stdout.splitlines()) == 200
-    image = run(FORMATS / "image-only.pdf")
+def test_cli_reads_pdf_and_says_why_an_image_pdf_has_no_figure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["extract", str(FORMATS / "043.lo.pdf"), "--format", "jsonl"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 200
+    image = subprocess.run(
+        [sys.executable, "-m", "pipeline", "extract", str(FORMATS / "image-only.pdf")],
+        capture_output=True, text=True, timeout=120,
+    )
     assert image.returncode == 3 and "image_only" in image.stderr
 
 
@@ -203,7 +203,7 @@ _PDF = (FORMATS / "043.lo.pdf").read_bytes()
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 @given(st.lists(st.tuples(st.integers(0, len(_PDF) - 1), st.binary(max_size=40)), max_size=4))
 def test_damaged_pdfs_never_raise(damage: list[tuple[int, bytes]]) -> None:
