@@ -28,7 +28,7 @@ from pipeline.model import (
 )
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"  # 1.1: PDF, DOCX, DOC; image_only and unreadable statuses
 METADATA_CHARS = 12_000  # title, agency, dates and 索引号 are printed near the top
 
 
