@@ -50,6 +50,7 @@ REPORTS_SCHEMA = pa.schema(
         pa.field("status", _KEY),
         pa.field("sha256", pa.string()),
         pa.field("content_type", _KEY),
+        pa.field("document_format", _KEY),
         pa.field("extractor_version", _KEY),
         pa.field("fetched_at", pa.timestamp("us", tz="UTC")),
         pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
@@ -119,10 +120,15 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
         "status": (
             "ok (every figure of the three tables found), partial (some tables or rows not "
-            "found: see its warnings), no_tables"
+            "found: see its warnings), no_tables, image_only (the tables are printed as "
+            "images), unreadable (encrypted, damaged, converter missing, unsupported format)"
         ),
         "sha256": "SHA-256 of the fetched page (the raw archive key)",
         "content_type": "HTTP Content-Type of the page",
+        "document_format": (
+            "what the figures were read from, recognised from the bytes: html, text, pdf, "
+            "docx, doc (also WPS), xls"
+        ),
         "extractor_version": "version of the extractor that produced the rows",
         "fetched_at": "when the page was fetched (UTC)",
         "extracted_at": "when the page was extracted and staged (UTC)",

@@ -15,7 +15,9 @@ import pandas as pd
 Semantic = Literal["number", "blank", "mark"]
 FindingStatus = Literal["pass", "fail", "not_assessable", "warning", "info"]
 FINDING_STATUSES: tuple[FindingStatus, ...] = ("pass", "fail", "not_assessable", "warning", "info")
-ReportStatus = Literal["ok", "partial", "no_tables"]
+ReportStatus = Literal["ok", "partial", "no_tables", "image_only", "unreadable"]
+#: What a report's figures were read from (see :mod:`pipeline.extract.formats`).
+DocumentFormat = Literal["pdf", "docx", "doc", "xls", "ole2", "zip", "html", "text"]
 NationalFormat = Literal["2021", "2019", "pre2019", "unknown"]
 
 #: Columns of :attr:`Report.facts`, in order.
@@ -101,6 +103,7 @@ class ReportMeta:
     index_no: str | None = None  # 索引号
     national_format: NationalFormat = "unknown"
     status: ReportStatus = "no_tables"
+    document_format: DocumentFormat | None = None
 
 
 @dataclass(slots=True)

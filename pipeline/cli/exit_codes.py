@@ -15,5 +15,8 @@ class ExitCode(IntEnum):
     LOCKED = 3
     #: ``extract``: the document was read but holds no report tables
     NO_TABLES = 4
+    #: ``extract``: the document's tables cannot be read (printed as images, encrypted,
+    #: damaged, or its converter is not installed)
+    UNREADABLE = 6
     #: interrupted (Ctrl-C)
     INTERRUPTED = 130

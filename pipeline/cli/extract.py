@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="extract one report (URL or file) and print or save its figures",
         description="Extract the three statistical tables of one report.",
     )
-    parser.add_argument("source", help="an http(s) URL or a local file (HTML or text)")
+    parser.add_argument(
+        "source", help="an http(s) URL or a local file (HTML, text, PDF, DOCX, DOC/WPS)"
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -88,6 +90,12 @@ def run(args: argparse.Namespace) -> int:
     if report.meta.status == "no_tables":
         print(f"error: {args.source}: no report tables found", file=sys.stderr)
         return ExitCode.NO_TABLES
+    if report.meta.status in ("image_only", "unreadable"):
+        why = next(
+            (f.message for f in report.finding_list if f.status == "warning"), report.meta.status
+        )
+        print(f"error: {args.source}: {report.meta.status}: {why}", file=sys.stderr)
+        return ExitCode.UNREADABLE
     return ExitCode.OK
 
 
@@ -154,7 +162,7 @@ def render(report: Report) -> str:
         f"agency: {meta.agency or '-'}   year: {meta.report_year or '-'}   "
         f"format: {meta.national_format}   status: {meta.status}   "
         f"facts: {len(report.fact_list)} ({sum(f.semantic == 'number' for f in report.fact_list)}"
-        " numbers)",
+        f" numbers)   document: {meta.document_format or '-'}",
         "",
     ]
     for number, (table, (title, _)) in zip("二三四", TABLE_LABELS.items(), strict=True):

@@ -3,24 +3,53 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.encoding import decode_with_codec
 from pipeline.extract import layout
+from pipeline.extract.formats import document_format
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.run_together import is_glued
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
 from pipeline.extract.text_cells import text_cells
-from pipeline.model import Finding, NationalFormat, Report, ReportMeta
-from pipeline.sniff import looks_like_html
+from pipeline.model import (
+    DocumentFormat,
+    Fact,
+    Finding,
+    NationalFormat,
+    Report,
+    ReportMeta,
+    ReportStatus,
+)
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"  # 1.1: PDF, DOCX, DOC; image_only and unreadable statuses
 METADATA_CHARS = 12_000  # title, agency, dates and 索引号 are printed near the top
 
 
-def _read_html(markup: str | bytes) -> tuple[ParsedTables, str, dict[str, str]]:
+@dataclass(slots=True)
+class _Read:
+    """What one document gave: its tables, text for metadata, and findings about the
+    document itself; ``status`` says why there is no figure (image only, unreadable)."""
+
+    parsed: ParsedTables
+    text: str
+    meta_tags: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    status: ReportStatus | None = None
+
+
+def _nothing(check: str, status: ReportStatus, message: str) -> _Read:
+    finding = Finding(check=check, status="warning", message=message)
+    return _Read(ParsedTables(None), "", findings=[finding], status=status)
+
+
+def _read_html(markup: str | bytes) -> _Read:
     """``markup``: the page as text, or as UTF-8 bytes (parsed without re-encoding)."""
     tree = parse_html(markup)
     meta_tags = {
@@ -39,7 +68,40 @@ def _read_html(markup: str | bytes) -> tuple[ParsedTables, str, dict[str, str]]:
         from_text = parse_tables(text_cells(lines))
         if from_text.facts:
             parsed = from_text
-    return parsed, html_text(tree, limit=METADATA_CHARS, by_node=True), meta_tags
+    read = _Read(parsed, html_text(tree, limit=METADATA_CHARS, by_node=True), meta_tags)
+    if not parsed.facts and _tables_are_images(tree):
+        read.status = "image_only"
+        read.findings.append(
+            Finding(
+                check="image_only",
+                status="warning",
+                message="the report's tables are printed as images (<img>); not read",
+            )
+        )
+    return read
+
+
+# Table headings of the report; when one is printed but its rows are not, and an image
+# follows it, the table is a picture.
+_TABLE_HEADING = re.compile(
+    r"主动公开政府信息情况|收到和处理政府信息公开申请|行政复议.{0,4}行政诉讼"
+)
+_TABLE_ROW_WORDS = ("本年新收", "予以公开", "不予公开", "结转下年度")
+
+
+def _tables_are_images(tree: LexborHTMLParser) -> bool:
+    root = tree.body or tree.root
+    if root is None or root.css_first("img") is None:
+        return False
+    markup = root.html or ""
+    heading = _TABLE_HEADING.search(markup)
+    text = root.text(separator="")
+    if any(word in text for word in _TABLE_ROW_WORDS):
+        return False  # the rows are printed as text: not an image-only table
+    if heading is None:
+        # A page that is all pictures: little text, and images.
+        return len("".join(text.split())) < 400 and len(root.css("img")) >= 1
+    return "<img" in markup[heading.end():].lower()
 
 
 def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
@@ -93,17 +155,140 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
     return findings, complete
 
 
-def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:
-    """Extract one report. Never raises on bad content: problems become findings."""
+def _read_text(text: str) -> ParsedTables:
+    glued = any(is_glued(line) for line in text.splitlines())
+    return parse_tables(text_cells(text), run_together=glued)
+
+
+def _read_pdf(content: bytes) -> _Read:
+    from pipeline.extract.pdf_cells import UnreadablePdf, read_pdf
+
+    try:
+        pdf = read_pdf(content)
+    except UnreadablePdf as exc:
+        return _nothing("unreadable_document", "unreadable", str(exc))
+    findings = list(pdf.findings)
+    if not content.rstrip().endswith(b"%%EOF") and b"%%EOF" not in content[-4096:]:
+        findings.append(
+            Finding(
+                check="document_damaged",
+                status="warning",
+                message="the PDF ends early (no %%EOF): only what could be recovered was read",
+            )
+        )
+    parsed = parse_tables(pdf.table_cells)
+    if not parsed.facts and pdf.table_text:
+        # No ruled table gave figures: tables without ruling lines, read from word positions.
+        from_text = _without_label_only_rows(_read_text(pdf.table_text))
+        if from_text.facts:
+            parsed = from_text
+    read = _Read(parsed, (pdf.text or pdf.table_text)[:METADATA_CHARS], findings=findings)
+    if parsed.facts:
+        return read
+    if pdf.pages == 0:
+        read.status = "unreadable"
+        findings.append(
+            Finding(check="unreadable_document", status="warning", message="no page could be read")
+        )
+    elif pdf.chars == 0 or pdf.image_pages:
+        read.status = "image_only"
+        what = "no text layer (scanned pages)" if pdf.chars == 0 else "pages that are images"
+        findings.append(
+            Finding(
+                check="image_only",
+                status="warning",
+                message=f"the PDF has {what}; its tables cannot be read without OCR",
+            )
+        )
+    return read
+
+
+def _without_label_only_rows(parsed: ParsedTables) -> ParsedTables:
+    """Rows read as blank because their label stood alone on its line, left out.
+
+    In a PDF's text a label wrapped over several lines stands alone on its first line, its
+    figures further down: that cannot be told from a row printed blank, so no such row is
+    kept (a missing figure rather than a wrong blank)."""
+    rows: dict[tuple[str, str], list[Fact]] = {}
+    for fact in parsed.facts:
+        rows.setdefault((fact.table, fact.row), []).append(fact)
+    dropped = {
+        key
+        for key, facts in rows.items()
+        if all(f.semantic == "blank" and not f.raw.strip() for f in facts)
+    }
+    if not dropped:
+        return parsed
+    parsed.facts = [f for f in parsed.facts if (f.table, f.row) not in dropped]
+    parsed.findings.append(
+        Finding(
+            check="row_incomplete",
+            status="warning",
+            message=f"{len(dropped)} row(s) with no figure beside their label in the PDF text "
+            f"left out (a wrapped label cannot be told from a blank row): "
+            + ", ".join(f"{t}/{r}" for t, r in sorted(dropped)),
+        )
+    )
+    return parsed
+
+
+def _read_docx(content: bytes) -> _Read:
+    from pipeline.extract.docx_cells import UnreadableDocx, read_docx
+
+    try:
+        docx = read_docx(content)
+    except UnreadableDocx as exc:
+        return _nothing("unreadable_document", "unreadable", str(exc))
+    parsed = parse_tables(docx.table_cells)
+    if not parsed.facts:
+        from_text = _read_text(docx.text)
+        if from_text.facts:
+            parsed = from_text
+    return _Read(parsed, docx.text[:METADATA_CHARS])
+
+
+_SUFFIX = {"doc": ".doc", "xls": ".xls", "ole2": ".doc"}
+
+
+def _read_converted(content: bytes, fmt: DocumentFormat) -> _Read:
+    """DOC and WPS (and ET/XLS) documents, through LibreOffice."""
+    from pipeline.extract.convert import ConversionError, convert
+
+    target = "html" if fmt == "xls" else "docx"
+    try:
+        converted = convert(content, _SUFFIX[fmt], target)
+    except ConversionError as exc:
+        return _nothing(exc.reason, "unreadable", str(exc))
+    if target == "html":
+        text, codec = decode_with_codec(converted, "text/html")
+        return _read_html(converted if codec == "utf-8" else text)
+    return _read_docx(converted)
+
+
+def _read(content: bytes, fmt: DocumentFormat, content_type: str | None) -> _Read:
+    if fmt == "pdf":
+        return _read_pdf(content)
+    if fmt == "docx":
+        return _read_docx(content)
+    if fmt in _SUFFIX:
+        return _read_converted(content, fmt)
+    if fmt == "zip":
+        return _nothing(
+            "unsupported_format", "unreadable", "a ZIP archive that is not a Word document"
+        )
     text_or_markup, codec = decode_with_codec(content, content_type)
-    if looks_like_html(content, content_type):
-        utf8 = codec == "utf-8"
-        parsed, text, meta_tags = _read_html(content if utf8 else text_or_markup)
-    else:
-        text, meta_tags = text_or_markup, {}
-        glued = any(is_glued(line) for line in text.splitlines())
-        parsed = parse_tables(text_cells(text), run_together=glued)
-    page = read_metadata(text, meta_tags)
+    if fmt == "html":
+        return _read_html(content if codec == "utf-8" else text_or_markup)
+    return _Read(_read_text(text_or_markup), text_or_markup)
+
+
+def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:
+    """Extract one report from its bytes (HTML, text, PDF, DOCX, DOC/WPS, ET/XLS: told
+    from the bytes). Never raises on bad content: problems become findings."""
+    fmt = document_format(content, content_type)
+    read = _read(content, fmt, content_type)
+    parsed, text = read.parsed, read.text
+    page = read_metadata(text, read.meta_tags)
     national_format: NationalFormat
     if parsed.national_format is not None:
         national_format = parsed.national_format
@@ -114,7 +299,11 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
     else:
         national_format = "unknown"
     structure, complete = _structure(parsed, national_format)
-    status = "no_tables" if not parsed.facts else "ok" if complete else "partial"
+    status: ReportStatus = "ok" if complete else "partial"
+    if not parsed.facts:
+        status = read.status or "no_tables"
+        if read.status is not None:
+            structure = []  # "table missing" thrice says nothing the finding above does not
     meta = ReportMeta(
         source=source,
         sha256=hashlib.sha256(content).hexdigest(),
@@ -125,9 +314,10 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
         published=page.published,
         index_no=page.index_no,
         national_format=national_format,
-        status=status,  # type: ignore[arg-type]
+        status=status,
+        document_format=fmt,
     )
-    findings = [*parsed.findings, *structure]
+    findings = [*read.findings, *parsed.findings, *structure]
     if parsed.facts:
         findings += check_identities(parsed.facts, national_format)
     return Report(meta=meta, fact_list=parsed.facts, finding_list=findings)

@@ -100,6 +100,7 @@ def reports_table(items: list[StageItem], now: datetime) -> pa.Table:
         rows["status"].append(meta.status)
         rows["sha256"].append(meta.sha256)
         rows["content_type"].append(item.content_type)
+        rows["document_format"].append(meta.document_format)
         rows["extractor_version"].append(meta.extractor_version)
         rows["fetched_at"].append(utc(item.fetched_at))
         rows["extracted_at"].append(utc(item.extracted_at) or now)
