@@ -51,6 +51,7 @@ REPORTS_SCHEMA = pa.schema(
         pa.field("sha256", pa.string()),
         pa.field("content_type", _KEY),
         pa.field("document_format", _KEY),
+        pa.field("page_url", pa.string()),
         pa.field("extractor_version", _KEY),
         pa.field("fetched_at", pa.timestamp("us", tz="UTC")),
         pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
@@ -128,6 +129,10 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "document_format": (
             "what the figures were read from, recognised from the bytes: html, text, pdf, "
             "docx, doc (also WPS), xls"
+        ),
+        "page_url": (
+            "where the report is a file attached to a report page: that page (`url` is the "
+            "file's); empty otherwise"
         ),
         "extractor_version": "version of the extractor that produced the rows",
         "fetched_at": "when the page was fetched (UTC)",

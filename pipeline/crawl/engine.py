@@ -351,6 +351,7 @@ class PortalCrawl:
             http_status=outcome.http_status,
             headers=tuple(outcome.headers.items()),
             link=job.link,
+            parent=job.parent,
             attachments=tuple(attachments or ()),
         )
 

@@ -27,6 +27,7 @@ class Fetched:
     http_status: int | None = None  # the answer's status (200; None: not from HTTP)
     headers: tuple[tuple[str, str], ...] = ()  # the answer's headers, as received
     link: Link | None = None  # the listing link that led to it (title, date)
+    parent: str | None = None  # an attachment's report page (its request key)
     attachments: tuple[str, ...] = ()  # on a report page: its attachment URLs
 
 

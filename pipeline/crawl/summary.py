@@ -26,6 +26,8 @@ class PortalSummary:
     stage_errors: int = 0
     requests: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    #: reports whose only document could not be read, by reason (image_only: ..., ...)
+    unreadable: Counter[str] = field(default_factory=Counter)
 
     @property
     def fetched(self) -> int:
@@ -49,6 +51,10 @@ class PortalSummary:
             f" retried from archive {self.retried},"
             f" requests {self.requests}"
         )
+        if self.unreadable:
+            text += ", unreadable documents " + ", ".join(
+                f"{r} ×{n}" for r, n in self.unreadable.most_common(5)
+            )
         if not self.completed:
             text += " (incomplete: resumes next run)"
         return text + (f" [{reasons}]" if reasons else "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from pipeline.crawl import (
     PortalConfig,
     PortalSummary,
     State,
+    UrlRow,
     crawl_async,
 )
 from pipeline.crawl.links import Link, attachment_links
@@ -30,12 +32,15 @@ from pipeline.datadir import WriterLock
 from pipeline.encoding import decode as decode_html
 from pipeline.errors import PipelineError
 from pipeline.extract import extract_document
-from pipeline.model import Report
+from pipeline.model import Finding, Report
 from pipeline.sniff import looks_like_html
 from pipeline.stage import BATCH_SIZE, StageItem, stage_reports
 from pipeline.titles import title_agency, title_year
 
 log = logging.getLogger("pipeline.flows.nightly")
+
+#: Statuses of a document whose tables could not be read (no figure, and a finding saying why).
+UNREADABLE = ("image_only", "unreadable")
 
 #: extractions of one body, across runs, before a failing extraction or staging is left alone
 MAX_EXTRACT_ATTEMPTS = 3
@@ -156,8 +161,18 @@ class NightlySink:
                 extract_attempts=attempts,
             )
             return
-        if not report.fact_list and (doc.kind == "attachment" or doc.attachments):
-            # the figures, if any, are in an attachment (or this attachment has none)
+        page = self.state.get(name, doc.parent) if doc.kind == "attachment" and doc.parent else None
+        if page is not None and page.extract_status in ("ok", "partial"):
+            # the page's figures are staged: this file is the official copy, compared with them
+            await self._compare(doc, report, page, summary, attempts=attempts)
+            return
+        unreadable = report.meta.status in UNREADABLE
+        if (
+            not report.fact_list
+            and not unreadable
+            and (doc.kind == "attachment" or doc.attachments)
+        ):
+            # the figures, if any, are in an attachment (or this attachment is something else)
             self.state.update(
                 name,
                 doc.key,
@@ -168,6 +183,8 @@ class NightlySink:
                 tables_in_attachment=int(doc.kind == "report"),
             )
             return
+        if unreadable:  # staged all the same, so the reports dataset counts it
+            summary.unreadable[_unreadable_reason(report)] += 1
         self.state.update(
             name,
             doc.key,
@@ -183,8 +200,47 @@ class NightlySink:
             region_code=doc.portal.region_code,
             fetched_at=doc.fetched_at,
             content_type=doc.content_type,
+            page_url=page.final_url or page.url if page is not None else None,
         )
         await self.add(summary, doc.key, item)
+
+    async def _compare(
+        self,
+        doc: Fetched,
+        official: Report,
+        page: UrlRow,
+        summary: PortalSummary,
+        *,
+        attempts: int,
+    ) -> None:
+        """Both the page and its attached file carry the tables: the page's figures stay
+        staged, with a finding for every figure the file prints otherwise."""
+        self.state.update(
+            doc.portal.name,
+            doc.key,
+            extract_status=official.meta.status,
+            extract_error=None,
+            stage_status="compared",
+            extract_attempts=attempts,
+        )
+        body = self.kept(page.sha256 or "")
+        if body is None or not official.fact_list:
+            return
+        url = page.final_url or page.url
+        link = Link(page.url, page.title, page.listed_date) if page.title else None
+        shown = replace(doc, key=page.key, kind="report", url=url, body=body, link=link)
+        shown = replace(shown, content_type=page.content_type, parent=None, attachments=())
+        report = await asyncio.to_thread(self._extract_report, shown)
+        report.finding_list.extend(disagreements(report, official, doc.url))
+        item = StageItem(
+            report=report,
+            url=url,
+            region=doc.portal.region,
+            region_code=doc.portal.region_code,
+            fetched_at=datetime.fromisoformat(page.fetched_at) if page.fetched_at else None,
+            content_type=page.content_type,
+        )
+        await self.add(summary, page.key, item)
 
     def _extract_report(self, doc: Fetched) -> Report:
         """Run the extractor and fill the metadata it left empty from the listing link."""
@@ -268,6 +324,7 @@ class NightlySink:
                 content_type=row.content_type,
                 fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
                 link=Link(row.url, row.title, row.listed_date) if row.title else None,
+                parent=row.parent,
                 attachments=attachments,
             )
             await self._process(doc, summary, attempts=row.extract_attempts + 1)
@@ -275,3 +332,45 @@ class NightlySink:
         if rows:
             log.info("event=stage_recovered reports=%s", len(rows))
         return len(rows)
+
+
+def disagreements(page: Report, official: Report, official_url: str) -> list[Finding]:
+    """Findings comparing every figure both documents print as a number: one
+    ``attachment_disagrees`` warning per figure that differs, and one
+    ``attachment_compared`` summary (pass when they all agree)."""
+    theirs = {f.key: f.number for f in official.fact_list if f.number is not None}
+    compared = disagree = 0
+    found: list[Finding] = []
+    for fact in page.fact_list:
+        if fact.number is None or fact.key not in theirs:
+            continue
+        compared += 1
+        if theirs[fact.key] != fact.number:
+            disagree += 1
+            found.append(
+                Finding(
+                    check="attachment_disagrees",
+                    status="warning",
+                    table=fact.table,
+                    row=fact.row,
+                    column=fact.column,
+                    expected=float(theirs[fact.key]),  # type: ignore[arg-type]
+                    printed=float(fact.number),
+                    message=f"the page prints {fact.number}, its attached file "
+                    f"{theirs[fact.key]} ({official_url})",
+                )
+            )
+    summary = Finding(
+        check="attachment_compared",
+        status="fail" if disagree else "pass",
+        message=f"{compared} figures compared with the attached {official.meta.document_format} "
+        f"file {official_url}: {disagree} disagree",
+    )
+    return [summary, *found]
+
+
+def _unreadable_reason(report: Report) -> str:
+    """``image_only``, ``unreadable: converter_missing`` ... for the crawl summary."""
+    why = next((f.check for f in report.finding_list if f.status == "warning"), None)
+    status = report.meta.status
+    return status if why in (None, status) else f"{status}: {why}"

@@ -286,6 +286,7 @@ def _run(
                 fetched_at=job.fetched_at,
                 content_type=job.content_type,
                 extracted_at=now,
+                page_url=_text(previous.get("page_url")),
             )
 
     stage_reports(data_dir, items(), now=now)

@@ -45,6 +45,7 @@ class StageItem:
     fetched_at: datetime | None
     content_type: str | None = None
     extracted_at: datetime | None = None
+    page_url: str | None = None  # the report page whose attached file this is
 
     @property
     def report_id(self) -> str:
@@ -101,6 +102,7 @@ def reports_table(items: list[StageItem], now: datetime) -> pa.Table:
         rows["sha256"].append(meta.sha256)
         rows["content_type"].append(item.content_type)
         rows["document_format"].append(meta.document_format)
+        rows["page_url"].append(item.page_url)
         rows["extractor_version"].append(meta.extractor_version)
         rows["fetched_at"].append(utc(item.fetched_at))
         rows["extracted_at"].append(utc(item.extracted_at) or now)

@@ -1,0 +1,105 @@
+"""Reports published as attached files: the nightly flow ties each file to its report page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.crawl import State
+from pipeline.flows.nightly import nightly
+from tests.corpus import CORPUS, FIXTURES
+from tests.portals import Site, article_page, fast, portal
+
+FORMATS = FIXTURES / "formats"
+TITLE = "平潭综合实验区2022年政府信息公开工作年度报告"
+
+
+class Staged(list[Any]):
+    def stage(self, data_dir: Path, items: list[Any]) -> None:
+        self.extend(items)
+
+
+def _site(page_body: str, attachment: bytes, name: str, content_type: str) -> Site:
+    """A 年报 column listing one report page, which links one attached file."""
+    site = Site()
+    site.add(
+        "/nb/",
+        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{TITLE}">'
+        f"{TITLE}</a><span>2023-02-20</span></li></ul></body></html>",
+    )
+    site.add("/r/1.html", article_page(TITLE, page_body))
+    site.add(f"/files/{name}", attachment, content_type=content_type)
+    return site
+
+
+def _state(data_dir: Path) -> dict[str, Any]:
+    state = State(data_dir)
+    try:
+        return {r.url.rsplit("/", 1)[1]: r for r in state.rows()}
+    finally:
+        state.close()
+
+
+def test_a_page_that_only_links_its_pdf_becomes_the_pdfs_report(serve, tmp_path) -> None:
+    link = '<p>附件：<a href="/files/report2023.pdf">平潭综合实验区2022年年报.pdf</a></p>'
+    pdf = (FORMATS / "043.lo.pdf").read_bytes()
+    site = serve(_site(link, pdf, "report2023.pdf", "application/octet-stream"))
+    staged = Staged()
+    (result,) = nightly(
+        [portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
+    assert result.reports_new == 1 and result.attachments == 1
+    (item,) = staged  # one report: the file's figures, tied to its page
+    assert item.url == site.url("/files/report2023.pdf")
+    assert item.page_url == site.url("/r/1.html")
+    assert item.report.meta.document_format == "pdf" and item.report.meta.status == "ok"
+    assert item.report.fact("applications/new_received/total").value == 74
+    assert item.report.meta.title and item.report.meta.report_year == 2022
+    rows = _state(tmp_path)
+    assert rows["1.html"].tables_in_attachment == 1 and rows["1.html"].stage_status is None
+
+
+def test_a_page_and_its_official_pdf_are_compared_figure_by_figure(serve, tmp_path) -> None:
+    page = (CORPUS / "raw" / "043.html").read_text(encoding="utf-8")
+    assert page.count(">10690<") == 1
+    page = page.replace(">10690<", ">10609<")  # the page mistypes one figure
+    link = '<p>全真版：<a href="/files/official.pdf">下载</a></p>'
+    pdf = (FORMATS / "043.lo.pdf").read_bytes()
+    site = serve(_site(page + link, pdf, "official.pdf", "application/pdf"))
+    staged = Staged()
+    nightly([portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast())
+    urls = {item.url for item in staged}
+    assert urls == {site.url("/r/1.html")}  # the page's figures; the file is not a 2nd report
+    report = staged[-1].report
+    assert report.fact("active_disclosure/licensing/decisions").value == 10609  # as printed
+    checks = [f for f in report.finding_list if f.check.startswith("attachment_")]
+    summary = next(f for f in checks if f.check == "attachment_compared")
+    assert summary.status == "fail" and "200 figures compared" in summary.message
+    (differs,) = [f for f in checks if f.check == "attachment_disagrees"]
+    assert (differs.row, differs.column, differs.printed, differs.expected) == (
+        "licensing",
+        "decisions",
+        10609,
+        10690,
+    )
+    assert _state(tmp_path)["official.pdf"].stage_status == "compared"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("image-only.pdf", "image_only"), ("encrypted.pdf", "unreadable")],
+)
+def test_an_unreadable_only_document_is_staged_and_counted(serve, tmp_path, name, reason) -> None:
+    link = f'<p>附件：<a href="/files/{name}">年报</a></p>'
+    site = serve(_site(link, (FORMATS / name).read_bytes(), name, "application/pdf"))
+    staged = Staged()
+    (result,) = nightly(
+        [portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
+    (item,) = staged
+    assert item.report.meta.status == reason and item.report.fact_list == []
+    assert sum(result.unreadable.values()) == 1
+    assert next(iter(result.unreadable)).startswith(reason)
+    assert "unreadable documents " + reason in result.line()
