@@ -257,7 +257,9 @@ class NightlySink:
 
     async def add(self, summary: PortalSummary, key: str, item: StageItem) -> None:
         self.buffer.append((summary, key, item))
-        if len(self.buffer) >= self.batch:
+        # one flush at a time: adds that arrive while a batch is written wait for the next
+        # batch instead of queueing flushes of a few reports each
+        if len(self.buffer) >= self.batch and not self.lock.locked():
             await self.flush()
 
     async def flush(self) -> None:
