@@ -15,5 +15,9 @@ class ExitCode(IntEnum):
     LOCKED = 3
     #: ``extract``: the document was read but holds no report tables
     NO_TABLES = 4
-    #: interrupted (Ctrl-C)
+    #: ``crawl``: some portals failed or were blocked (the others were crawled)
+    PARTIAL = 5
+    #: interrupted (Ctrl-C, SIGINT)
     INTERRUPTED = 130
+    #: terminated (SIGTERM, as sent by systemd and ``timeout``)
+    TERMINATED = 143
