@@ -9,7 +9,6 @@ import json
 import socket
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from pathlib import Path
 
 import pytest
 
@@ -36,8 +35,8 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """p0, p1 healthy TRS columns (6 reports each); p2 healthy but one report has no tables; p3 a listing
-    answering 500; p4 a closed port. One crawl, shared by the tests below."""
+    """p0, p1 healthy TRS columns (6 reports each); p2 healthy but one report has no
+    tables; p3 a listing answering 500; p4 a closed port. One crawl, shared below."""
     tmp_path = tmp_path_factory.mktemp("partial")
     with serving() as serve:
         good, other = serve(build_trs_site(Site())), serve(build_trs_site(Site()))
