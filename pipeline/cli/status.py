@@ -14,6 +14,7 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.cli.exit_codes import ExitCode
@@ -217,7 +218,7 @@ def render(status: Status, limit: int = 20) -> str:
     out += render_last_crawl(status)
     out += ["", f"URLs that failed, were blocked or are gone: {len(status.failing)}"]
     rows: list[list[object]] = [
-        [r.portal, r.kind, r.status, r.http_status or "", r.last_seen[:19], r.url, r.last_error]
+        [r.portal, r.kind, r.status, r.http_status or "", when(r.last_seen), r.url, r.last_error]
         for r in status.failing
     ]
     shown, more = _limited(rows, limit)
@@ -265,11 +266,23 @@ def render(status: Status, limit: int = 20) -> str:
     return "\n".join(out)
 
 
+def when(iso: object) -> str:
+    """An ISO time of the state as ``2025-01-02 02:30:04 UTC`` (as stored if unreadable)."""
+    try:
+        stamp = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def render_last_crawl(status: Status) -> list[str]:
     out = []
     if status.unfinished:
         out.append(
-            f"Crawl #{status.unfinished['crawl_id']} started {status.unfinished['started_at']} "
+            f"Crawl #{status.unfinished['crawl_id']} started "
+            f"{when(status.unfinished['started_at'])} "
             "has not finished: it is running, or was killed (it resumes on the next run)."
         )
     crawl = status.last_crawl
@@ -278,8 +291,8 @@ def render_last_crawl(status: Status) -> list[str]:
     code = crawl.get("exit_code")
     meaning = CRAWL_EXITS.get(code, str(crawl.get("verdict"))) if isinstance(code, int) else ""
     out.append(
-        f"Last crawl #{crawl.get('crawl_id')}: started {crawl.get('started_at')}, "
-        f"{crawl.get('seconds')} s, verdict {crawl.get('verdict')}"
+        f"Last crawl #{crawl.get('crawl_id')}: started {when(crawl.get('started_at'))}, "
+        f"{_number(crawl.get('seconds')) or 0:.1f} s, verdict {crawl.get('verdict')}"
         + (f", exit {code} ({meaning})" if code is not None else "")
     )
     portals = crawl.get("portals") or []
@@ -293,7 +306,7 @@ def render_last_crawl(status: Status) -> list[str]:
                 portal.get("outcome"),
                 *(counts.get(key, 0) for _, key in PORTAL_COLUMNS),
                 sum(unreadable.values()) if isinstance(unreadable, dict) else 0,
-                portal.get("seconds"),
+                f"{_number(portal.get('seconds')) or 0:.1f}",
             ]
         )
     if rows:
