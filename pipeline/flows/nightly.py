@@ -103,13 +103,27 @@ def nightly(
 
 
 async def _crawl_until_signalled(
-    portals: list[PortalConfig], state: State, sink: NightlySink, **options: object
+    portals: list[PortalConfig],
+    state: State,
+    sink: NightlySink,
+    *,
+    max_pages: int | None,
+    politeness_override: Politeness | None,
+    progress: bool,
 ) -> CrawlSummary:
     """The crawl, stopped cleanly by the first SIGINT or SIGTERM."""
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[str] = loop.create_future()
     with _stop_on_signals(loop, stop):
-        return await crawl_async(portals, state, sink, stop=stop, **options)  # type: ignore[arg-type]
+        return await crawl_async(
+            portals,
+            state,
+            sink,
+            max_pages=max_pages,
+            politeness_override=politeness_override,
+            progress=progress,
+            stop=stop,
+        )
 
 
 @contextlib.contextmanager
