@@ -55,10 +55,9 @@ def test_version(capsys) -> None:
     [
         ([], False, True, False),  # default: INFO, no per-request httpx lines
         (["crawl", "-v"], True, True, True),  # -v after the command
-        (["-v", "crawl"], True, True, True),  # -v before it
-        (["crawl", "-q"], False, False, False),  # -q: warnings and errors only
-        (["-q", "crawl"], False, False, False),
+        (["-q", "crawl"], False, False, False),  # -q before it: warnings and errors only
     ],
+    ids=["default", "crawl -v", "-q crawl"],
 )
 def test_verbosity_before_or_after_the_command(
     serve, tmp_path, options, debug, info, httpx
