@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# make demo [PORT=N]: without PORT, 8731 or (when that is taken) any free port
 demo: $(STAMP)
-	$(BIN)/python -m pipeline demo
+	$(BIN)/python -m pipeline demo $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -27,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extract.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis  # never data/: it holds the raw archive
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis  # never data/: it holds the raw archive (data-demo/ is the demo's: remove it by hand)

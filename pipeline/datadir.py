@@ -5,8 +5,11 @@ Layout under the data directory (``$OGI_DATA_DIR``, else ``./data``)::
     raw/       the raw archive: every fetched body, gzip, addressed by SHA-256 (+ index.sqlite)
     state/     the crawl state (crawl.sqlite) and the writer lock (writer.lock)
     parquet/   the staged datasets: reports, facts, findings
+    runs/      one JSON summary per crawl (<UTC start>.json) and latest.json
 
-Every command and :mod:`pipeline.load` take their default from :func:`default_data_dir`.
+Every command and :mod:`pipeline.load` take their default from :func:`default_data_dir`,
+except the demo, which writes to its own directory (:data:`DEMO_DATA_DIR`) so that its
+sample reports never mix with crawled data.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from pathlib import Path
 from pipeline.errors import LockedError
 
 ENV_VAR = "OGI_DATA_DIR"
+
+#: The demo's default data directory (relative to the working directory); it ignores
+#: ``$OGI_DATA_DIR`` on purpose: that names the production data.
+DEMO_DATA_DIR = Path("data-demo")
 
 
 def default_data_dir() -> Path:
@@ -40,6 +47,11 @@ def state_dir(data_dir: Path) -> Path:
 
 def parquet_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "parquet"
+
+
+def runs_dir(data_dir: Path) -> Path:
+    """The crawl summaries: ``<UTC start>.json`` per run and ``latest.json``."""
+    return Path(data_dir) / "runs"
 
 
 class WriterLock:

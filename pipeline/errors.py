@@ -34,3 +34,7 @@ class ArchiveError(PipelineError):
 
 class DemoError(PipelineError):
     """The offline demo could not run."""
+
+
+class PortInUseError(DemoError):
+    """The demo's port on 127.0.0.1 is taken by another program."""

@@ -8,6 +8,7 @@ mocked. Fixture portals (TRS, Hanweb, static/GBK, a hostile one) are assembled f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import re
@@ -162,9 +163,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = _serve
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[[Site], Site]]:
-    """Start a loopback server for a :class:`Site`; stopped after the test."""
+@contextlib.contextmanager
+def serving() -> Iterator[Callable[[Site], Site]]:
+    """Start loopback servers for :class:`Site` objects; all stopped on exit."""
     servers: list[ThreadingHTTPServer] = []
 
     def start(site: Site) -> Site:
@@ -178,10 +179,19 @@ def serve() -> Iterator[Callable[[Site], Site]]:
         servers.append(server)
         return site
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Site], Site]]:
+    """Start a loopback server for a :class:`Site`; stopped after the test."""
+    with serving() as start:
+        yield start
 
 
 def fast(**changes: object) -> Politeness:

@@ -1,4 +1,10 @@
-"""``python -m pipeline crawl``: the nightly crawl."""
+"""``python -m pipeline crawl``: the nightly crawl.
+
+Exit codes (README, "Exit codes"): 0 every portal crawled; 5 some portals failed or were
+blocked (:attr:`PortalSummary.outcome`); 1 nothing at all fetched (or the data directory
+unusable); 2 invalid config or command line; 3 locked; 130 SIGINT, 143 SIGTERM (the
+state is saved, the summary printed and written, the next run resumes).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ import sys
 from pathlib import Path
 
 from pipeline.cli.exit_codes import ExitCode
-from pipeline.crawl import load_config
+from pipeline.crawl import CrawlSummary, load_config
 from pipeline.datadir import default_data_dir
 from pipeline.errors import ConfigError, LockedError
 from pipeline.flows.nightly import nightly
+from pipeline.terminal import stderr_is_terminal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,7 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=(
             "Discover and fetch 政府信息公开工作年度报告 from the portals in the config, "
             "archive every body under DATA_DIR/raw, extract and stage new or changed "
-            "reports. Resumes an interrupted run; a later run only asks for changes."
+            "reports. Resumes an interrupted run; a later run only asks for changes. "
+            "Writes a JSON summary of the run to DATA_DIR/runs/ (see also: status)."
+        ),
+        epilog=(
+            "exit status: 0 every portal crawled; 5 some portals failed or were blocked; "
+            "1 nothing fetched; 2 invalid config or options; 3 another writer holds the data "
+            "directory; 130 / 143 stopped by SIGINT / SIGTERM (state saved, summary written, "
+            "the next run resumes)"
         ),
     )
     parser.add_argument(
@@ -49,7 +63,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="N",
         help="fetch at most N pages per portal in this run; the rest waits for the next run",
     )
+    parser.add_argument(
+        "--summary-json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the run's JSON summary to PATH (always: DATA_DIR/runs/)",
+    )
     parser.set_defaults(func=run)
+
+
+#: the exit code of a run by its verdict (CrawlSummary.verdict)
+VERDICT_CODES = {
+    "ok": ExitCode.OK,
+    "partial": ExitCode.PARTIAL,
+    "nothing_fetched": ExitCode.FAILED,
+}
+
+
+def exit_code(summary: CrawlSummary) -> int:
+    """What the command exits with after ``summary``."""
+    if summary.interrupted == "SIGTERM":
+        return ExitCode.TERMINATED
+    if summary.interrupted:
+        return ExitCode.INTERRUPTED
+    return VERDICT_CODES[summary.verdict]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +110,13 @@ def run(args: argparse.Namespace) -> int:
     if args.max_pages is not None and args.max_pages < 1:
         print("crawl: --max-pages must be at least 1", file=sys.stderr)
         return ExitCode.USAGE
+    if args.summary_json is not None and not args.summary_json.parent.is_dir():
+        print(
+            f"crawl: --summary-json {args.summary_json}: no directory "
+            f"{args.summary_json.parent}",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
     try:
         args.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -79,7 +124,12 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.FAILED
     try:
         summary = nightly(
-            portals, args.data_dir, max_pages=args.max_pages, progress=sys.stderr.isatty()
+            portals,
+            args.data_dir,
+            max_pages=args.max_pages,
+            progress=stderr_is_terminal(),
+            exit_code=exit_code,
+            summary_json=args.summary_json,
         )
     except LockedError as exc:
         print(f"crawl: {exc}", file=sys.stderr)
@@ -90,7 +140,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"crawl summary ({summary.seconds:.1f} s, {summary.requests} requests):")
     for portal in summary.portals:
         print(f"  {portal.line()}")
-    if summary.fetched == 0:
-        print("crawl: nothing at all could be fetched", file=sys.stderr)
-        return ExitCode.FAILED
-    return ExitCode.OK
+    if summary.record is not None:
+        print(f"summary: {summary.record}")
+    code = exit_code(summary)
+    message = {
+        "interrupted": f"interrupted by {summary.interrupted}: state saved, the next run resumes",
+        "nothing_fetched": "nothing at all could be fetched",
+        "partial": "some portals failed or were blocked: "
+        + ", ".join(p.name for p in summary.portals if p.outcome in ("failed", "blocked")),
+    }.get(summary.verdict)
+    if message:
+        print(f"crawl: {message} (exit {code})", file=sys.stderr)
+    return code

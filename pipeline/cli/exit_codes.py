@@ -15,8 +15,12 @@ class ExitCode(IntEnum):
     LOCKED = 3
     #: ``extract``: the document was read but holds no report tables
     NO_TABLES = 4
+    #: ``crawl``: some portals failed or were blocked (the others were crawled)
+    PARTIAL = 5
     #: ``extract``: the document's tables cannot be read (printed as images, encrypted,
     #: damaged, or its converter is not installed)
     UNREADABLE = 6
-    #: interrupted (Ctrl-C)
+    #: interrupted (Ctrl-C, SIGINT)
     INTERRUPTED = 130
+    #: terminated (SIGTERM, as sent by systemd and ``timeout``)
+    TERMINATED = 143

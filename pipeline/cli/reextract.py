@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.datadir import default_data_dir, parquet_dir, raw_dir
 from pipeline.errors import ArchiveError, LockedError
+from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.flows import reextract
+from pipeline.terminal import console, stderr_is_terminal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,11 +40,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--since",
         metavar="VERSION",
-        help="only reports staged by an extractor older than VERSION (and unstaged pages)",
+        type=extractor_version,
+        help="only reports staged by an extractor older than VERSION, e.g. 1.0.0 "
+        "(and unstaged pages)",
     )
     parser.add_argument("--workers", type=int, default=None, help="default: all cores")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (none when not a terminal)"
+    )
     parser.set_defaults(func=run)
+
+
+#: an extractor version as staged: numbers separated by dots (1.0.0)
+VERSION = re.compile(r"\d+(\.\d+){0,3}")
+
+
+def extractor_version(text: str) -> str:
+    """``--since``'s value, checked: a typo would otherwise select every report or none."""
+    if not VERSION.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an extractor version: numbers and dots, like "
+            f"{EXTRACTOR_VERSION} (the current one)"
+        )
+    return text.strip()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return ExitCode.FAILED
-    show = None if args.no_progress else progress_bar()
+    show = None if args.no_progress or not stderr_is_terminal() else ProgressBar()
     try:
         outcome = reextract.run(data_dir, since=args.since, workers=args.workers, progress=show)
     except LockedError as exc:
@@ -54,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     except (ArchiveError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.FAILED
+    finally:
+        if show is not None:
+            show.close()
     print(
         f"re-extracted {outcome.examined} documents: {outcome.staged} staged, "
         f"{len(outcome.changed)} with changed figures, {len(outcome.added)} newly staged, "
@@ -71,14 +102,26 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.FAILED if outcome.failed and not outcome.staged else ExitCode.OK
 
 
-def progress_bar(stream: TextIO = sys.stderr, width: int = 30) -> Callable[[int, int], None]:
-    """A one-line text progress bar on ``stream``."""
+class ProgressBar:
+    """Re-extraction progress as a rich bar on the shared console (log lines print above
+    it); callable as ``progress(done, total)``. Only on a terminal: see :func:`run`."""
 
-    def show(done: int, total: int) -> None:
-        filled = width if total == 0 else int(width * done / total)
-        stream.write(f"\rre-extracting [{'#' * filled}{' ' * (width - filled)}] {done}/{total}")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
+    def __init__(self) -> None:
+        self.bars = Progress(
+            TextColumn("re-extracting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console(),
+            transient=True,
+        )
+        self.task: TaskID | None = None
 
-    return show
+    def __call__(self, done: int, total: int) -> None:
+        if self.task is None:
+            self.bars.start()
+            self.task = self.bars.add_task("", total=total)
+        self.bars.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        self.bars.stop()

@@ -1,5 +1,5 @@
-"""``python -m pipeline.crawl [-v] [OPTIONS]``: the same as ``python -m pipeline [-v] crawl
-[OPTIONS]`` (``-v``/``--verbose`` may come anywhere)."""
+"""``python -m pipeline.crawl [OPTIONS]``: the same as ``python -m pipeline crawl
+[OPTIONS]`` (the logging options ``-v``, ``-q``, ``--log-format``, ``--log-file`` too)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import sys
 
 from pipeline.cli import main as cli_main
 
-_VERBOSE = ("-v", "--verbose")
-
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["crawl"]:  # ``python -m pipeline.crawl crawl ...`` too
         args = args[1:]
-    verbose = [a for a in args if a in _VERBOSE][:1]
-    return cli_main([*verbose, "crawl", *(a for a in args if a not in _VERBOSE)])
+    return cli_main(["crawl", *args])
 
 
 if __name__ == "__main__":

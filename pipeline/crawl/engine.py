@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+from collections.abc import Coroutine
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from pipeline.crawl.blocks import is_site_root, is_soft_404
 from pipeline.crawl.config import Politeness, PortalConfig
@@ -76,12 +80,14 @@ class PortalCrawl:
         self.seen: set[str] = set()  # request keys queued in this run
         self.listed: set[str] = set()  # link URLs met on listing pages in this run
         self.fetches = 0
+        self.done = 0  # jobs handled in this run (the progress bar's position)
         self.budget_hit = False
         self.run_id = 0
 
     # ------------------------------------------------------------------ driver
 
     async def run(self) -> PortalSummary:
+        started = time.monotonic()
         self.run_id, resumed = self.state.open_run(self.portal.name)
         self.summary.run_id, self.summary.resumed = self.run_id, resumed
         log.info(
@@ -91,10 +97,13 @@ class PortalCrawl:
             self._enqueue(Job("listing", Request(url), Cursor(Request(url), self.portal.family)))
         workers = max(1, self.politeness.per_host * max(1, len(self.portal.hosts)))
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
-        await self.queue.join()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self.queue.join()
+        finally:  # also when the crawl is cancelled: no worker outlives its portal's run
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.summary.seconds = time.monotonic() - started
         if not self.budget_hit:
             self.state.finish_run(self.portal.name, self.run_id)
             self.summary.completed = True
@@ -116,8 +125,9 @@ class PortalCrawl:
                 self.budget_hit = True
             except Exception as exc:  # a bug must not kill the crawl of other URLs
                 log.exception("event=internal_error url=%s", job.request.url)
-                self._count_failure(f"internal error: {type(exc).__name__}")
+                self._count_failure(job, f"internal error: {type(exc).__name__}")
             finally:
+                self.done += 1
                 self.queue.task_done()
                 self.progress.update(self)
 
@@ -401,6 +411,7 @@ class PortalCrawl:
         }
         if sha is not None:
             values["sha256"] = sha
+        self.summary.outcomes["not_modified" if outcome.status == "not_modified" else "ok"] += 1
         if outcome.status == "ok":
             values["etag"] = outcome.headers.get("etag")
             values["last_modified"] = outcome.headers.get("last-modified")
@@ -431,6 +442,9 @@ class PortalCrawl:
             self.summary.disallowed += 1
         else:
             self.summary.failed += 1
+        if self._listing_lost(job, outcome.status):
+            self.summary.listing_failed += 1
+        self.summary.outcomes[outcome.status] += 1
         self.summary.reasons[f"{outcome.status}: {_short(reason)}"] += 1
         log.warning(
             "event=%s portal=%s kind=%s url=%s reason=%s",
@@ -441,9 +455,22 @@ class PortalCrawl:
             reason,
         )
 
-    def _count_failure(self, reason: str) -> None:
+    def _count_failure(self, job: Job, reason: str) -> None:
         self.summary.failed += 1
+        if self._listing_lost(job, "failed"):
+            self.summary.listing_failed += 1
+        self.summary.outcomes["error"] += 1
         self.summary.reasons[reason] += 1
+
+    def _listing_lost(self, job: Job, status: str) -> bool:
+        """A listing page whose loss makes the portal ``failed``: any listing page that
+        could not be fetched, and a start URL that is gone (404/410, soft 404). A dead
+        link met while discovering the 年报 column is not: portals are full of them."""
+        if job.kind != "listing":
+            return False
+        return status == "failed" or (
+            status == "not_found" and job.request.url in self.portal.start_urls
+        )
 
 
 def _listing_values(job: Job) -> dict[str, object]:
@@ -494,13 +521,18 @@ async def crawl_async(
     max_pages: int | None = None,
     politeness_override: Politeness | None = None,
     progress: bool = False,
+    stop: asyncio.Future[str] | None = None,
 ) -> CrawlSummary:
     """Crawl ``portals``, recording in ``state`` and handing every body to ``sink``.
 
-    The caller holds the data directory's writer lock and closes ``state``.
+    The caller holds the data directory's writer lock and closes ``state``. When ``stop``
+    gets a result (a reason such as ``"SIGTERM"``) before the crawl ends, the crawl is
+    cancelled where it is and the summary so far is returned, ``interrupted`` set to that
+    reason: every finished URL is already in the state, so the next run resumes.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
+    started_at = now()
     # concurrency and user_agent are crawl-wide ([defaults] only), the same in every portal
     fetcher = Fetcher(politeness_override or (portals[0].politeness if portals else Politeness()))
     display = Progress(progress)
@@ -517,10 +549,46 @@ async def crawl_async(
             )
             for portal in portals
         ]
-        await sink.open(portals, {c.portal.name: c.summary for c in crawls})
-        summaries = await asyncio.gather(*(c.run() for c in crawls))
-        await sink.close()
+
+        async def everything() -> None:
+            await sink.open(portals, {c.portal.name: c.summary for c in crawls})
+            await asyncio.gather(*(c.run() for c in crawls))
+            await sink.close()
+
+        reason = await _until_stopped(everything(), stop)
     finally:
         display.done()
         await fetcher.close()
-    return CrawlSummary(list(summaries), seconds=loop.time() - started)
+    summary = CrawlSummary(
+        [c.summary for c in crawls],
+        seconds=loop.time() - started,
+        started_at=started_at,
+        finished_at=now(),
+        interrupted=reason,
+    )
+    if reason is not None:
+        for portal_summary in summary.portals:
+            portal_summary.interrupted = not portal_summary.completed
+        log.warning("event=interrupted reason=%s", reason)
+    return summary
+
+
+async def _until_stopped(
+    work: Coroutine[object, object, None], stop: asyncio.Future[str] | None
+) -> str | None:
+    """Run ``work`` to its end (None) or until ``stop`` is resolved: then cancel ``work``
+    and return ``stop``'s result. Work left unstaged stays ``pending`` in the state and is
+    staged on the next run, so a stop does not wait for a staging batch."""
+    task = asyncio.ensure_future(work)
+    if stop is None:
+        await task
+        return None
+    waiting: set[asyncio.Future[Any]] = {task, stop}
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raise what the crawl raised
+        return None
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    return stop.result()

@@ -5,11 +5,19 @@ Last-Modified, content SHA-256, first/last seen, and the run that last touched i
 portal's run stays open until it completes; the next invocation resumes an open run and
 skips what that run already finished. Each row is written in one transaction after its
 body is archived, so a kill at any moment loses at most the work in flight.
+
+Every invocation of the crawl is a row of ``crawls`` (start, end, exit code, verdict and
+its JSON summary) with its per-portal counters in ``crawl_counters`` (one row per portal
+and counter, so that a new counter needs no new column). A crawl killed with SIGKILL
+leaves its row without an end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +26,12 @@ from typing import Any
 from pipeline.datadir import state_dir
 
 FINAL_STATUSES = ("ok", "blocked", "disallowed", "failed", "not_found", "offsite")
+
+#: URL statuses an operator looks at: fetched by no run until it answers again
+PROBLEM_STATUSES = ("failed", "blocked", "not_found")
+
+#: extraction results of a document whose figures are not (all) in the staged data
+ATTENTION_EXTRACT = ("partial", "no_tables", "error")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -58,6 +72,21 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     PRIMARY KEY (portal, run_id)
+);
+CREATE TABLE IF NOT EXISTS crawls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    exit_code INTEGER,
+    verdict TEXT,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS crawl_counters (
+    crawl_id INTEGER NOT NULL,
+    portal TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (crawl_id, portal, name)
 );
 CREATE TABLE IF NOT EXISTS roots (
     portal TEXT NOT NULL,
@@ -108,11 +137,34 @@ class UrlRow:
 _COLUMNS = [f for f in UrlRow.__dataclass_fields__]
 
 
+@dataclass(frozen=True, slots=True)
+class CrawlRecord:
+    """One invocation of the crawl (a row of ``crawls``)."""
+
+    id: int
+    started_at: str
+    finished_at: str | None  # None: still running, or killed (SIGKILL, power loss)
+    exit_code: int | None
+    verdict: str | None
+    summary: str | None  # the JSON summary
+
+
+def state_path(data_dir: Path) -> Path:
+    return state_dir(data_dir) / "crawl.sqlite"
+
+
 class State:
-    def __init__(self, data_dir: Path) -> None:
-        path = state_dir(data_dir) / "crawl.sqlite"
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, data_dir: Path, *, readonly: bool = False) -> None:
+        """Open (and create) the state; ``readonly`` opens an existing one for reading
+        only (``FileNotFoundError`` if there is none), without taking any write lock."""
+        path = state_path(data_dir)
         self.path = path
+        if readonly:
+            if not path.is_file():
+                raise FileNotFoundError(f"no crawl state at {path}")
+            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -222,6 +274,124 @@ class State:
         )
         return [UrlRow(*r) for r in self.conn.execute(query, (*portals, max_attempts))]
 
+    def problems(self, portal: str | None = None, run_id: int | None = None) -> list[UrlRow]:
+        """URLs whose last fetch failed, was blocked or found nothing (404/410/soft 404),
+        newest first; of one portal and one of its runs when given."""
+        query = (
+            f"SELECT {', '.join(_COLUMNS)} FROM urls "
+            f"WHERE status IN ({', '.join('?' * len(PROBLEM_STATUSES))})"
+        )
+        params: list[object] = [*PROBLEM_STATUSES]
+        if portal is not None:
+            query += " AND portal = ?"
+            params.append(portal)
+        if run_id is not None:
+            query += " AND run_id = ?"
+            params.append(run_id)
+        query += " ORDER BY last_seen DESC, portal, key"
+        return [UrlRow(*r) for r in self.conn.execute(query, params)]
+
+    def attention(self) -> list[UrlRow]:
+        """Fetched report pages and attachments whose figures are not (all) staged: the
+        extraction was ``partial``, found ``no_tables`` or failed (``error``), or staging
+        failed. A report page whose figures are in its attachments is left out (its
+        attachments are listed if they hold no tables)."""
+        query = (
+            f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE status = 'ok' "
+            "AND kind IN ('report', 'attachment') AND (stage_status = 'error' OR "
+            f"(extract_status IN ({', '.join('?' * len(ATTENTION_EXTRACT))}) "
+            "AND NOT (kind = 'report' AND tables_in_attachment = 1))) "
+            "ORDER BY portal, extract_status, key"
+        )
+        return [UrlRow(*r) for r in self.conn.execute(query, ATTENTION_EXTRACT)]
+
+    def unreadable(self, portal: str, run_id: int) -> Counter[str]:
+        """Documents of one portal run whose figures could not be read at all, by reason:
+        ``no_tables``, ``error``, ``image_only`` or ``unreadable: <why>`` (the reason an
+        unreadable document is staged with is kept in ``extract_error``)."""
+        rows = self.conn.execute(
+            "SELECT CASE WHEN extract_status IN ('image_only', 'unreadable') "
+            "THEN coalesce(extract_error, extract_status) ELSE extract_status END AS why, "
+            "count(*) FROM urls WHERE portal = ? AND run_id = ? "
+            "AND status = 'ok' AND kind IN ('report', 'attachment') "
+            "AND extract_status IN ('no_tables', 'error', 'image_only', 'unreadable') "
+            "AND NOT (kind = 'report' AND tables_in_attachment = 1) GROUP BY why",
+            (portal, run_id),
+        )
+        return Counter({str(status): int(n) for status, n in rows})
+
+    # crawls (invocations) ---------------------------------------------------------
+
+    def start_crawl(self, started_at: datetime) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO crawls (started_at) VALUES (?)", (started_at.isoformat(),)
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_crawl(
+        self,
+        crawl_id: int,
+        *,
+        finished_at: datetime,
+        exit_code: int | None,
+        verdict: str,
+        summary: str,
+        counters: Iterable[tuple[str, str, int]],
+    ) -> None:
+        """Close a crawl's row and keep its counters (portal, name, value), at once."""
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE crawls SET finished_at = ?, exit_code = ?, verdict = ?, summary = ? "
+                "WHERE id = ?",
+                (finished_at.isoformat(), exit_code, verdict, summary, crawl_id),
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO crawl_counters (crawl_id, portal, name, value) "
+                "VALUES (?, ?, ?, ?)",
+                [(crawl_id, portal, name, value) for portal, name, value in counters],
+            )
+
+    def crawls(self, limit: int = 1) -> list[CrawlRecord]:
+        """The latest crawls, newest first (none in a state older than the table)."""
+        if not self._has_table("crawls"):
+            return []
+        rows = self.conn.execute(
+            "SELECT id, started_at, finished_at, exit_code, verdict, summary FROM crawls "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [CrawlRecord(*r) for r in rows]
+
+    def counters(self, crawl_id: int) -> dict[str, dict[str, int]]:
+        """A crawl's counters: portal -> counter name -> value."""
+        out: dict[str, dict[str, int]] = {}
+        if not self._has_table("crawl_counters"):
+            return out
+        for portal, name, value in self.conn.execute(
+            "SELECT portal, name, value FROM crawl_counters WHERE crawl_id = ? "
+            "ORDER BY portal, name",
+            (crawl_id,),
+        ):
+            out.setdefault(portal, {})[name] = int(value)
+        return out
+
+    def _has_table(self, name: str) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return found is not None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # an autocommit connection (isolation_level=None): the transaction is explicit
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     def verify_root(self, portal: str, url: str, how: str) -> None:
         self.conn.execute(
             "INSERT INTO roots (portal, url, how, verified_at) VALUES (?, ?, ?, ?) "
@@ -229,3 +399,4 @@ class State:
             "verified_at = excluded.verified_at",
             (portal, url, how, now().isoformat()),
         )
+

@@ -13,7 +13,7 @@ import pandas as pd
 from pipeline import load
 from pipeline.crawl import Politeness, PortalConfig
 from pipeline.demo.server import serve_site
-from pipeline.errors import DemoError, LockedError
+from pipeline.errors import DemoError, LockedError, PortInUseError
 from pipeline.flows.nightly import nightly
 from pipeline.model import FINDING_STATUSES
 from pipeline.stage import remove_reports
@@ -63,7 +63,7 @@ def run_demo(data_dir: Path, *, port: int = DEFAULT_PORT) -> DemoResult:
         base_url = server.__enter__()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise DemoError(
+            raise PortInUseError(
                 f"port {port} on 127.0.0.1 is in use; pass --port N (another free port)"
             ) from None
         raise DemoError(f"cannot serve the sample portal: {exc}") from None

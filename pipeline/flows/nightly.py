@@ -5,16 +5,24 @@
 and attachment, and stages the reports in batches. A report whose extraction or staging
 failed, or that a killed run left unstaged, is taken again from its archived body on the
 next runs (no refetch), at most :data:`MAX_EXTRACT_ATTEMPTS` times per body.
+
+SIGINT and SIGTERM stop the crawl cleanly: the state keeps every finished URL, the run
+is recorded (:mod:`pipeline.flows.runs`: JSON summary and state counters) and the
+summary returned with ``interrupted`` set; the next run resumes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 from pipeline import archive
 from pipeline.crawl import (
@@ -32,6 +40,7 @@ from pipeline.datadir import WriterLock
 from pipeline.encoding import decode as decode_html
 from pipeline.errors import PipelineError
 from pipeline.extract import extract_document
+from pipeline.flows import runs
 from pipeline.model import Finding, Report
 from pipeline.sniff import looks_like_html
 from pipeline.stage import BATCH_SIZE, StageItem, stage_reports
@@ -58,20 +67,25 @@ def nightly(
     progress: bool = False,
     extract: Extractor = extract_document,
     stage: Stager = stage_reports,
+    exit_code: Callable[[CrawlSummary], int] | None = None,
+    summary_json: Path | None = None,
 ) -> CrawlSummary:
     """Crawl ``portals`` into ``data_dir``: archive, extract and stage what is new.
 
     Raises :class:`~pipeline.errors.LockedError` if another writer holds the data
     directory. ``extract`` and ``stage`` are the extractor and the staging call (tests
-    pass failing ones).
+    pass failing ones). The run is recorded before the lock is released: in the state
+    and in ``runs/`` (and at ``summary_json``), with the exit code ``exit_code`` gives
+    for the summary (the command's; None when there is no command).
     """
     data_dir = Path(data_dir)
     with WriterLock(data_dir):
         state = State(data_dir)
         try:
+            crawl_id = state.start_crawl(datetime.now(UTC))
             sink = NightlySink(data_dir, state, extract=extract, stage=stage)
-            return asyncio.run(
-                crawl_async(
+            summary = asyncio.run(
+                _crawl_until_signalled(
                     portals,
                     state,
                     sink,
@@ -80,8 +94,73 @@ def nightly(
                     progress=progress,
                 )
             )
+            summary.record = runs.record(
+                state,
+                crawl_id,
+                data_dir,
+                summary,
+                exit_code=exit_code(summary) if exit_code else None,
+                also=summary_json,
+            )
+            return summary
         finally:
             state.close()
+
+
+async def _crawl_until_signalled(
+    portals: list[PortalConfig],
+    state: State,
+    sink: NightlySink,
+    *,
+    max_pages: int | None,
+    politeness_override: Politeness | None,
+    progress: bool,
+) -> CrawlSummary:
+    """The crawl, stopped cleanly by the first SIGINT or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[str] = loop.create_future()
+    with _stop_on_signals(loop, stop):
+        return await crawl_async(
+            portals,
+            state,
+            sink,
+            max_pages=max_pages,
+            politeness_override=politeness_override,
+            progress=progress,
+            stop=stop,
+        )
+
+
+@contextlib.contextmanager
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Future[str]) -> Iterator[None]:
+    """While the crawl runs, SIGINT and SIGTERM resolve ``stop`` with the signal's name;
+    a second signal does what it did before (Ctrl-C twice: stop at once). Handlers can
+    only be set in the main thread: elsewhere (a demo in a thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, object] = {}
+
+    def resolve(name: str) -> None:  # in the event loop, not in the signal handler
+        if not stop.done():
+            log.warning("event=signal signal=%s: stopping the crawl, saving the state", name)
+            stop.set_result(name)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.done():
+            before = previous.get(signum)
+            if callable(before):
+                before(signum, frame)
+            raise KeyboardInterrupt
+        loop.call_soon_threadsafe(resolve, signal.Signals(signum).name)
+
+    for sig in (signal.SIGINT.value, signal.SIGTERM.value):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before)  # type: ignore[arg-type]
 
 
 class NightlySink:
@@ -183,13 +262,13 @@ class NightlySink:
                 tables_in_attachment=int(doc.kind == "report"),
             )
             return
-        if unreadable:  # staged all the same, so the reports dataset counts it
-            summary.unreadable[_unreadable_reason(report)] += 1
         self.state.update(
             name,
             doc.key,
             extract_status=report.meta.status,
-            extract_error=None,
+            # an unreadable document is staged all the same (the reports dataset counts
+            # it); the reason is kept for the run's summary
+            extract_error=_unreadable_reason(report) if unreadable else None,
             stage_status="pending",
             extract_attempts=attempts,
         )
