@@ -6,14 +6,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from pipeline.crawl.blocks import is_site_root, is_soft_404
+from pipeline.crawl.blocks import is_js_shell, is_site_root, is_soft_404
 from pipeline.crawl.config import Politeness, PortalConfig
+from pipeline.crawl.families import slugs
 from pipeline.crawl.fetch import Fetcher, Outcome
-from pipeline.crawl.links import Link, attachment_links, column_links, hub_links, report_links
-from pipeline.crawl.listing import Cursor, Request, parse_listing
+from pipeline.crawl.links import (
+    Link,
+    attachment_links,
+    column_links,
+    hub_links,
+    iframe_links,
+    page_redirect,
+    report_links,
+    year_links,
+)
+from pipeline.crawl.listing import Cursor, Entry, Listing, Request, parse_listing
+from pipeline.crawl.pagemeta import page_text, read_block, region_mismatch
 from pipeline.crawl.progress import Progress
 from pipeline.crawl.sink import Fetched, Sink
 from pipeline.crawl.state import FINAL_STATUSES, State, UrlRow, now
@@ -38,6 +50,13 @@ UNPROCESSED = {
 }
 
 
+#: Listing pages deeper than this (start URL = 0) are not searched for more entries:
+#: root -> 信息公开 hub -> catalogue tree -> 年报 list is the longest path the families need.
+MAX_DISCOVERY_DEPTH = 2
+#: Year sub-columns inside year sub-columns ... stop here.
+MAX_DEPTH = 5
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     kind: str  # listing | report | attachment
@@ -46,6 +65,21 @@ class Job:
     depth: int = 0  # listing discovery depth: 0 = start URL
     link: Link | None = None
     parent: str | None = None
+    entry: str | None = None  # the key of the 年报 entry (start of the list) it comes from
+    column: bool = False  # reached as a 年报 column: its year sub-columns are followed
+    probe: bool = False  # a guess (slug folder): a 404 is an answer, not a failure
+    how: str = "start-url"  # how the listing was found
+
+
+@dataclass(slots=True)
+class EntryInfo:
+    """One 年报 entry met in this run and what it listed."""
+
+    cursor: Cursor
+    how: str
+    remembered: bool = False
+    reports: set[str] = field(default_factory=set)
+    family: str = ""
 
 
 class _Budget(Exception):
@@ -62,8 +96,14 @@ class PortalCrawl:
         politeness: Politeness,
         max_pages: int | None,
         progress: Progress,
+        *,
+        list_only: bool = False,
+        max_seconds: float | None = None,
     ) -> None:
         self.portal = portal
+        self.list_only = list_only  # `portals check`: list reports, fetch none
+        self.max_seconds = max_seconds
+        self.deadline: float | None = None
         self.sink = sink
         self.fetcher = fetcher
         self.state = state
@@ -78,6 +118,10 @@ class PortalCrawl:
         self.fetches = 0
         self.budget_hit = False
         self.run_id = 0
+        self.entries: dict[str, EntryInfo] = {}
+        self.report_urls: set[str] = set()
+        self.sniffed: Counter[str] = Counter()  # families of the listing pages read
+        self.visited: list[str] = []  # listing pages read (bases for slug probes)
 
     # ------------------------------------------------------------------ driver
 
@@ -87,19 +131,102 @@ class PortalCrawl:
         log.info(
             "event=portal_start portal=%s run=%s resumed=%s", self.portal.name, self.run_id, resumed
         )
-        for url in self.portal.start_urls:
-            self._enqueue(Job("listing", Request(url), Cursor(Request(url), self.portal.family)))
+        loop = asyncio.get_running_loop()
+        if self.max_seconds is not None:
+            self.deadline = loop.time() + self.max_seconds
         workers = max(1, self.politeness.per_host * max(1, len(self.portal.hosts)))
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
-        await self.queue.join()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self._phases(resumed)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._conclude()
         if not self.budget_hit:
             self.state.finish_run(self.portal.name, self.run_id)
             self.summary.completed = True
         log.info("event=portal_done %s", self.summary.line())
         return self.summary
+
+    async def _phases(self, resumed: bool) -> None:
+        """Remembered 年报 entries first; discovery from the start URLs when there are none
+        or one of them moved (404, or no report links any more); slug probes last."""
+        # a resumed run replays from the start: what it finished costs no request
+        recipes = [] if resumed else self.state.recipes(self.portal.name)
+        if recipes:
+            for recipe in recipes:
+                cursor = Cursor.from_json(recipe.cursor)
+                self.entries[recipe.entry] = EntryInfo(cursor, recipe.how, remembered=True)
+                # a start URL keeps depth 0: the scheme that answered last time is tried first
+                depth = 0 if cursor.request.url in self.portal.start_urls else 1
+                self._enqueue(
+                    Job(
+                        "listing",
+                        cursor.request,
+                        cursor,
+                        depth=depth,
+                        entry=recipe.entry,
+                        column=True,
+                        how=recipe.how,
+                    )
+                )
+            await self.queue.join()
+            moved = [r for r in recipes if not self.entries[r.entry].reports]
+            if not moved or self.budget_hit:
+                return
+            for recipe in moved:
+                log.info(
+                    "event=entry_moved portal=%s entry=%s how=%s",
+                    self.portal.name,
+                    recipe.entry,
+                    recipe.how,
+                )
+                self.summary.reasons["年报 entry moved: rediscovered"] += 1
+                self.seen.discard(recipe.entry)  # a start URL is asked again in discovery
+        for url in self.portal.start_urls:
+            request = Request(url)
+            self.entries.setdefault(
+                request.key, EntryInfo(Cursor(request, self.portal.family), "start-url")
+            )
+            self._enqueue(
+                Job("listing", request, Cursor(request, self.portal.family), entry=request.key)
+            )
+        await self.queue.join()
+        if self.report_urls or self.budget_hit:
+            return
+        # nothing found by families or link text: try the usual slug folders
+        bases = [*self.portal.start_urls, *self.visited[:2]]
+        for probe in slugs.probe_entries(bases):
+            self._discover(probe, depth=0, referer=None)
+        await self.queue.join()
+
+    def _conclude(self) -> None:
+        """Remember the entries that listed reports; forget remembered ones that did not."""
+        summary = self.summary
+        summary.reports_listed = len(self.report_urls)
+        found = [(k, e) for k, e in self.entries.items() if e.reports]
+        for key, info in found:
+            summary.entries.append(info.cursor.request.url)
+            self.state.remember(
+                self.portal.name,
+                key,
+                family=info.family or "static",
+                how=info.how,
+                cursor=info.cursor.to_json(),
+                reports=len(info.reports),
+            )
+        if found:
+            first = found[0][1]
+            summary.family = first.family
+            summary.how = "remembered" if first.remembered else first.how
+        elif self.sniffed:
+            summary.family = self.sniffed.most_common(1)[0][0]
+        if self.budget_hit:
+            return  # an incomplete run cannot tell a moved entry from an unvisited one
+        for key, info in self.entries.items():
+            if info.remembered and not info.reports:
+                self.state.forget(self.portal.name, key)
 
     def _enqueue(self, job: Job) -> None:
         if job.request.key in self.seen:
@@ -130,6 +257,11 @@ class PortalCrawl:
             self._resume(job, previous)
             return
         if self.budget_hit or (self.max_pages is not None and self.fetches >= self.max_pages):
+            self.budget_hit = True
+            raise _Budget
+        if self.deadline is not None and asyncio.get_running_loop().time() > self.deadline:
+            if not self.budget_hit:
+                self.summary.reasons["time budget hit"] += 1
             self.budget_hit = True
             raise _Budget
         self.fetches += 1
@@ -209,9 +341,16 @@ class PortalCrawl:
     ) -> None:
         html = decode_html(outcome.body, outcome.content_type)
         if is_soft_404(outcome.http_status or 0, html) or (
-            job.depth > 0 and is_site_root(outcome.url) and not is_site_root(job.request.url)
+            (job.depth > 0 or job.probe)
+            and is_site_root(outcome.url)
+            and not is_site_root(job.request.url)
         ):
             outcome.status, outcome.reason = "not_found", "soft 404 / redirect to the home page"
+            self._record_failure(job, outcome)
+            return
+        if not job.request.ajax and is_js_shell(html) and page_redirect(html, outcome.url) is None:
+            # a list built by JavaScript, or a JS gate: plain HTTP reads nothing here
+            outcome.status, outcome.reason = "blocked", "js-gate (no browser tier)"
             self._record_failure(job, outcome)
             return
         sha = await self.sink.keep(self._fetched(job, outcome, fetched_at))
@@ -249,7 +388,13 @@ class PortalCrawl:
         if page_url != cursor.request.url and cursor.request.method == "GET":
             cursor = replace(cursor, request=replace(cursor.request, url=page_url))
         listing = parse_listing(html, cursor)
-        reports = report_links(listing.links, self.pattern)
+        if listing.family != "static":
+            self.sniffed[listing.family] += 1
+        if len(self.visited) < 10 and not job.request.ajax:
+            self.visited.append(page_url)
+        reports = [
+            r for r in report_links(listing.links, self.pattern) if self.portal.allows(r.url)
+        ]
         new = 0
         nxt_url = listing.next.request.url if listing.next else None
         for link in listing.links:
@@ -258,42 +403,137 @@ class PortalCrawl:
             if link.url not in self.listed:
                 self.listed.add(link.url)
                 new += 1
+        self._count_reports(job, listing, reports)
         for link in reports:
-            if not self.portal.allows(link.url):
+            if self.list_only:
                 continue
             self._enqueue(
                 Job(
                     "report", Request(link.url, referer=page_url), link=link, parent=job.request.key
                 )
             )
-        if job.depth <= 1 and not reports:
-            # discovery: a 政府信息公开 page links to the 年报 column by its text
-            targets = column_links(listing.links)
-            if job.depth == 0 and not reports and not targets:
-                targets = hub_links(listing.links)
-            for link in targets:
-                if self.portal.allows(link.url) and link.url != page_url:
-                    self.state.verify_root(self.portal.name, link.url, "link-text")
-                    self._enqueue(
-                        Job(
-                            "listing",
-                            Request(link.url, referer=page_url),
-                            Cursor(Request(link.url), self.portal.family),
-                            depth=job.depth + 1,
-                        )
-                    )
+        self._follow_entries(job, listing, html, page_url, bool(reports))
+        if listing.capped:
+            self.summary.capped += 1
+            self.summary.reasons[listing.capped] += 1
+            log.warning(
+                "event=pagination_cap portal=%s url=%s reason=%s",
+                self.portal.name,
+                page_url,
+                listing.capped,
+            )
         if listing.next is None:
             return
-        if job.cursor is not None and job.cursor.page > 0 and new == 0:
+        nxt = listing.next
+        retry = nxt.page == cursor.page  # the same page asked another way (JPAAS tagId)
+        if job.cursor is not None and job.cursor.page > 0 and new == 0 and not retry:
             log.info(
                 "event=pagination_stop portal=%s url=%s reason=no-new-links",
                 self.portal.name,
                 page_url,
             )
             return
-        nxt = listing.next
         if self.portal.allows(nxt.request.url):
-            self._enqueue(Job("listing", nxt.request, nxt, depth=job.depth))
+            self._enqueue(
+                Job(
+                    "listing",
+                    nxt.request,
+                    nxt,
+                    depth=job.depth,
+                    entry=job.entry,
+                    column=job.column,
+                    how=job.how,
+                )
+            )
+
+    def _count_reports(self, job: Job, listing: Listing, reports: list[Link]) -> None:
+        if not reports:
+            return
+        self.report_urls.update(r.url for r in reports)
+        info = self.entries.get(job.entry or "")
+        if info is not None:
+            info.reports.update(r.url for r in reports)
+            info.family = info.family or listing.family
+
+    def _follow_entries(
+        self, job: Job, listing: Listing, html: str, page_url: str, has_reports: bool
+    ) -> None:
+        """Everything a listing page points to besides its next page: the continuations of
+        its own list (a JSON search, year sub-columns, an iframe holding the list) and, on a
+        page without reports, the 年报 columns and hubs it leads to."""
+        child = job.depth + 1
+        for entry in listing.entries:
+            if entry.how == "ucap-search" and child <= MAX_DEPTH:
+                self._continue(job, entry.cursor, entry.how)  # the column's own list
+        if job.column or has_reports:
+            for link in year_links(listing.links):
+                if child <= MAX_DEPTH and self.portal.allows(link.url) and link.url != page_url:
+                    cursor = Cursor(Request(link.url, referer=page_url), self.portal.family)
+                    self._continue(job, cursor, "year-subcolumn")
+        if has_reports or job.depth > MAX_DISCOVERY_DEPTH or job.request.ajax:
+            return
+        for entry in listing.entries:
+            if entry.how != "ucap-search":
+                self._discover(entry, job.depth + 1, page_url)
+        # discovery by text: a 政府信息公开 page links to the 年报 column
+        targets = column_links(listing.links) if job.depth <= 1 else []
+        for link in targets:
+            if self.portal.allows(link.url) and link.url != page_url:
+                self.state.verify_root(self.portal.name, link.url, "link-text")
+                cursor = Cursor(Request(link.url), self.portal.family)
+                self._discover(Entry(cursor, "link-text"), job.depth + 1, page_url)
+        if job.depth == 0 and not targets:
+            for link in hub_links(listing.links):
+                if self.portal.allows(link.url) and link.url != page_url:
+                    cursor = Cursor(Request(link.url), self.portal.family)
+                    self._discover(Entry(cursor, "hub-link", column=False), 1, page_url)
+        if targets or listing.entries:
+            return
+        # a shell whose list is in a same-portal iframe, or a page that moves by script
+        frames = iframe_links(html, page_url)
+        redirect = page_redirect(html, page_url) if not listing.links else None
+        for url in [*frames, *([redirect] if redirect else [])]:
+            if self.portal.allows(url):
+                cursor = Cursor(Request(url, referer=page_url), self.portal.family)
+                self._continue(job, cursor, "iframe" if url in frames else "redirect")
+
+    def _continue(self, job: Job, cursor: Cursor, how: str) -> None:
+        """A listing that belongs to the same 年报 entry as ``job``."""
+        self._enqueue(
+            Job(
+                "listing",
+                cursor.request,
+                cursor,
+                depth=job.depth + 1,
+                entry=job.entry,
+                column=job.column or how == "year-subcolumn",
+                how=job.how,
+            )
+        )
+
+    def _discover(self, entry: Entry, depth: int, referer: str | None) -> None:
+        """A listing found by discovery: a 年报 entry of its own."""
+        request = entry.cursor.request
+        if not self.portal.allows(request.url) or request.key in self.seen:
+            return
+        if referer and request.referer is None:
+            request = replace(request, referer=referer)
+        cursor = replace(entry.cursor, request=request)
+        self.entries.setdefault(request.key, EntryInfo(cursor, entry.how))
+        if entry.column and entry.how != "link-text":
+            self.state.verify_root(self.portal.name, request.url, entry.how)
+        self._enqueue(
+            Job(
+                "listing",
+                request,
+                cursor,
+                depth=depth,
+                entry=request.key,
+                column=entry.column,
+                probe=entry.probe,
+                how=entry.how,
+            )
+        )
 
     # ------------------------------------------------------------------ documents
 
@@ -301,9 +541,11 @@ class PortalCrawl:
         self, job: Job, outcome: Outcome, fetched_at: datetime, previous: UrlRow | None
     ) -> None:
         attachments: list[str] = []
+        page: dict[str, object] = {}
         if job.kind == "report" and looks_like_html(outcome.body, outcome.content_type):
             html = decode_html(outcome.body, outcome.content_type)
             attachments = self._enqueue_attachments(job, html, outcome.url)
+            page = self._page_meta(html, outcome.url)
         doc = self._fetched(job, outcome, fetched_at, attachments)
         sha = await self.sink.keep(doc)
         change = _change(previous, sha)
@@ -314,7 +556,7 @@ class PortalCrawl:
             setattr(self.summary, counter, getattr(self.summary, counter) + 1)
         else:
             self.summary.attachments += 1
-        extra = UNPROCESSED if change != "unchanged" else {}
+        extra = {**(UNPROCESSED if change != "unchanged" else {}), **page}
         self._record(
             job,
             outcome,
@@ -336,6 +578,17 @@ class PortalCrawl:
             change,
             len(outcome.body),
         )
+
+    def _page_meta(self, html: str, url: str) -> dict[str, object]:
+        """The report page's 索引号 / 发布机构 / dates for the state; a 索引号 naming another
+        region than the portal's is counted and given as a reason (not a failure)."""
+        meta = read_block(page_text(html))
+        why = region_mismatch(meta.index_no, self.portal.region_code)
+        if why:
+            self.summary.region_mismatches += 1
+            self.summary.reasons[f"note: {why}"] += 1
+            log.info("event=region_mismatch portal=%s url=%s %s", self.portal.name, url, why)
+        return {"index_no": meta.index_no, "page_agency": meta.agency, "page_date": meta.date}
 
     def _fetched(
         self, job: Job, outcome: Outcome, fetched_at: datetime, attachments: list[str] | None = None
@@ -422,6 +675,23 @@ class PortalCrawl:
         self.state.record(
             self.portal.name, job.request.key, job.request.url, job.kind, self.run_id, **values
         )
+        past_end = (
+            outcome.status == "not_found"
+            and job.request.ajax
+            and job.cursor is not None
+            and job.cursor.page > 0
+        )
+        if (job.probe and outcome.status in ("not_found", "failed")) or past_end:
+            # a slug guess that is not there, or a list API answering 404 past its last
+            # page (gkmlpt does): answers, not failures
+            log.info(
+                "event=%s portal=%s url=%s status=%s",
+                "probe_miss" if job.probe else "pagination_end",
+                self.portal.name,
+                job.request.url,
+                outcome.http_status,
+            )
+            return
         if outcome.status == "blocked":
             self.summary.blocked += 1
         elif outcome.status == "disallowed":

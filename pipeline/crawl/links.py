@@ -119,6 +119,26 @@ _JSON_URL_RE = re.compile(
 _IFRAME_RE = re.compile(r"""<iframe\b[^>]*?\ssrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
+_JS_REDIRECT = re.compile(
+    r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']"""
+    r"""|location\.replace\(\s*["']([^"']+)["']"""
+    r"""|<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*url\s*=\s*['"]?([^"'>\s]+)""",
+    re.IGNORECASE,
+)
+
+
+def page_redirect(html: str, base_url: str) -> str | None:
+    """Where a small page sends the browser by script or ``<meta refresh>`` (county roots
+    often do: ``location.href='/zwgk/index.shtml'``)."""
+    if len(html) > 8192:
+        return None
+    match = _JS_REDIRECT.search(html)
+    if match is None:
+        return None
+    url = normalise_url(next(g for g in match.groups() if g), base_url)
+    return url if url != base_url else None
+
+
 def iframe_links(html: str, base_url: str) -> list[str]:
     """``<iframe src>`` targets: some columns are shells whose list lives in an iframe."""
     out: list[str] = []

@@ -26,6 +26,13 @@ class PortalSummary:
     stage_errors: int = 0
     requests: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    # what the crawl learnt of the portal
+    family: str = ""  # the CMS family whose list gave the reports (else the one sniffed)
+    entries: list[str] = field(default_factory=list)  # 年报 entries that listed reports
+    how: str = ""  # how the first entry was found: remembered, link-text, gkmlpt-tree ...
+    reports_listed: int = 0  # distinct report links on the listing pages
+    capped: int = 0  # listing chains cut at the page cap
+    region_mismatches: int = 0  # report pages whose 索引号 names another region
 
     @property
     def fetched(self) -> int:
@@ -49,6 +56,13 @@ class PortalSummary:
             f" retried from archive {self.retried},"
             f" requests {self.requests}"
         )
+        if self.family:
+            text += f", family {self.family}" + (f" ({self.how})" if self.how else "")
+        text += f", reports listed {self.reports_listed}"
+        if self.capped:
+            text += f", listing page cap hit {self.capped}"
+        if self.region_mismatches:
+            text += f", 索引号 region mismatches {self.region_mismatches}"
         if not self.completed:
             text += " (incomplete: resumes next run)"
         return text + (f" [{reasons}]" if reasons else "")
