@@ -141,4 +141,3 @@ class Report:
             if item.key == key:
                 return item
         return None
-

@@ -79,7 +79,13 @@ class EntryInfo:
     how: str
     remembered: bool = False
     reports: set[str] = field(default_factory=set)
-    family: str = ""
+    families: Counter[str] = field(default_factory=Counter)  # of the pages that listed reports
+
+    @property
+    def family(self) -> str:
+        """The family that listed its reports (a specific one over ``static``)."""
+        specific = [f for f, _ in self.families.most_common() if f != "static"]
+        return specific[0] if specific else "static"
 
 
 class _Budget(Exception):
@@ -211,7 +217,7 @@ class PortalCrawl:
             self.state.remember(
                 self.portal.name,
                 key,
-                family=info.family or "static",
+                family=info.family,
                 how=info.how,
                 cursor=info.cursor.to_json(),
                 reports=len(info.reports),
@@ -453,7 +459,7 @@ class PortalCrawl:
         info = self.entries.get(job.entry or "")
         if info is not None:
             info.reports.update(r.url for r in reports)
-            info.family = info.family or listing.family
+            info.families[listing.family] += len(reports)
 
     def _follow_entries(
         self, job: Job, listing: Listing, html: str, page_url: str, has_reports: bool

@@ -32,7 +32,8 @@ NAME = "ucap"
 PAGE_SIZE = 20
 
 _MARKERS = ("UCAPCONTENT", "UCAP-CONTENT", "UCAPTITLE", "/common/search/")
-_CHANNEL_URL = re.compile(r"""/[\w\-]+/c\d+c?/[\w\-]+\.shtml\b""")
+# a channel page or an article of one: /{site}/c{N}/{name}.shtml, /{site}/c{N}/{YYYYMM}/{hex}.shtml
+_CHANNEL_URL = re.compile(r"""/[\w\-]+/c\d+c?/(?:\d{6}/|\d{4}/\d{2}/\d{2}/)?[\w\-]+\.shtml\b""")
 # The channel's search endpoint, as the column page's script names it (assumed: the
 # reference says the uuid "must be read from the column page").
 _SEARCH = re.compile(
@@ -47,7 +48,7 @@ _LIST_NAME = re.compile(r"^(?P<stem>[\w\-]+?)(?:_(?P<n>\d+))?\.(?P<ext>s?html?)$
 def sniff(html: str, url: str) -> bool:
     if any(m in html for m in _MARKERS) or "/common/search/" in url:
         return True
-    return bool(_CHANNEL_URL.search(url) or len(_CHANNEL_URL.findall(html)) >= 3)
+    return bool(_CHANNEL_URL.search(url) or len(_CHANNEL_URL.findall(html)) >= 2)
 
 
 def search_request(endpoint: str, page: int, referer: str) -> Request:
