@@ -354,7 +354,11 @@ class PortalCrawl:
             outcome.status, outcome.reason = "not_found", "soft 404 / redirect to the home page"
             self._record_failure(job, outcome)
             return
-        if not job.request.ajax and is_js_shell(html) and page_redirect(html, outcome.url) is None:
+        if (
+            not job.request.ajax
+            and is_js_shell(html)
+            and not self._readable(job, html, outcome.url)
+        ):
             # a list built by JavaScript, or a JS gate: plain HTTP reads nothing here
             outcome.status, outcome.reason = "blocked", "js-gate (no browser tier)"
             self._record_failure(job, outcome)
@@ -379,6 +383,17 @@ class PortalCrawl:
             change,
         )
         self._follow_listing(job, html, outcome.url)
+
+    def _readable(self, job: Job, html: str, page_url: str) -> bool:
+        """Whether a script-only page still gives something: a redirect, or what a family
+        reads in its scripts (gkmlpt's ``window._CONFIG``)."""
+        if page_redirect(html, page_url):
+            return True
+        cursor = job.cursor or Cursor(job.request, self.portal.family)
+        listing = parse_listing(
+            html, replace(cursor, request=replace(cursor.request, url=page_url))
+        )
+        return bool(listing.links or listing.entries or listing.next)
 
     def _listing_from_archive(
         self, job: Job, sha: str, content_type: str | None, page_url: str

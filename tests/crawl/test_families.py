@@ -3,15 +3,19 @@ to its end, and a second run that fetches nothing unchanged."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipeline.crawl import State
+from pipeline.crawl import PortalConfig, State
+from pipeline.crawl.families import MAX_LISTING_PAGES
 from pipeline.flows.nightly import nightly as crawl
-from tests.family_portals import BUILDERS, Replica
-from tests.portals import Site, fast
+from tests.family_portals import BUILDERS, LOOKALIKES, Replica, other_page
+from tests.portals import Hit, Reply, Site, fast
 
 EXPECTED_FAMILY = {
     "gkmlpt": "gkmlpt",
@@ -80,3 +84,137 @@ def test_replica_crawl_finds_every_report_and_nothing_else(serve, tmp_path, name
     gets = [h for h in site.log if h.method == "GET" and h.path != "/robots.txt"]
     assert gets and {h.status for h in gets} == {304}, [(h.path, h.status) for h in gets]
     assert all(h.method == "GET" or "search.jsp" in h.path for h in site.log)
+
+
+def test_report_pages_metadata_and_region_check(serve, tmp_path) -> None:
+    site = serve(Site())
+    replica = BUILDERS["gkmlpt"](site)
+    (result,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    # one report's 索引号 carries the city's code: noted, not a failure
+    assert result.region_mismatches == 1 and result.failed == 0
+    assert "note: 索引号 region 441400 is not the portal's 441423" in result.reasons
+    rows = list(report_rows(tmp_path).values())
+    assert all(r.index_no and r.page_agency == "某县人民政府办公室" for r in rows)
+    assert {r.page_date for r in rows} == {"2024-01-22"}
+    assert any(r.index_no == "11441423007235893X/2024-00000" for r in rows)
+
+
+def moved_column(site: Site, replica: Replica, how: str) -> None:
+    old = "/col/col1229564/index.html"
+    page = site.routes[old].body  # type: ignore[union-attr]
+    if how == "404":
+        del site.routes[old]
+    else:  # still there, but its list is gone
+        site.add(old, "<html><body><p>本栏目已迁移</p><a href='/'>首页</a></body></html>")
+    site.add("/col/col1300001/index.html", page)
+    site.add(
+        "/", '<html><body><a href="/col/col1300001/index.html">政府信息公开年报</a></body></html>'
+    )
+
+
+@pytest.mark.parametrize("how", ["404", "emptied"])
+def test_a_moved_column_is_found_again(serve, tmp_path, how) -> None:
+    site = serve(Site())
+    replica = BUILDERS["jpaas"](site)
+    crawl([replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast())
+    moved_column(site, replica, how)
+    (again,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert again.reasons["年报 entry moved: rediscovered"] == 1 and again.failed == (how == "404")
+    assert again.reports_unchanged == len(replica.reports) and again.reports_new == 0
+    state = State(tmp_path)
+    try:
+        entries = [r.entry for r in state.recipes(replica.portal().name)]
+    finally:
+        state.close()
+    assert entries == [site.url("/col/col1300001/index.html")]
+    # the night after: the new column is the remembered one
+    site.log.clear()
+    (third,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert third.how == "remembered" and not third.reasons and site.hits("/") == []
+
+
+def test_hostile_list_api_claiming_a_million_pages_is_capped(serve, tmp_path) -> None:
+    site = serve(Site())
+    tree = [{"id": 7, "name": "政府信息公开年报", "children": [], "jump_url": ""}]
+    site.add(
+        "/gkmlpt/index",
+        f"<html><script>window._CONFIG = {{SID: '1', TREE: {json.dumps(tree)}}};</script></html>",
+    )
+
+    def endless(hit: Hit) -> Reply:
+        page = int(parse_qs(urlsplit(hit.path).query)["page"][0])
+        articles = [
+            {"id": page * 1000 + i, "title": f"通知{page}-{i}", "url": f"/n/{page}/{i}.html"}
+            for i in range(100)
+        ]
+        data = {"total": 100_000_000, "offset": (page - 1) * 100, "articles": articles}
+        return Reply(200, json.dumps(data).encode(), {"Content-Type": "application/json"})
+
+    site.handle("/gkmlpt/api/all/7", endless)
+    started = time.monotonic()
+    (result,) = crawl(
+        [replica_portal(site, "/gkmlpt/index")],
+        tmp_path,
+        stage=Staged().stage,
+        politeness_override=fast(),
+    ).portals
+    api_hits = site.hits("/gkmlpt/api/all/7")
+    assert len(api_hits) == MAX_LISTING_PAGES
+    assert result.capped == 1 and result.completed
+    assert result.reasons[f"listing page cap {MAX_LISTING_PAGES} hit"] == 1
+    assert "listing page cap hit 1" in result.line()
+    assert time.monotonic() - started < 30
+
+
+def replica_portal(site: Site, *paths: str) -> PortalConfig:
+    return PortalConfig(name="测试", start_urls=tuple(site.url(p) for p in paths))
+
+
+def test_list_inside_an_iframe_is_followed_on_the_portal_only(serve, tmp_path) -> None:
+    site = serve(Site())
+    site.add(
+        "/nb/index.html",
+        "<html><head><title>信息公开年报</title></head><body>"
+        '<iframe src="/nb/list.html"></iframe><iframe src="http://other.example/x.html"></iframe>'
+        "</body></html>",
+    )
+    site.add(
+        "/nb/list.html",
+        '<html><body><ul><li><a href="/nb/r1.html">甲县2023年政府信息公开工作年度报告</a></li>'
+        f'<li><a href="/nb/x.html">{LOOKALIKES[0]}</a></li></ul></body></html>',
+    )
+    site.add("/nb/r1.html", other_page("甲县2023年政府信息公开工作年度报告"))
+    (result,) = crawl(
+        [replica_portal(site, "/nb/index.html")],
+        tmp_path,
+        stage=Staged().stage,
+        politeness_override=fast(),
+    ).portals
+    assert result.reports_new == 1 and result.failed == 0 and site.hits("/nb/x.html") == []
+
+
+def test_script_redirect_is_followed_and_a_js_shell_is_blocked(serve, tmp_path) -> None:
+    site = serve(Site())
+    site.add("/", "<html><script>window.location.href='/zwgk/';</script></html>")
+    site.add(
+        "/zwgk/",
+        '<html><body><a href="/zwgk/r.html">乙县2023年政府信息公开工作年度报告</a></body></html>',
+    )
+    site.add("/zwgk/r.html", other_page("乙县2023年政府信息公开工作年度报告"))
+    gated = serve(Site())
+    gated.add("/", "<html><head><script src='/a.js'></script><script>boot()</script></head></html>")
+    summary = crawl(
+        [replica_portal(site, "/"), PortalConfig(name="gated", start_urls=(gated.url("/"),))],
+        tmp_path,
+        stage=Staged().stage,
+        politeness_override=fast(),
+    )
+    ok, blocked = summary.portals
+    assert ok.reports_new == 1 and ok.blocked == 0
+    assert blocked.blocked == 1 and blocked.reasons == {"blocked: js-gate (no browser tier)": 1}
