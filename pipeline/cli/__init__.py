@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "pipeline.cli.crawl",
     "pipeline.cli.reextract",
     "pipeline.cli.demo",
+    "pipeline.cli.portals",
 ]
 
 

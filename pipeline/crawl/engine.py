@@ -199,8 +199,8 @@ class PortalCrawl:
                 Job("listing", request, Cursor(request, self.portal.family), entry=request.key)
             )
         await self.queue.join()
-        if self.report_urls or self.budget_hit:
-            return
+        if self.report_urls or self.budget_hit or not self.visited:
+            return  # found, out of budget, or nothing readable (down, gated): no guessing
         # nothing found by families or link text: try the usual slug folders
         bases = [*self.portal.start_urls, *self.visited[:2]]
         for probe in slugs.probe_entries(bases):
@@ -782,10 +782,14 @@ async def crawl_async(
     max_pages: int | None = None,
     politeness_override: Politeness | None = None,
     progress: bool = False,
+    list_only: bool = False,
+    max_seconds: float | None = None,
 ) -> CrawlSummary:
     """Crawl ``portals``, recording in ``state`` and handing every body to ``sink``.
 
-    The caller holds the data directory's writer lock and closes ``state``.
+    ``list_only`` reads listings but fetches no report (a probe); ``max_seconds`` bounds
+    each portal's crawl in time, as ``max_pages`` does in requests. The caller holds the
+    data directory's writer lock and closes ``state``.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -802,6 +806,8 @@ async def crawl_async(
                 politeness_override or portal.politeness,
                 max_pages,
                 display,
+                list_only=list_only,
+                max_seconds=max_seconds,
             )
             for portal in portals
         ]
