@@ -7,7 +7,7 @@ import tomllib
 from pipeline.cli import main
 from pipeline.crawl import load_config
 from tests.family_portals import BUILDERS
-from tests.portals import Site
+from tests.portals import Site, build_hanweb_site, build_trs_site
 
 FAST = "[defaults]\ndelay = 0\nbackoff = 0.01\nbackoff_max = 0.02\nretries = 2\ntimeout = 2\n"
 
@@ -61,6 +61,13 @@ def test_check_prints_family_column_and_report_count_per_portal(serve, tmp_path,
         entries.append(
             f'[[portal]]\nname = "{name}"\n{code}start_urls = ["{replica.site.url("/")}"]\n'
         )
+    # the families the crawler knew before: TRS (hub -> column) and Hanweb jpage
+    trs = build_trs_site(serve(Site()))
+    hanweb = serve(Site())
+    build_hanweb_site(hanweb)
+    entries.append(f'[[portal]]\nname = "trs"\nstart_urls = ["{trs.url("/")}"]\n')
+    column = hanweb.url("/col/col12377/index.html")
+    entries.append(f'[[portal]]\nname = "hanweb"\nstart_urls = ["{column}"]\n')
     gated = serve(Site())
     gated.add("/", "<html><head><script src='/a.js'></script><script>go()</script></head></html>")
     entries.append(f'[[portal]]\nname = "gated"\nstart_urls = ["{gated.url("/")}"]\n')
@@ -85,10 +92,12 @@ def test_check_prints_family_column_and_report_count_per_portal(serve, tmp_path,
         assert f"reports listed {len(replicas[name].reports)}," in line, line
         for path in replicas[name].reports:
             assert replicas[name].site.hits(path) == []  # a probe reads lists only
+    assert "family trs," in lines["trs"] and "reports listed 6," in lines["trs"]
+    assert "family hanweb," in lines["hanweb"] and "reports listed 6," in lines["hanweb"]
     assert "no reports: blocked: js-gate (no browser tier)" in lines["gated"]
     assert "requests 2" in lines["gated"]  # robots.txt and the page: no slug guessing
     assert "no reports: nothing readable" in lines["dead"]
-    assert lines["portals check"] == "portals check: 8 of 10 portals list reports"
+    assert lines["portals check"] == "portals check: 10 of 12 portals list reports"
 
 
 def test_check_is_bounded_and_selects_portals(serve, tmp_path, capsys) -> None:
