@@ -486,8 +486,10 @@ class PortalCrawl:
         for entry in listing.entries:
             if entry.how == "ucap-search" and child <= MAX_DEPTH:
                 self._continue(job, entry.cursor, entry.how)  # the column's own list
-        if job.column or has_reports:
-            for link in year_links(listing.links):
+        years = year_links(listing.links)
+        # a start URL may be the 年报 column itself: two or more bare-year links say so
+        if job.column or has_reports or (job.depth == 0 and len(years) >= 2):
+            for link in years:
                 if child <= MAX_DEPTH and self.portal.allows(link.url) and link.url != page_url:
                     cursor = Cursor(Request(link.url, referer=page_url), self.portal.family)
                     self._continue(job, cursor, "year-subcolumn")

@@ -218,3 +218,17 @@ def test_script_redirect_is_followed_and_a_js_shell_is_blocked(serve, tmp_path) 
     ok, blocked = summary.portals
     assert ok.reports_new == 1 and ok.blocked == 0
     assert blocked.blocked == 1 and blocked.reasons == {"blocked: js-gate (no browser tier)": 1}
+
+
+def test_year_subcolumns_of_a_start_column_are_followed(serve, tmp_path) -> None:
+    site = serve(Site())
+    years = "".join(f'<li><a href="/nb/{y}/">{y}年</a></li>' for y in (2023, 2022))
+    site.add("/nb/", f"<html><body><ul>{years}</ul><a href='/'>首页</a></body></html>")
+    for y in (2023, 2022):
+        title = f"丙县{y - 1}年政府信息公开工作年度报告"
+        site.add(f"/nb/{y}/", f'<html><body><a href="/nb/{y}/r.html">{title}</a></body></html>')
+        site.add(f"/nb/{y}/r.html", other_page(title))
+    (result,) = crawl(
+        [replica_portal(site, "/nb/")], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert result.reports_new == 2 and result.failed == 0
