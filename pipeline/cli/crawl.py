@@ -49,6 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="N",
         help="fetch at most N pages per portal in this run; the rest waits for the next run",
     )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="spend at most S seconds per portal in this run; the rest waits for the next run",
+    )
     parser.set_defaults(func=run)
 
 
@@ -72,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_pages is not None and args.max_pages < 1:
         print("crawl: --max-pages must be at least 1", file=sys.stderr)
         return ExitCode.USAGE
+    if args.max_seconds is not None and args.max_seconds <= 0:
+        print("crawl: --max-seconds must be positive", file=sys.stderr)
+        return ExitCode.USAGE
     try:
         args.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -79,7 +89,11 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.FAILED
     try:
         summary = nightly(
-            portals, args.data_dir, max_pages=args.max_pages, progress=sys.stderr.isatty()
+            portals,
+            args.data_dir,
+            max_pages=args.max_pages,
+            max_seconds=args.max_seconds,
+            progress=sys.stderr.isatty(),
         )
     except LockedError as exc:
         print(f"crawl: {exc}", file=sys.stderr)

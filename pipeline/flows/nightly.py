@@ -53,12 +53,14 @@ def nightly(
     progress: bool = False,
     extract: Extractor = extract_document,
     stage: Stager = stage_reports,
+    max_seconds: float | None = None,
 ) -> CrawlSummary:
     """Crawl ``portals`` into ``data_dir``: archive, extract and stage what is new.
 
     Raises :class:`~pipeline.errors.LockedError` if another writer holds the data
     directory. ``extract`` and ``stage`` are the extractor and the staging call (tests
-    pass failing ones).
+    pass failing ones); ``max_seconds`` bounds each portal's crawl in time (the rest waits
+    for the next run, as with ``max_pages``).
     """
     data_dir = Path(data_dir)
     with WriterLock(data_dir):
@@ -73,6 +75,7 @@ def nightly(
                     max_pages=max_pages,
                     politeness_override=politeness_override,
                     progress=progress,
+                    max_seconds=max_seconds,
                 )
             )
         finally:

@@ -232,3 +232,19 @@ def test_year_subcolumns_of_a_start_column_are_followed(serve, tmp_path) -> None
         [replica_portal(site, "/nb/")], tmp_path, stage=Staged().stage, politeness_override=fast()
     ).portals
     assert result.reports_new == 2 and result.failed == 0
+
+
+def test_time_budget_stops_a_portal_and_the_next_run_resumes(serve, tmp_path) -> None:
+    site = serve(Site())
+    replica = BUILDERS["ucap"](site)
+    slow = fast(delay=0.3, per_host=1)
+    (first,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=slow, max_seconds=1
+    ).portals
+    assert not first.completed and first.reasons["time budget hit"] == 1
+    assert first.requests <= 6
+    (second,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert second.resumed and second.completed
+    assert second.reports_new + second.reports_resumed == len(replica.reports)
