@@ -201,9 +201,12 @@ class PortalCrawl:
         await self.queue.join()
         if self.report_urls or self.budget_hit or not self.visited:
             return  # found, out of budget, or nothing readable (down, gated): no guessing
-        # nothing found by families or link text: try the usual slug folders
+        # nothing found by families or link text: the folders where sibling portals of the
+        # prefecture keep theirs, then the usual slug folders
         bases = [*self.portal.start_urls, *self.visited[:2]]
-        for probe in slugs.probe_entries(bases):
+        siblings = self.state.sibling_recipes(self.portal.name, self.portal.region_code)
+        sibling = slugs.sibling_entries([r.cursor for r in siblings], bases[0])
+        for probe in [*sibling, *slugs.probe_entries(bases)]:
             self._discover(probe, depth=0, referer=None)
         await self.queue.join()
 
@@ -221,6 +224,7 @@ class PortalCrawl:
                 how=info.how,
                 cursor=info.cursor.to_json(),
                 reports=len(info.reports),
+                region_code=self.portal.region_code,
             )
         if found:
             first = found[0][1]

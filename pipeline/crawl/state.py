@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS recipes (
     reports INTEGER NOT NULL,
     found_at TEXT NOT NULL,
     verified_at TEXT NOT NULL,
+    region_code TEXT,
     PRIMARY KEY (portal, entry)
 );
 """
@@ -142,6 +143,7 @@ class Recipe:
     reports: int  # report links listed under it when last verified
     found_at: str
     verified_at: str
+    region_code: str | None = None  # the portal's, to offer the recipe to its siblings
 
 
 _COLUMNS = [f for f in UrlRow.__dataclass_fields__]
@@ -160,6 +162,8 @@ class State:
         for name, kind in _ADDED_COLUMNS:  # state written before the column existed
             if name not in columns:
                 self.conn.execute(f"ALTER TABLE urls ADD COLUMN {name} {kind}")
+        if "region_code" not in {r[1] for r in self.conn.execute("PRAGMA table_info(recipes)")}:
+            self.conn.execute("ALTER TABLE recipes ADD COLUMN region_code TEXT")
 
     def close(self) -> None:
         self.conn.close()
@@ -278,17 +282,39 @@ class State:
         return [Recipe(*r) for r in rows]
 
     def remember(
-        self, portal: str, entry: str, *, family: str, how: str, cursor: str, reports: int
+        self,
+        portal: str,
+        entry: str,
+        *,
+        family: str,
+        how: str,
+        cursor: str,
+        reports: int,
+        region_code: str | None = None,
     ) -> None:
         """Record (or re-verify) a 年报 entry that listed ``reports`` report links."""
         stamp = now().isoformat()
         self.conn.execute(
             "INSERT INTO recipes (portal, entry, family, how, cursor, reports, found_at, "
-            "verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (portal, entry) DO UPDATE "
-            "SET family = excluded.family, reports = excluded.reports, "
-            "verified_at = excluded.verified_at",
-            (portal, entry, family, how, cursor, reports, stamp, stamp),
+            "verified_at, region_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (portal, entry) DO UPDATE SET family = excluded.family, "
+            "reports = excluded.reports, verified_at = excluded.verified_at, "
+            "region_code = excluded.region_code",
+            (portal, entry, family, how, cursor, reports, stamp, stamp, region_code),
         )
+
+    def sibling_recipes(self, portal: str, region_code: str | None) -> list[Recipe]:
+        """Recipes of other portals of the same prefecture (same first 4 code digits): the
+        platform is chosen by the prefecture, so a sibling's folder is worth one try."""
+        if not region_code or len(region_code) != 6:
+            return []
+        fields = ", ".join(Recipe.__dataclass_fields__)
+        rows = self.conn.execute(
+            f"SELECT {fields} FROM recipes WHERE portal != ? AND substr(region_code, 1, 4) = ? "
+            "ORDER BY reports DESC, entry",
+            (portal, region_code[:4]),
+        )
+        return [Recipe(*r) for r in rows]
 
     def forget(self, portal: str, entry: str) -> None:
         """Drop an entry that moved (404, or no report links any more)."""

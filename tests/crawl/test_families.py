@@ -248,3 +248,22 @@ def test_time_budget_stops_a_portal_and_the_next_run_resumes(serve, tmp_path) ->
     ).portals
     assert second.resumed and second.completed
     assert second.reports_new + second.reports_resumed == len(replica.reports)
+
+
+def test_a_sibling_portal_of_the_prefecture_lends_its_folder(serve, tmp_path) -> None:
+    first = serve(Site())
+    first.add("/", "<html><body><a href='/gk/'>政务公开</a></body></html>")
+    first.add("/gk/", "<html><body><a href='/gk/nb2/'>信息公开年报</a></body></html>")
+    second = serve(Site())
+    second.add("/", "<html><body><a href='/about.html'>概况</a></body></html>")
+    for site, county in ((first, "丁县"), (second, "戊县")):
+        title = f"{county}2023年政府信息公开工作年度报告"
+        site.add("/gk/nb2/", f"<html><body><a href='/gk/nb2/r.html'>{title}</a></body></html>")
+        site.add("/gk/nb2/r.html", other_page(title))
+    a = PortalConfig(name="丁县", start_urls=(first.url("/"),), region_code="130102")
+    b = PortalConfig(name="戊县", start_urls=(second.url("/"),), region_code="130104")
+    crawl([a], tmp_path, stage=Staged().stage, politeness_override=fast())
+    (result,) = crawl([b], tmp_path, stage=Staged().stage, politeness_override=fast()).portals
+    # 戊县 names no 年报 column anywhere: 丁县's folder (same prefecture 1301) is tried first
+    assert result.reports_new == 1 and result.how == "sibling-recipe" and result.failed == 0
+    assert [h.path for h in second.log if h.path != "/robots.txt"][:2] == ["/", "/gk/nb2/"]

@@ -5,6 +5,7 @@ the 政府信息公开 pages the crawl met. Each is a guess: a 404 is an answer,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.crawl.families.base import Cursor, Entry, Request
@@ -13,6 +14,30 @@ NAME = "slugs"
 SLUGS = ("zfxxgknb/", "xxgknb/", "gknb/", "ndbg/")
 #: Folder bases tried per portal (root, start URL's folder, hubs): 4 slugs each.
 MAX_BASES = 3
+#: Sibling portals' 年报 paths tried on this portal's host.
+MAX_SIBLINGS = 3
+
+
+def sibling_entries(cursors: Sequence[str], start_url: str) -> list[Entry]:
+    """The paths where sibling portals (same prefecture) list their 年报 (their remembered
+    entry cursors, as JSON), tried on this portal's host: GET entries only (a POST form or
+    an API carries site-specific ids)."""
+    origin = urljoin(start_url, "/")
+    out: list[Entry] = []
+    for text in cursors:
+        cursor = Cursor.from_json(text)
+        request = cursor.request
+        if request.method != "GET" or request.ajax:
+            continue
+        parts = urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        url = urljoin(origin, path)
+        if path in ("", "/") or any(e.cursor.request.url == url for e in out):
+            continue
+        out.append(Entry(Cursor(Request(url), "auto"), "sibling-recipe", probe=True))
+        if len(out) >= MAX_SIBLINGS:
+            break
+    return out
 
 
 def folder(url: str) -> str:
