@@ -55,6 +55,9 @@ UNPROCESSED = {
 MAX_DISCOVERY_DEPTH = 2
 #: Year sub-columns inside year sub-columns ... stop here.
 MAX_DEPTH = 5
+#: Days after which a portal is searched again even though its remembered 年报 entries
+#: still work: a department may have opened its own 年报 list since.
+REDISCOVER_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class EntryInfo:
     cursor: Cursor
     how: str
     remembered: bool = False
+    rediscovered: bool = False  # remembered, and found again by this run's discovery
     reports: set[str] = field(default_factory=set)
     families: Counter[str] = field(default_factory=Counter)  # of the pages that listed reports
 
@@ -179,7 +183,8 @@ class PortalCrawl:
                 )
             await self.queue.join()
             moved = [r for r in recipes if not self.entries[r.entry].reports]
-            if not moved or self.budget_hit:
+            due = _older_than(max(r.found_at for r in recipes), REDISCOVER_DAYS)
+            if (not moved and not due) or self.budget_hit:
                 return
             for recipe in moved:
                 log.info(
@@ -192,9 +197,10 @@ class PortalCrawl:
                 self.seen.discard(recipe.entry)  # a start URL is asked again in discovery
         for url in self.portal.start_urls:
             request = Request(url)
-            self.entries.setdefault(
+            info = self.entries.setdefault(
                 request.key, EntryInfo(Cursor(request, self.portal.family), "start-url")
             )
+            info.rediscovered = info.remembered
             self._enqueue(
                 Job("listing", request, Cursor(request, self.portal.family), entry=request.key)
             )
@@ -225,6 +231,7 @@ class PortalCrawl:
                 cursor=info.cursor.to_json(),
                 reports=len(info.reports),
                 region_code=self.portal.region_code,
+                discovered=info.rediscovered or not info.remembered,
             )
         if found:
             first = found[0][1]
@@ -541,12 +548,16 @@ class PortalCrawl:
     def _discover(self, entry: Entry, depth: int, referer: str | None) -> None:
         """A listing found by discovery: a 年报 entry of its own."""
         request = entry.cursor.request
-        if not self.portal.allows(request.url) or request.key in self.seen:
+        if not self.portal.allows(request.url):
+            return
+        if request.key in self.seen:
+            if request.key in self.entries:  # a remembered entry met again by discovery
+                self.entries[request.key].rediscovered = True
             return
         if referer and request.referer is None:
             request = replace(request, referer=referer)
         cursor = replace(entry.cursor, request=request)
-        self.entries.setdefault(request.key, EntryInfo(cursor, entry.how))
+        self.entries.setdefault(request.key, EntryInfo(cursor, entry.how)).rediscovered = True
         if entry.column and entry.how != "link-text":
             self.state.verify_root(self.portal.name, request.url, entry.how)
         self._enqueue(
@@ -752,6 +763,14 @@ def _listing_values(job: Job) -> dict[str, object]:
         "agency": title_agency(title),
         "listed_date": job.link.date,
     }
+
+
+def _older_than(stamp: str, days: int) -> bool:
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return True
+    return (now() - when).days >= days
 
 
 def _short(reason: str) -> str:

@@ -291,15 +291,18 @@ class State:
         cursor: str,
         reports: int,
         region_code: str | None = None,
+        discovered: bool = True,
     ) -> None:
-        """Record (or re-verify) a 年报 entry that listed ``reports`` report links."""
+        """Record (or re-verify) a 年报 entry that listed ``reports`` report links;
+        ``discovered``: found by discovery in this run (not only visited as remembered)."""
         stamp = now().isoformat()
+        found_at = "excluded.found_at" if discovered else "recipes.found_at"
         self.conn.execute(
             "INSERT INTO recipes (portal, entry, family, how, cursor, reports, found_at, "
             "verified_at, region_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (portal, entry) DO UPDATE SET family = excluded.family, "
             "reports = excluded.reports, verified_at = excluded.verified_at, "
-            "region_code = excluded.region_code",
+            f"region_code = excluded.region_code, found_at = {found_at}",
             (portal, entry, family, how, cursor, reports, stamp, stamp, region_code),
         )
 

@@ -4,6 +4,7 @@ to its end, and a second run that fetches nothing unchanged."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,36 @@ def test_a_sibling_portal_of_the_prefecture_lends_its_folder(serve, tmp_path) ->
     # 戊县 names no 年报 column anywhere: 丁县's folder (same prefecture 1301) is tried first
     assert result.reports_new == 1 and result.how == "sibling-recipe" and result.failed == 0
     assert [h.path for h in second.log if h.path != "/robots.txt"][:2] == ["/", "/gk/nb2/"]
+
+
+def test_remembered_portals_are_searched_again_after_a_while(serve, tmp_path) -> None:
+    site = serve(Site())
+    replica = BUILDERS["lonsun"](site)
+    crawl([replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast())
+    # the 民政局 opens its 年报 list: the remembered entries (two other organs) miss it ...
+    title = "来安县民政局2023年政府信息公开工作年度报告"
+    site.add(
+        "/public/column/6596081?type=3&action=list",
+        f'<html><body><div class="xxgk_navli"><a href="/public/6596081/1.html" title="{title}">'
+        f"{title}</a></div></body></html>",
+    )
+    site.add("/public/6596081/1.html", other_page(title))
+    (second,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert second.reports_new == 0 and second.how == "remembered"
+    # ... until the recipes are a month old: then the portal is searched again
+    con = sqlite3.connect(tmp_path / "state" / "crawl.sqlite")
+    con.execute("UPDATE recipes SET found_at = '2020-01-01T00:00:00+00:00'")
+    con.commit()
+    con.close()
+    (third,) = crawl(
+        [replica.portal()], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert third.reports_new == 1 and third.failed == 0 and not third.reasons
+    state = State(tmp_path)
+    try:
+        recipes = state.recipes(replica.portal().name)
+    finally:
+        state.close()
+    assert len(recipes) == 3 and all(r.found_at > "2020-01-02" for r in recipes)
