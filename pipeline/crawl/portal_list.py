@@ -56,9 +56,15 @@ def normal_url(value: str) -> str | None:
 
 
 def url_key(url: str) -> str:
-    """What makes two start URLs the same portal: host and path, scheme and final slash aside."""
+    """What makes two start URLs the same portal: host, port and path, scheme (and the
+    scheme's default port) and a final slash aside."""
     parts = urlsplit(url)
-    return f"{(parts.hostname or '').lower()}{parts.path.rstrip('/')}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    where = (parts.hostname or "").lower() + (f":{port}" if port not in (None, 80, 443) else "")
+    return f"{where}{parts.path.rstrip('/')}"
 
 
 def read_rows(text: str) -> tuple[list[PortalRow], list[tuple[int, str]]]:

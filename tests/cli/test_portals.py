@@ -27,21 +27,28 @@ def test_import_appends_entries_without_duplicates(tmp_path, capsys) -> None:
         "衢江区,330803,http://www.qjq.gov.cn/\n"  # twice in the list
         "朝阳区,110105,http://www.bjchy.gov.cn/\n"
         "朝阳区,220104,http://www.chaoyang.gov.cn/\n"  # same name, another region
+        "测试区,330899,http://127.0.0.1:8001/\n"
+        "测试二区,330898,http://127.0.0.1:8002/\n"  # same host, another port: another portal
+        "测试区,330899,http://127.0.0.1:8001\n"  # the same portal
+        "测试三区,330897,http://www.zjcs.gov.cn:80/\n"  # the default port: 常山县 again
         "龙游县,330825,not a url\n",
         encoding="utf-8",
     )
     assert main(["portals", "import", str(csv), "--config", str(cfg)]) == 0
     out, err = capsys.readouterr()
-    assert "5 added, 2 already configured, 1 invalid rows" in out
-    assert "line 9: skipped, not a URL: 'not a url'" in err
+    assert "7 added, 4 already configured, 1 invalid rows" in out
+    assert "line 13: skipped, not a URL: 'not a url'" in err
     portals = {p.name: p for p in load_config(cfg)}
-    assert list(portals) == ["柯城区", "衢江区", "常山县", "开化县", "朝阳区", "朝阳区（220104）"]
+    assert list(portals) == [
+        *("柯城区", "衢江区", "常山县", "开化县", "朝阳区", "朝阳区（220104）"),
+        *("测试区", "测试二区"),
+    ]
     assert portals["常山县"].start_urls == ("http://www.zjcs.gov.cn/",)
     assert portals["衢江区"].region_code == "330803" and portals["开化县"].region_code is None
     assert tomllib.loads(cfg.read_text())["defaults"]["delay"] == 0  # the rest kept as it was
     # again: nothing new
     assert main(["portals", "import", str(csv), "--config", str(cfg)]) == 0
-    assert "0 added, 7 already configured" in capsys.readouterr().out
+    assert "0 added, 11 already configured" in capsys.readouterr().out
     # a headerless list (name, code, URL) into a config that does not exist yet
     plain = tmp_path / "plain.csv"
     plain.write_text("甲县,130101,http://a.example/\n", encoding="gb18030")
