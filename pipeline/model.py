@@ -145,4 +145,3 @@ class Report:
             if item.key == key:
                 return item
         return None
-

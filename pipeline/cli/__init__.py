@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "pipeline.cli.reextract",
     "pipeline.cli.demo",
     "pipeline.cli.export_warc",
+    "pipeline.cli.portals",
 ]
 
 

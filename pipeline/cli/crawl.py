@@ -70,6 +70,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="PATH",
         help="also write the run's JSON summary to PATH (always: DATA_DIR/runs/)",
     )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="spend at most S seconds per portal in this run; the rest waits for the next run",
+    )
     parser.set_defaults(func=run)
 
 
@@ -112,10 +119,12 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     if args.summary_json is not None and not args.summary_json.parent.is_dir():
         print(
-            f"crawl: --summary-json {args.summary_json}: no directory "
-            f"{args.summary_json.parent}",
+            f"crawl: --summary-json {args.summary_json}: no directory {args.summary_json.parent}",
             file=sys.stderr,
         )
+        return ExitCode.USAGE
+    if args.max_seconds is not None and args.max_seconds <= 0:
+        print("crawl: --max-seconds must be positive", file=sys.stderr)
         return ExitCode.USAGE
     try:
         args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             progress=stderr_is_terminal(),
             exit_code=exit_code,
             summary_json=args.summary_json,
+            max_seconds=args.max_seconds,
         )
     except LockedError as exc:
         print(f"crawl: {exc}", file=sys.stderr)

@@ -61,3 +61,18 @@ def is_soft_404(status: int, html: str) -> bool:
 def is_site_root(url: str) -> bool:
     path = urlsplit(url).path
     return path in ("", "/", "/index.html", "/index.htm", "/index.shtml", "/index.jsp")
+
+
+_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)
+_ANCHOR = re.compile(r"<a\s[^>]*href\s*=\s*[\"']?(?!javascript:|#)[^\"'\s>]", re.IGNORECASE)
+_TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.IGNORECASE | re.S)
+JS_SHELL_BYTES = 5000  # the reference's "<5 KB shell" repeated across a prefecture
+
+
+def is_js_shell(html: str) -> bool:
+    """A small page that is only scripts: a JS gate or a list built by JavaScript, which a
+    plain HTTP crawl cannot read (reference portal-families.md §1.4, §6)."""
+    if len(html) >= JS_SHELL_BYTES or not _SCRIPT.search(html) or _ANCHOR.search(html):
+        return False
+    text = _TAGS.sub(" ", html)
+    return len("".join(text.split())) < 200

@@ -28,8 +28,13 @@ from urllib.parse import urlsplit
 from pipeline.errors import ConfigError
 from pipeline.version import USER_AGENT
 
-Family = Literal["auto", "trs", "hanweb", "static"]
-FAMILIES: tuple[str, ...] = ("auto", "trs", "hanweb", "static")
+Family = Literal[
+    "auto", "trs", "hanweb", "static", "gkmlpt", "hanweb_xxgk", "jpaas", "ucap", "lonsun", "pclist"
+]
+FAMILIES: tuple[str, ...] = (
+    *("auto", "trs", "hanweb", "static"),
+    *("gkmlpt", "hanweb_xxgk", "jpaas", "ucap", "lonsun", "pclist"),  # pipeline/crawl/families
+)
 
 
 @dataclass(frozen=True, slots=True)

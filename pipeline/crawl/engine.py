@@ -7,17 +7,29 @@ import asyncio
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Coroutine
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pipeline.crawl.blocks import is_site_root, is_soft_404
+from pipeline.crawl.blocks import is_js_shell, is_site_root, is_soft_404
 from pipeline.crawl.config import Politeness, PortalConfig
+from pipeline.crawl.families import slugs
 from pipeline.crawl.fetch import Fetcher, Outcome
-from pipeline.crawl.links import Link, attachment_links, column_links, hub_links, report_links
-from pipeline.crawl.listing import Cursor, Request, parse_listing
+from pipeline.crawl.links import (
+    Link,
+    attachment_links,
+    column_links,
+    hub_links,
+    iframe_links,
+    page_redirect,
+    report_links,
+    year_links,
+)
+from pipeline.crawl.listing import Cursor, Entry, Listing, Request, parse_listing
+from pipeline.crawl.pagemeta import page_text, read_block, region_mismatch
 from pipeline.crawl.progress import Progress
 from pipeline.crawl.sink import Fetched, Sink
 from pipeline.crawl.state import FINAL_STATUSES, State, UrlRow, now
@@ -42,6 +54,16 @@ UNPROCESSED = {
 }
 
 
+#: Listing pages deeper than this (start URL = 0) are not searched for more entries:
+#: root -> 信息公开 hub -> catalogue tree -> 年报 list is the longest path the families need.
+MAX_DISCOVERY_DEPTH = 2
+#: Year sub-columns inside year sub-columns ... stop here.
+MAX_DEPTH = 5
+#: Days after which a portal is searched again even though its remembered 年报 entries
+#: still work: a department may have opened its own 年报 list since.
+REDISCOVER_DAYS = 30
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     kind: str  # listing | report | attachment
@@ -50,6 +72,28 @@ class Job:
     depth: int = 0  # listing discovery depth: 0 = start URL
     link: Link | None = None
     parent: str | None = None
+    entry: str | None = None  # the key of the 年报 entry (start of the list) it comes from
+    column: bool = False  # reached as a 年报 column: its year sub-columns are followed
+    probe: bool = False  # a guess (slug folder): a 404 is an answer, not a failure
+    how: str = "start-url"  # how the listing was found
+
+
+@dataclass(slots=True)
+class EntryInfo:
+    """One 年报 entry met in this run and what it listed."""
+
+    cursor: Cursor
+    how: str
+    remembered: bool = False
+    rediscovered: bool = False  # remembered, and found again by this run's discovery
+    reports: set[str] = field(default_factory=set)
+    families: Counter[str] = field(default_factory=Counter)  # of the pages that listed reports
+
+    @property
+    def family(self) -> str:
+        """The family that listed its reports (a specific one over ``static``)."""
+        specific = [f for f, _ in self.families.most_common() if f != "static"]
+        return specific[0] if specific else "static"
 
 
 class _Budget(Exception):
@@ -66,8 +110,14 @@ class PortalCrawl:
         politeness: Politeness,
         max_pages: int | None,
         progress: Progress,
+        *,
+        list_only: bool = False,
+        max_seconds: float | None = None,
     ) -> None:
         self.portal = portal
+        self.list_only = list_only  # `portals check`: list reports, fetch none
+        self.max_seconds = max_seconds
+        self.deadline: float | None = None
         self.sink = sink
         self.fetcher = fetcher
         self.state = state
@@ -83,6 +133,10 @@ class PortalCrawl:
         self.done = 0  # jobs handled in this run (the progress bar's position)
         self.budget_hit = False
         self.run_id = 0
+        self.entries: dict[str, EntryInfo] = {}
+        self.report_urls: set[str] = set()
+        self.sniffed: Counter[str] = Counter()  # families of the listing pages read
+        self.visited: list[str] = []  # listing pages read (bases for slug probes)
 
     # ------------------------------------------------------------------ driver
 
@@ -93,22 +147,110 @@ class PortalCrawl:
         log.info(
             "event=portal_start portal=%s run=%s resumed=%s", self.portal.name, self.run_id, resumed
         )
-        for url in self.portal.start_urls:
-            self._enqueue(Job("listing", Request(url), Cursor(Request(url), self.portal.family)))
+        loop = asyncio.get_running_loop()
+        if self.max_seconds is not None:
+            self.deadline = loop.time() + self.max_seconds
         workers = max(1, self.politeness.per_host * max(1, len(self.portal.hosts)))
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
         try:
-            await self.queue.join()
+            await self._phases(resumed)
         finally:  # also when the crawl is cancelled: no worker outlives its portal's run
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.summary.seconds = time.monotonic() - started
+        self._conclude()
         if not self.budget_hit:
             self.state.finish_run(self.portal.name, self.run_id)
             self.summary.completed = True
         log.info("event=portal_done %s", self.summary.line())
         return self.summary
+
+    async def _phases(self, resumed: bool) -> None:
+        """Remembered 年报 entries first; discovery from the start URLs when there are none
+        or one of them moved (404, or no report links any more); slug probes last."""
+        # a resumed run replays from the start: what it finished costs no request
+        recipes = [] if resumed else self.state.recipes(self.portal.name)
+        if recipes:
+            for recipe in recipes:
+                cursor = Cursor.from_json(recipe.cursor)
+                self.entries[recipe.entry] = EntryInfo(cursor, recipe.how, remembered=True)
+                # a start URL keeps depth 0: the scheme that answered last time is tried first
+                depth = 0 if cursor.request.url in self.portal.start_urls else 1
+                self._enqueue(
+                    Job(
+                        "listing",
+                        cursor.request,
+                        cursor,
+                        depth=depth,
+                        entry=recipe.entry,
+                        column=True,
+                        how=recipe.how,
+                    )
+                )
+            await self.queue.join()
+            moved = [r for r in recipes if not self.entries[r.entry].reports]
+            due = _older_than(max(r.found_at for r in recipes), REDISCOVER_DAYS)
+            if (not moved and not due) or self.budget_hit:
+                return
+            for recipe in moved:
+                log.info(
+                    "event=entry_moved portal=%s entry=%s how=%s",
+                    self.portal.name,
+                    recipe.entry,
+                    recipe.how,
+                )
+                self.summary.reasons["年报 entry moved: rediscovered"] += 1
+                self.seen.discard(recipe.entry)  # a start URL is asked again in discovery
+        for url in self.portal.start_urls:
+            request = Request(url)
+            info = self.entries.setdefault(
+                request.key, EntryInfo(Cursor(request, self.portal.family), "start-url")
+            )
+            info.rediscovered = info.remembered
+            self._enqueue(
+                Job("listing", request, Cursor(request, self.portal.family), entry=request.key)
+            )
+        await self.queue.join()
+        if self.report_urls or self.budget_hit or not self.visited:
+            return  # found, out of budget, or nothing readable (down, gated): no guessing
+        # nothing found by families or link text: the folders where sibling portals of the
+        # prefecture keep theirs, then the usual slug folders
+        bases = [*self.portal.start_urls, *self.visited[:2]]
+        siblings = self.state.sibling_recipes(self.portal.name, self.portal.region_code)
+        sibling = slugs.sibling_entries([r.cursor for r in siblings], bases[0])
+        for probe in [*sibling, *slugs.probe_entries(bases)]:
+            self._discover(probe, depth=0, referer=None)
+        await self.queue.join()
+
+    def _conclude(self) -> None:
+        """Remember the entries that listed reports; forget remembered ones that did not."""
+        summary = self.summary
+        summary.reports_listed = len(self.report_urls)
+        found = [(k, e) for k, e in self.entries.items() if e.reports]
+        for key, info in found:
+            summary.entries.append(info.cursor.request.url)
+            self.state.remember(
+                self.portal.name,
+                key,
+                family=info.family,
+                how=info.how,
+                cursor=info.cursor.to_json(),
+                reports=len(info.reports),
+                region_code=self.portal.region_code,
+                discovered=info.rediscovered or not info.remembered,
+            )
+        if found:
+            first = found[0][1]
+            summary.family = first.family
+            summary.how = "remembered" if first.remembered else first.how
+        elif self.sniffed:
+            summary.family = self.sniffed.most_common(1)[0][0]
+        if self.budget_hit:
+            return  # an incomplete run cannot tell a moved entry from an unvisited one
+        for key, info in self.entries.items():
+            if info.remembered and not info.reports:
+                self.state.forget(self.portal.name, key)
 
     def _enqueue(self, job: Job) -> None:
         if job.request.key in self.seen:
@@ -140,6 +282,11 @@ class PortalCrawl:
             self._resume(job, previous)
             return
         if self.budget_hit or (self.max_pages is not None and self.fetches >= self.max_pages):
+            self.budget_hit = True
+            raise _Budget
+        if self.deadline is not None and asyncio.get_running_loop().time() > self.deadline:
+            if not self.budget_hit:
+                self.summary.reasons["time budget hit"] += 1
             self.budget_hit = True
             raise _Budget
         self.fetches += 1
@@ -219,9 +366,20 @@ class PortalCrawl:
     ) -> None:
         html = decode_html(outcome.body, outcome.content_type)
         if is_soft_404(outcome.http_status or 0, html) or (
-            job.depth > 0 and is_site_root(outcome.url) and not is_site_root(job.request.url)
+            (job.depth > 0 or job.probe)
+            and is_site_root(outcome.url)
+            and not is_site_root(job.request.url)
         ):
             outcome.status, outcome.reason = "not_found", "soft 404 / redirect to the home page"
+            self._record_failure(job, outcome)
+            return
+        if (
+            not job.request.ajax
+            and is_js_shell(html)
+            and not self._readable(job, html, outcome.url)
+        ):
+            # a list built by JavaScript, or a JS gate: plain HTTP reads nothing here
+            outcome.status, outcome.reason = "blocked", "js-gate (no browser tier)"
             self._record_failure(job, outcome)
             return
         sha = await self.sink.keep(self._fetched(job, outcome, fetched_at))
@@ -245,6 +403,17 @@ class PortalCrawl:
         )
         self._follow_listing(job, html, outcome.url)
 
+    def _readable(self, job: Job, html: str, page_url: str) -> bool:
+        """Whether a script-only page still gives something: a redirect, or what a family
+        reads in its scripts (gkmlpt's ``window._CONFIG``)."""
+        if page_redirect(html, page_url):
+            return True
+        cursor = job.cursor or Cursor(job.request, self.portal.family)
+        listing = parse_listing(
+            html, replace(cursor, request=replace(cursor.request, url=page_url))
+        )
+        return bool(listing.links or listing.entries or listing.next)
+
     def _listing_from_archive(
         self, job: Job, sha: str, content_type: str | None, page_url: str
     ) -> None:
@@ -259,7 +428,13 @@ class PortalCrawl:
         if page_url != cursor.request.url and cursor.request.method == "GET":
             cursor = replace(cursor, request=replace(cursor.request, url=page_url))
         listing = parse_listing(html, cursor)
-        reports = report_links(listing.links, self.pattern)
+        if listing.family != "static":
+            self.sniffed[listing.family] += 1
+        if len(self.visited) < 10 and not job.request.ajax:
+            self.visited.append(page_url)
+        reports = [
+            r for r in report_links(listing.links, self.pattern) if self.portal.allows(r.url)
+        ]
         new = 0
         nxt_url = listing.next.request.url if listing.next else None
         for link in listing.links:
@@ -268,42 +443,143 @@ class PortalCrawl:
             if link.url not in self.listed:
                 self.listed.add(link.url)
                 new += 1
+        self._count_reports(job, listing, reports)
         for link in reports:
-            if not self.portal.allows(link.url):
+            if self.list_only:
                 continue
             self._enqueue(
                 Job(
                     "report", Request(link.url, referer=page_url), link=link, parent=job.request.key
                 )
             )
-        if job.depth <= 1 and not reports:
-            # discovery: a 政府信息公开 page links to the 年报 column by its text
-            targets = column_links(listing.links)
-            if job.depth == 0 and not reports and not targets:
-                targets = hub_links(listing.links)
-            for link in targets:
-                if self.portal.allows(link.url) and link.url != page_url:
-                    self.state.verify_root(self.portal.name, link.url, "link-text")
-                    self._enqueue(
-                        Job(
-                            "listing",
-                            Request(link.url, referer=page_url),
-                            Cursor(Request(link.url), self.portal.family),
-                            depth=job.depth + 1,
-                        )
-                    )
+        self._follow_entries(job, listing, html, page_url, bool(reports))
+        if listing.capped:
+            self.summary.capped += 1
+            self.summary.reasons[listing.capped] += 1
+            log.warning(
+                "event=pagination_cap portal=%s url=%s reason=%s",
+                self.portal.name,
+                page_url,
+                listing.capped,
+            )
         if listing.next is None:
             return
-        if job.cursor is not None and job.cursor.page > 0 and new == 0:
+        nxt = listing.next
+        retry = nxt.page == cursor.page  # the same page asked another way (JPAAS tagId)
+        if job.cursor is not None and job.cursor.page > 0 and new == 0 and not retry:
             log.info(
                 "event=pagination_stop portal=%s url=%s reason=no-new-links",
                 self.portal.name,
                 page_url,
             )
             return
-        nxt = listing.next
         if self.portal.allows(nxt.request.url):
-            self._enqueue(Job("listing", nxt.request, nxt, depth=job.depth))
+            self._enqueue(
+                Job(
+                    "listing",
+                    nxt.request,
+                    nxt,
+                    depth=job.depth,
+                    entry=job.entry,
+                    column=job.column,
+                    how=job.how,
+                )
+            )
+
+    def _count_reports(self, job: Job, listing: Listing, reports: list[Link]) -> None:
+        if not reports:
+            return
+        self.report_urls.update(r.url for r in reports)
+        info = self.entries.get(job.entry or "")
+        if info is not None:
+            info.reports.update(r.url for r in reports)
+            info.families[listing.family] += len(reports)
+
+    def _follow_entries(
+        self, job: Job, listing: Listing, html: str, page_url: str, has_reports: bool
+    ) -> None:
+        """Everything a listing page points to besides its next page: the continuations of
+        its own list (a JSON search, year sub-columns, an iframe holding the list) and, on a
+        page without reports, the 年报 columns and hubs it leads to."""
+        child = job.depth + 1
+        for entry in listing.entries:
+            if entry.how == "ucap-search" and child <= MAX_DEPTH:
+                self._continue(job, entry.cursor, entry.how)  # the column's own list
+        years = year_links(listing.links)
+        # a start URL may be the 年报 column itself: two or more bare-year links say so
+        if job.column or has_reports or (job.depth == 0 and len(years) >= 2):
+            for link in years:
+                if child <= MAX_DEPTH and self.portal.allows(link.url) and link.url != page_url:
+                    cursor = Cursor(Request(link.url, referer=page_url), self.portal.family)
+                    self._continue(job, cursor, "year-subcolumn")
+        if has_reports or job.depth > MAX_DISCOVERY_DEPTH or job.request.ajax:
+            return
+        for entry in listing.entries:
+            if entry.how != "ucap-search":
+                self._discover(entry, job.depth + 1, page_url)
+        # discovery by text: a 政府信息公开 page links to the 年报 column
+        targets = column_links(listing.links) if job.depth <= 1 else []
+        for link in targets:
+            if self.portal.allows(link.url) and link.url != page_url:
+                self.state.verify_root(self.portal.name, link.url, "link-text")
+                cursor = Cursor(Request(link.url), self.portal.family)
+                self._discover(Entry(cursor, "link-text"), job.depth + 1, page_url)
+        if job.depth == 0 and not targets:
+            for link in hub_links(listing.links):
+                if self.portal.allows(link.url) and link.url != page_url:
+                    cursor = Cursor(Request(link.url), self.portal.family)
+                    self._discover(Entry(cursor, "hub-link", column=False), 1, page_url)
+        if targets or listing.entries:
+            return
+        # a shell whose list is in a same-portal iframe, or a page that moves by script
+        frames = iframe_links(html, page_url)
+        redirect = page_redirect(html, page_url) if not listing.links else None
+        for url in [*frames, *([redirect] if redirect else [])]:
+            if self.portal.allows(url):
+                cursor = Cursor(Request(url, referer=page_url), self.portal.family)
+                self._continue(job, cursor, "iframe" if url in frames else "redirect")
+
+    def _continue(self, job: Job, cursor: Cursor, how: str) -> None:
+        """A listing that belongs to the same 年报 entry as ``job``."""
+        self._enqueue(
+            Job(
+                "listing",
+                cursor.request,
+                cursor,
+                depth=job.depth + 1,
+                entry=job.entry,
+                column=job.column or how == "year-subcolumn",
+                how=job.how,
+            )
+        )
+
+    def _discover(self, entry: Entry, depth: int, referer: str | None) -> None:
+        """A listing found by discovery: a 年报 entry of its own."""
+        request = entry.cursor.request
+        if not self.portal.allows(request.url):
+            return
+        if request.key in self.seen:
+            if request.key in self.entries:  # a remembered entry met again by discovery
+                self.entries[request.key].rediscovered = True
+            return
+        if referer and request.referer is None:
+            request = replace(request, referer=referer)
+        cursor = replace(entry.cursor, request=request)
+        self.entries.setdefault(request.key, EntryInfo(cursor, entry.how)).rediscovered = True
+        if entry.column and entry.how != "link-text":
+            self.state.verify_root(self.portal.name, request.url, entry.how)
+        self._enqueue(
+            Job(
+                "listing",
+                request,
+                cursor,
+                depth=depth,
+                entry=request.key,
+                column=entry.column,
+                probe=entry.probe,
+                how=entry.how,
+            )
+        )
 
     # ------------------------------------------------------------------ documents
 
@@ -311,9 +587,11 @@ class PortalCrawl:
         self, job: Job, outcome: Outcome, fetched_at: datetime, previous: UrlRow | None
     ) -> None:
         attachments: list[str] = []
+        page: dict[str, object] = {}
         if job.kind == "report" and looks_like_html(outcome.body, outcome.content_type):
             html = decode_html(outcome.body, outcome.content_type)
             attachments = self._enqueue_attachments(job, html, outcome.url)
+            page = self._page_meta(html, outcome.url)
         doc = self._fetched(job, outcome, fetched_at, attachments)
         sha = await self.sink.keep(doc)
         change = _change(previous, sha)
@@ -324,7 +602,7 @@ class PortalCrawl:
             setattr(self.summary, counter, getattr(self.summary, counter) + 1)
         else:
             self.summary.attachments += 1
-        extra = UNPROCESSED if change != "unchanged" else {}
+        extra = {**(UNPROCESSED if change != "unchanged" else {}), **page}
         self._record(
             job,
             outcome,
@@ -346,6 +624,17 @@ class PortalCrawl:
             change,
             len(outcome.body),
         )
+
+    def _page_meta(self, html: str, url: str) -> dict[str, object]:
+        """The report page's 索引号 / 发布机构 / dates for the state; a 索引号 naming another
+        region than the portal's is counted and given as a reason (not a failure)."""
+        meta = read_block(page_text(html))
+        why = region_mismatch(meta.index_no, self.portal.region_code)
+        if why:
+            self.summary.region_mismatches += 1
+            self.summary.reasons[f"note: {why}"] += 1
+            log.info("event=region_mismatch portal=%s url=%s %s", self.portal.name, url, why)
+        return {"index_no": meta.index_no, "page_agency": meta.agency, "page_date": meta.date}
 
     def _fetched(
         self, job: Job, outcome: Outcome, fetched_at: datetime, attachments: list[str] | None = None
@@ -436,6 +725,23 @@ class PortalCrawl:
         self.state.record(
             self.portal.name, job.request.key, job.request.url, job.kind, self.run_id, **values
         )
+        past_end = (
+            outcome.status == "not_found"
+            and job.request.ajax
+            and job.cursor is not None
+            and job.cursor.page > 0
+        )
+        if (job.probe and outcome.status in ("not_found", "failed")) or past_end:
+            # a slug guess that is not there, or a list API answering 404 past its last
+            # page (gkmlpt does): answers, not failures
+            log.info(
+                "event=%s portal=%s url=%s status=%s",
+                "probe_miss" if job.probe else "pagination_end",
+                self.portal.name,
+                job.request.url,
+                outcome.http_status,
+            )
+            return
         if outcome.status == "blocked":
             self.summary.blocked += 1
         elif outcome.status == "disallowed":
@@ -487,6 +793,14 @@ def _listing_values(job: Job) -> dict[str, object]:
     }
 
 
+def _older_than(stamp: str, days: int) -> bool:
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return True
+    return (now() - when).days >= days
+
+
 def _short(reason: str) -> str:
     reason = reason.split(" http", 1)[0] if reason.startswith("off the") else reason
     return reason[:80]
@@ -522,13 +836,17 @@ async def crawl_async(
     politeness_override: Politeness | None = None,
     progress: bool = False,
     stop: asyncio.Future[str] | None = None,
+    list_only: bool = False,
+    max_seconds: float | None = None,
 ) -> CrawlSummary:
     """Crawl ``portals``, recording in ``state`` and handing every body to ``sink``.
 
-    The caller holds the data directory's writer lock and closes ``state``. When ``stop``
-    gets a result (a reason such as ``"SIGTERM"``) before the crawl ends, the crawl is
-    cancelled where it is and the summary so far is returned, ``interrupted`` set to that
-    reason: every finished URL is already in the state, so the next run resumes.
+    ``list_only`` reads listings but fetches no report (a probe); ``max_seconds`` bounds
+    each portal's crawl in time, as ``max_pages`` does in requests. The caller holds the
+    data directory's writer lock and closes ``state``. When ``stop`` gets a result (a
+    reason such as ``"SIGTERM"``) before the crawl ends, the crawl is cancelled where it is
+    and the summary so far is returned, ``interrupted`` set to that reason: every finished
+    URL is already in the state, so the next run resumes.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -546,6 +864,8 @@ async def crawl_async(
                 politeness_override or portal.politeness,
                 max_pages,
                 display,
+                list_only=list_only,
+                max_seconds=max_seconds,
             )
             for portal in portals
         ]

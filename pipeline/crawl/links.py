@@ -17,6 +17,14 @@ COLUMN_TEXT = re.compile(
     r"^(政府)?(信息)?公开(工作)?(年报|年度报告)$|^(政府)?信息公开年度报告$|^年报$|^年度报告$"
 )
 HUB_TEXT = re.compile(r"^(政府|法定)?信息公开(平台|专栏|目录)?$|^政务公开$|^政府信息公开$")
+#: Labels of a 年报 node in a catalogue tree (gkmlpt TREE, Hanweb xxgk tree.jsp): a few
+#: more wordings than a navigation link uses, still never a single report's title.
+COLUMN_LABEL = re.compile(
+    r"^(政府)?(信息)?公开(工作)?(年报|年度报告)(专栏)?$|^(政府)?信息公开(工作)?年度报告$"
+    r"|^(政务|政府)?(信息)?公开年报$|^年度报告$|^年报$|^(工作)?年报专栏$"
+)
+#: A sub-column per year inside a 年报 column (``2023年``, ``2023``, ``2023年度``, ``2023年报``).
+YEAR_TEXT = re.compile(r"^((?:19|20)\d{2})\s*(年度?|年报|年度报告)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +91,16 @@ def column_links(links: list[Link]) -> list[Link]:
     return [lk for lk in links if COLUMN_TEXT.match(lk.title.strip())]
 
 
+def is_column_label(label: str) -> bool:
+    """True for the label of a 年报 node in a catalogue tree (not a report title)."""
+    return bool(COLUMN_LABEL.match(re.sub(r"\s+", "", label)))
+
+
+def year_links(links: list[Link]) -> list[Link]:
+    """Links to one sub-column per year (text ``2023年``), as 年报 columns often have."""
+    return [lk for lk in links if YEAR_TEXT.match(lk.title.strip())]
+
+
 def hub_links(links: list[Link]) -> list[Link]:
     """Links to a 政府信息公开 page, from which the 年报 column is found."""
     return [lk for lk in links if HUB_TEXT.match(lk.title.strip())]
@@ -90,6 +108,45 @@ def hub_links(links: list[Link]) -> list[Link]:
 
 _ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip")
 HREF_RE = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""", re.IGNORECASE)
+
+
+# gkmlpt's window._CONFIG.DETAIL and other JSON carry attachments as "url": "..." strings
+_JSON_URL_RE = re.compile(
+    r"""\\?["'](?:url|path|href|file|fileUrl|file_url|link|download_url)\\?["']\s*:\s*"""
+    r"""\\?["']((?:https?:)?[^"'\s]+?)\\?["']""",
+    re.IGNORECASE,
+)
+_IFRAME_RE = re.compile(r"""<iframe\b[^>]*?\ssrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+_JS_REDIRECT = re.compile(
+    r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']"""
+    r"""|location\.replace\(\s*["']([^"']+)["']"""
+    r"""|<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*url\s*=\s*['"]?([^"'>\s]+)""",
+    re.IGNORECASE,
+)
+
+
+def page_redirect(html: str, base_url: str) -> str | None:
+    """Where a small page sends the browser by script or ``<meta refresh>`` (county roots
+    often do: ``location.href='/zwgk/index.shtml'``)."""
+    if len(html) > 8192:
+        return None
+    match = _JS_REDIRECT.search(html)
+    if match is None:
+        return None
+    url = normalise_url(next(g for g in match.groups() if g), base_url)
+    return url if url != base_url else None
+
+
+def iframe_links(html: str, base_url: str) -> list[str]:
+    """``<iframe src>`` targets: some columns are shells whose list lives in an iframe."""
+    out: list[str] = []
+    for src in _IFRAME_RE.findall(html):
+        url = normalise_url(src, base_url)
+        if url and url not in out and url != base_url:
+            out.append(url)
+    return out
 
 
 def is_attachment_url(url: str) -> bool:
@@ -101,7 +158,9 @@ def attachment_links(html: str, base_url: str) -> list[str]:
     """Attachment URLs on a report page, including those only written by a script
     (TRS ``var file_appendix='<a href=…>'``)."""
     out: list[str] = []
-    for href in HREF_RE.findall(html):
+    found = HREF_RE.findall(html)
+    found += [u.replace("\\/", "/") for u in _JSON_URL_RE.findall(html)]
+    for href in found:
         url = normalise_url(href, base_url)
         if url and is_attachment_url(url) and url not in out:
             out.append(url)

@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS urls (
     last_seen TEXT NOT NULL,
     fetched_at TEXT,
     run_id INTEGER NOT NULL,
+    index_no TEXT,
+    page_agency TEXT,
+    page_date TEXT,
     PRIMARY KEY (portal, key)
 );
 CREATE INDEX IF NOT EXISTS urls_kind ON urls(portal, kind, status);
@@ -95,7 +98,27 @@ CREATE TABLE IF NOT EXISTS roots (
     verified_at TEXT NOT NULL,
     PRIMARY KEY (portal, url)
 );
+CREATE TABLE IF NOT EXISTS recipes (
+    portal TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    family TEXT NOT NULL,
+    how TEXT NOT NULL,
+    cursor TEXT NOT NULL,
+    reports INTEGER NOT NULL,
+    found_at TEXT NOT NULL,
+    verified_at TEXT NOT NULL,
+    region_code TEXT,
+    PRIMARY KEY (portal, entry)
+);
 """
+
+#: Columns added after the first release: (name, SQL type), added to older state files.
+_ADDED_COLUMNS = (
+    ("extract_attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("index_no", "TEXT"),
+    ("page_agency", "TEXT"),
+    ("page_date", "TEXT"),
+)
 
 
 def now() -> datetime:
@@ -132,6 +155,24 @@ class UrlRow:
     last_seen: str
     fetched_at: str | None
     run_id: int
+    index_no: str | None = None  # 索引号 printed on the report page
+    page_agency: str | None = None  # 发布机构 printed on the report page
+    page_date: str | None = None  # 发布日期 (else 成文日期) printed on the report page
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """A portal's 年报 entry found by an earlier run: where its list starts and how."""
+
+    portal: str
+    entry: str  # the request key of the entry's first page
+    family: str
+    how: str  # link-text, start-url, gkmlpt-tree, lonsun-type3, slug-probe ...
+    cursor: str  # the entry's Cursor as JSON
+    reports: int  # report links listed under it when last verified
+    found_at: str
+    verified_at: str
+    region_code: str | None = None  # the portal's, to offer the recipe to its siblings
 
 
 _COLUMNS = [f for f in UrlRow.__dataclass_fields__]
@@ -170,10 +211,11 @@ class State:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(urls)")}
-        if "extract_attempts" not in columns:  # state written before the column existed
-            self.conn.execute(
-                "ALTER TABLE urls ADD COLUMN extract_attempts INTEGER NOT NULL DEFAULT 0"
-            )
+        for name, kind in _ADDED_COLUMNS:  # state written before the column existed
+            if name not in columns:
+                self.conn.execute(f"ALTER TABLE urls ADD COLUMN {name} {kind}")
+        if "region_code" not in {r[1] for r in self.conn.execute("PRAGMA table_info(recipes)")}:
+            self.conn.execute("ALTER TABLE recipes ADD COLUMN region_code TEXT")
 
     def close(self) -> None:
         self.conn.close()
@@ -400,3 +442,53 @@ class State:
             (portal, url, how, now().isoformat()),
         )
 
+    # recipes: the 年报 entries a portal's crawl found ----------------------------------
+
+    def recipes(self, portal: str) -> list[Recipe]:
+        fields = ", ".join(Recipe.__dataclass_fields__)
+        rows = self.conn.execute(
+            f"SELECT {fields} FROM recipes WHERE portal = ? ORDER BY found_at, entry", (portal,)
+        )
+        return [Recipe(*r) for r in rows]
+
+    def remember(
+        self,
+        portal: str,
+        entry: str,
+        *,
+        family: str,
+        how: str,
+        cursor: str,
+        reports: int,
+        region_code: str | None = None,
+        discovered: bool = True,
+    ) -> None:
+        """Record (or re-verify) a 年报 entry that listed ``reports`` report links;
+        ``discovered``: found by discovery in this run (not only visited as remembered)."""
+        stamp = now().isoformat()
+        found_at = "excluded.found_at" if discovered else "recipes.found_at"
+        self.conn.execute(
+            "INSERT INTO recipes (portal, entry, family, how, cursor, reports, found_at, "
+            "verified_at, region_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (portal, entry) DO UPDATE SET family = excluded.family, "
+            "reports = excluded.reports, verified_at = excluded.verified_at, "
+            f"region_code = excluded.region_code, found_at = {found_at}",
+            (portal, entry, family, how, cursor, reports, stamp, stamp, region_code),
+        )
+
+    def sibling_recipes(self, portal: str, region_code: str | None) -> list[Recipe]:
+        """Recipes of other portals of the same prefecture (same first 4 code digits): the
+        platform is chosen by the prefecture, so a sibling's folder is worth one try."""
+        if not region_code or len(region_code) != 6:
+            return []
+        fields = ", ".join(Recipe.__dataclass_fields__)
+        rows = self.conn.execute(
+            f"SELECT {fields} FROM recipes WHERE portal != ? AND substr(region_code, 1, 4) = ? "
+            "ORDER BY reports DESC, entry",
+            (portal, region_code[:4]),
+        )
+        return [Recipe(*r) for r in rows]
+
+    def forget(self, portal: str, entry: str) -> None:
+        """Drop an entry that moved (404, or no report links any more)."""
+        self.conn.execute("DELETE FROM recipes WHERE portal = ? AND entry = ?", (portal, entry))

@@ -72,6 +72,13 @@ class PortalSummary:
     #: documents of this run whose figures could not be read, by reason: ``no_tables``,
     #: ``error``, ``image_only``, ``unreadable: <why>`` (the flow fills it from the state)
     unreadable: Counter[str] = field(default_factory=Counter)
+    # what the crawl learnt of the portal
+    family: str = ""  # the CMS family whose list gave the reports (else the one sniffed)
+    entries: list[str] = field(default_factory=list)  # 年报 entries that listed reports
+    how: str = ""  # how the first entry was found: remembered, link-text, gkmlpt-tree ...
+    reports_listed: int = 0  # distinct report links on the listing pages
+    capped: int = 0  # listing chains cut at the page cap
+    region_mismatches: int = 0  # report pages whose 索引号 names another region
 
     @property
     def fetched(self) -> int:
@@ -106,6 +113,13 @@ class PortalSummary:
             f" retried from archive {self.retried},"
             f" requests {self.requests}"
         )
+        if self.family:
+            text += f", family {self.family}" + (f" ({self.how})" if self.how else "")
+        text += f", reports listed {self.reports_listed}"
+        if self.capped:
+            text += f", listing page cap hit {self.capped}"
+        if self.region_mismatches:
+            text += f", 索引号 region mismatches {self.region_mismatches}"
         if self.unreadable:
             text += ", unreadable documents " + ", ".join(
                 f"{r} ×{n}" for r, n in self.unreadable.most_common(5)

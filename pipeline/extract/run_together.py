@@ -144,4 +144,3 @@ def row_total_holds(numbers: list[int]) -> bool:
 def review_groups_hold(numbers: list[int]) -> bool:
     """Each group of five: 总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结."""
     return all(row_total_holds(numbers[i : i + 5]) for i in range(0, len(numbers), 5))
-

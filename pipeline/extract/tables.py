@@ -190,7 +190,15 @@ class _Parser:
             )
             return
         fact = Fact(
-            table, row, column, value, amount, unit, cell.raw, cell.semantic, row_label,
+            table,
+            row,
+            column,
+            value,
+            amount,
+            unit,
+            cell.raw,
+            cell.semantic,
+            row_label,
             column_label,
         )
         key = f"{table}/{row}/{column}"
@@ -278,9 +286,9 @@ class _Parser:
         if row is None:
             self._note_unrecognised(i, "applications")
             return i + 1, previous_row
-        if (row == "other" and self.format == "2021") or (row in layout.OTHER_2021 and (
-            self.format == "2019"
-        )):
+        if (row == "other" and self.format == "2021") or (
+            row in layout.OTHER_2021 and (self.format == "2019")
+        ):
             self._unmapped(
                 "applications",
                 self.cells.raw[i],
@@ -289,7 +297,12 @@ class _Parser:
         labels = [layout.APPLICANT_COLUMN_LABELS[c] for c in layout.APPLICANT_COLUMNS]
         run = self._run(i + 1, len(layout.APPLICANT_COLUMNS), "applications")
         self._emit_row(
-            "applications", row, layout.APPLICANT_COLUMNS, labels, i, run,
+            "applications",
+            row,
+            layout.APPLICANT_COLUMNS,
+            labels,
+            i,
+            run,
             run_together.row_total_holds,
         )
         return run.next_index, row
@@ -343,7 +356,7 @@ class _Parser:
         run = _Run(collected, j, "label" if ended_by_label else "end")
         if len(collected) == wanted:
             read = [cells.values[k] for k in collected]
-        elif (glued := self._split_glued(run, wanted, run_together.review_groups_hold)):
+        elif glued := self._split_glued(run, wanted, run_together.review_groups_hold):
             read = glued
         elif not collected and ended_by_label:
             read = [CellValue("blank", "")] * wanted

@@ -69,6 +69,7 @@ def nightly(
     stage: Stager = stage_reports,
     exit_code: Callable[[CrawlSummary], int] | None = None,
     summary_json: Path | None = None,
+    max_seconds: float | None = None,
 ) -> CrawlSummary:
     """Crawl ``portals`` into ``data_dir``: archive, extract and stage what is new.
 
@@ -76,7 +77,9 @@ def nightly(
     directory. ``extract`` and ``stage`` are the extractor and the staging call (tests
     pass failing ones). The run is recorded before the lock is released: in the state
     and in ``runs/`` (and at ``summary_json``), with the exit code ``exit_code`` gives
-    for the summary (the command's; None when there is no command).
+    for the summary (the command's; None when there is no command); ``max_seconds``
+    bounds each portal's crawl in time (the rest waits for the next run, as with
+    ``max_pages``).
     """
     data_dir = Path(data_dir)
     with WriterLock(data_dir):
@@ -92,6 +95,7 @@ def nightly(
                     max_pages=max_pages,
                     politeness_override=politeness_override,
                     progress=progress,
+                    max_seconds=max_seconds,
                 )
             )
             summary.record = runs.record(
@@ -115,6 +119,7 @@ async def _crawl_until_signalled(
     max_pages: int | None,
     politeness_override: Politeness | None,
     progress: bool,
+    max_seconds: float | None,
 ) -> CrawlSummary:
     """The crawl, stopped cleanly by the first SIGINT or SIGTERM."""
     loop = asyncio.get_running_loop()
@@ -128,6 +133,7 @@ async def _crawl_until_signalled(
             politeness_override=politeness_override,
             progress=progress,
             stop=stop,
+            max_seconds=max_seconds,
         )
 
 

@@ -15,9 +15,29 @@ from tests.corpus import gold_documents
 
 DOCUMENTS = [d.read() for d in gold_documents()]
 JUNK = st.sampled_from(
-    [b"|", b"||", b"\n", b"<td>", b"</td>", b"<tr>", b"</table>", b"<table>", b"rowspan=99",
-     b'<td colspan="0">', b"\xff\xfe", b"\xe4\xb8", b"0", b"-1", b"\xef\xbc\x88", b"&nbsp;",
-     b"<!--", b"<script>", "总计".encode(), "（六）其他处理".encode(), "行政复议".encode()]
+    [
+        b"|",
+        b"||",
+        b"\n",
+        b"<td>",
+        b"</td>",
+        b"<tr>",
+        b"</table>",
+        b"<table>",
+        b"rowspan=99",
+        b'<td colspan="0">',
+        b"\xff\xfe",
+        b"\xe4\xb8",
+        b"0",
+        b"-1",
+        b"\xef\xbc\x88",
+        b"&nbsp;",
+        b"<!--",
+        b"<script>",
+        "总计".encode(),
+        "（六）其他处理".encode(),
+        "行政复议".encode(),
+    ]
 )
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
@@ -65,7 +85,10 @@ def test_random_bytes_never_raise(content: bytes) -> None:
 
 
 @FUZZ
-@given(st.text(alphabet=st.sampled_from(list("|\n 0123456789/-—规章总计其他（六）三、<>td")),
-               max_size=600))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("|\n 0123456789/-—规章总计其他（六）三、<>td")), max_size=600
+    )
+)
 def test_table_like_noise_never_raises(text: str) -> None:
     _well_formed(text.encode("utf-8"))

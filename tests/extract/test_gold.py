@@ -101,7 +101,23 @@ def test_agency_is_the_printed_one_or_left_out(document: GoldDocument) -> None:
 # Documents whose printed agency the metadata reader finds (18 of the 23 that print one).
 AGENCY_FOUND = frozenset(
     {
-        "000", "001", "004", "005", "009", "010", "013", "014", "018",
-        "020", "021", "025", "032", "033", "035", "042", "043", "044",
+        "000",
+        "001",
+        "004",
+        "005",
+        "009",
+        "010",
+        "013",
+        "014",
+        "018",
+        "020",
+        "021",
+        "025",
+        "032",
+        "033",
+        "035",
+        "042",
+        "043",
+        "044",
     }
 )

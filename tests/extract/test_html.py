@@ -19,9 +19,20 @@ def test_rowspan_and_colspan_expand_as_a_grid() -> None:
         "<tr><td colspan=2>总计</td><td>7</td><td>/</td><td>1</td></tr></table>"
     )
     assert table_cells(tree.css_first("table")) == [
-        "三、结果", "予以公开", "5", "", "1",
-        "部分", "公开", "2", "", "0",
-        "总计", "7", "/", "1",
+        "三、结果",
+        "予以公开",
+        "5",
+        "",
+        "1",
+        "部分",
+        "公开",
+        "2",
+        "",
+        "0",
+        "总计",
+        "7",
+        "/",
+        "1",
     ]
 
 
@@ -42,9 +53,7 @@ def test_tables_split_over_several_tables_and_without_header_rows() -> None:
     whole = extract_document(html.encode(), source="032")
     split = html.replace("</tr>", "</tr></table><table>")
     pieces = extract_document(split.encode(), source="032-split")
-    assert {f.key: f.number for f in pieces.fact_list} == {
-        f.key: f.number for f in whole.fact_list
-    }
+    assert {f.key: f.number for f in pieces.fact_list} == {f.key: f.number for f in whole.fact_list}
 
 
 def test_word_export_with_numbers_split_over_spans(tmp_path: Path) -> None:

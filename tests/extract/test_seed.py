@@ -16,8 +16,11 @@ def test_seed_report_is_complete_and_every_identity_passes() -> None:
     assert report.meta.published == "2024-01-29"
     assert report.meta_frame.loc[0, "index_no"] == "1133080257773966XH/2024-81780"
     assert len(report.fact_list) == 200
-    identities = [f for f in report.finding_list if f.check in
-                  {"balance", "outcome_sum", "row_total", "review_total"}]
+    identities = [
+        f
+        for f in report.finding_list
+        if f.check in {"balance", "outcome_sum", "row_total", "review_total"}
+    ]
     assert len(identities) == 7 + 7 + 25 + 3
     assert {f.status for f in identities} == {"pass"}
     facts = report.facts
