@@ -41,6 +41,7 @@ from pipeline.encoding import decode as decode_html
 from pipeline.errors import PipelineError
 from pipeline.extract import extract_document
 from pipeline.flows import runs
+from pipeline.flows.bounded import BoundedExtractor
 from pipeline.model import Finding, Report
 from pipeline.sniff import looks_like_html
 from pipeline.stage import BATCH_SIZE, StageItem, stage_reports
@@ -65,7 +66,7 @@ def nightly(
     max_pages: int | None = None,
     politeness_override: Politeness | None = None,
     progress: bool = False,
-    extract: Extractor = extract_document,
+    extract: Extractor | None = None,
     stage: Stager = stage_reports,
     exit_code: Callable[[CrawlSummary], int] | None = None,
     summary_json: Path | None = None,
@@ -75,18 +76,20 @@ def nightly(
 
     Raises :class:`~pipeline.errors.LockedError` if another writer holds the data
     directory. ``extract`` and ``stage`` are the extractor and the staging call (tests
-    pass failing ones). The run is recorded before the lock is released: in the state
+    pass failing ones); by default every document is extracted in a worker process,
+    bounded in time and memory (:class:`~pipeline.flows.bounded.BoundedExtractor`). The
+    run is recorded before the lock is released: in the state
     and in ``runs/`` (and at ``summary_json``), with the exit code ``exit_code`` gives
     for the summary (the command's; None when there is no command); ``max_seconds``
     bounds each portal's crawl in time (the rest waits for the next run, as with
     ``max_pages``).
     """
     data_dir = Path(data_dir)
-    with WriterLock(data_dir):
+    with WriterLock(data_dir), BoundedExtractor() as bounded:
         state = State(data_dir)
         try:
             crawl_id = state.start_crawl(datetime.now(UTC))
-            sink = NightlySink(data_dir, state, extract=extract, stage=stage)
+            sink = NightlySink(data_dir, state, extract=extract or bounded, stage=stage)
             summary = asyncio.run(
                 _crawl_until_signalled(
                     portals,
