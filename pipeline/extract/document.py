@@ -32,14 +32,17 @@ def _read_html(markup: str | bytes) -> tuple[ParsedTables, str, dict[str, str]]:
     title_node = tree.css_first("title")
     if title_node is not None:
         meta_tags.setdefault("title", title_node.text(strip=True))
+    head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
     parsed = parse_tables(html_cells(tree))
+    # A parsed tree takes ~30 times the page's size: never hold two at once.
+    del tree, title_node
     if not parsed.facts:
         # Some pages print the tables as pipe text in paragraphs rather than as <table>.
         lines = html_text(parse_html(markup, line_breaks=True))
         from_text = parse_tables(text_cells(lines))
         if from_text.facts:
             parsed = from_text
-    return parsed, html_text(tree, limit=METADATA_CHARS, by_node=True), meta_tags
+    return parsed, head_text, meta_tags
 
 
 def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
