@@ -43,9 +43,7 @@ TRACKING_PARAMS = frozenset(
     {"gclid", "fbclid", "msclkid", "yclid", "spm", "_hsenc", "_hsmi", "mc_cid", "mc_eid"}
 )
 #: ``;jsessionid=...`` and the like in any path segment (Java servlets rewrite URLs so)
-_PATH_SESSION = re.compile(
-    r";(?:jsessionid|phpsessid|sessionid|sid)=[^/;?#]*", flags=re.IGNORECASE
-)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/;?#]*", flags=re.IGNORECASE)
 
 
 def _dropped(key: bytes, value: bytes) -> bool:

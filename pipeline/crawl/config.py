@@ -10,7 +10,8 @@ Optional per portal: ``region``, ``region_code`` (6 digits), ``family``
 (``auto``/``trs``/``hanweb``/``static``), ``link_pattern`` (regex on link titles that
 replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.domain``) and
 politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``,
-``backoff``, ``backoff_max``, ``max_retry_after``, ``robots``). A top-level ``[defaults]``
+``backoff``, ``backoff_max``, ``max_retry_after``, ``max_crawl_delay``, ``robots``); each
+number must be finite and within :data:`LIMITS`. A top-level ``[defaults]``
 table sets politeness for every portal plus ``concurrency`` and ``user_agent``, which are
 crawl-wide (one client, one global limit) and rejected in a ``[[portal]]`` table.
 Errors raise :class:`ConfigError` with a one-line message naming the portal and the field.
@@ -18,6 +19,7 @@ Errors raise :class:`ConfigError` with a one-line message naming the portal and 
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -43,7 +45,7 @@ class ConfigError(ValueError):
 class Politeness:
     """How hard the crawler may hit one host, and how long it waits."""
 
-    delay: float = 1.0  # minimum seconds between two request starts on one host
+    delay: float = 1.0  # minimum seconds between two requests sent to one host
     per_host: int = 1  # requests in flight per host
     concurrency: int = 8  # requests in flight overall
     timeout: float = 20.0  # seconds for one whole request (connect + body)
@@ -51,7 +53,8 @@ class Politeness:
     retries: int = 4  # attempts per URL on timeouts, connection errors, 5xx and 429
     backoff: float = 1.0  # first retry wait (s); doubles, with jitter
     backoff_max: float = 30.0
-    max_retry_after: float = 120.0  # cap on a server's Retry-After
+    max_retry_after: float = 120.0  # a longer Retry-After defers the host to the next run
+    max_crawl_delay: float = 60.0  # a longer robots.txt Crawl-delay defers the host too
     user_agent: str = DEFAULT_USER_AGENT
     robots: bool = True
 
@@ -80,19 +83,43 @@ class PortalConfig:
         )
 
     def allows(self, url: str) -> bool:
-        """True if ``url`` is http(s) on one of the portal's hosts."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        """True if ``url``'s origin is one of the portal's: http or https on the default
+        port of one of its hosts, or the host and port of a start URL (or a
+        ``host:port`` in ``extra_hosts``) under either scheme, as the crawl tries both.
+        Another port of an allowed host is another server, not the portal."""
+        target = origin(url)
+        if target is None:
             return False
-        host = parts.hostname.lower()
-        for allowed in self.hosts:
-            allowed = allowed.lower()
-            if allowed.startswith("*."):
-                if host == allowed[2:] or host.endswith(allowed[1:]):
-                    return True
-            elif host == allowed:
-                return True
-        return False
+        scheme, host, port = target
+        if port == DEFAULT_PORTS[scheme]:
+            return any(_host_matches(host, h) for h in self.hosts if ":" not in h)
+        if any(o is not None and o[1:] == (host, port) for o in map(origin, self.start_urls)):
+            return True
+        return any(_host_matches(host, h) for h in self.extra_hosts if h.endswith(f":{port}"))
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port made explicit; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:  # a port that is not a number or out of range
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host.rstrip("."), port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def _host_matches(host: str, allowed: str) -> bool:
+    """``allowed`` is ``name``, ``*.domain`` (the domain and its subdomains), either with
+    an optional ``:port`` (already matched by the caller)."""
+    allowed = allowed.lower().rsplit(":", 1)[0] if ":" in allowed else allowed.lower()
+    if allowed.startswith("*."):
+        return host == allowed[2:] or host.endswith(allowed[1:])
+    return host == allowed
 
 
 _POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -105,6 +132,7 @@ _POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
     "backoff": (int, float),
     "backoff_max": (int, float),
     "max_retry_after": (int, float),
+    "max_crawl_delay": (int, float),
     "user_agent": str,
     "robots": bool,
 }
@@ -122,6 +150,22 @@ _PORTAL_FIELDS = {
     "link_pattern",
     "extra_hosts",
 } | (set(_POLITENESS_FIELDS) - set(_GLOBAL_FIELDS))
+
+
+#: Largest accepted value of each number: beyond these a value is a typo or an attack on
+#: the crawl itself (``delay = 1e9`` never finishes, ``per_host = 1e8`` floods a portal).
+LIMITS: dict[str, float] = {
+    "delay": 3600.0,
+    "per_host": 16,
+    "concurrency": 256,
+    "timeout": 600.0,
+    "max_bytes": 1024 * 1024 * 1024,
+    "retries": 20,
+    "backoff": 600.0,
+    "backoff_max": 3600.0,
+    "max_retry_after": 3600.0,
+    "max_crawl_delay": 3600.0,
+}
 
 
 def _fail(portal: str, field_name: str, message: str) -> ConfigError:
@@ -142,8 +186,12 @@ def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politen
             expected = "a number" if numeric else kinds.__name__  # type: ignore[union-attr]
             raise _fail(portal, key, f"expected {expected}, got {value!r}")
         value = cast(Any, value)  # checked just above
+        if numeric and not math.isfinite(value):
+            raise _fail(portal, key, f"must be a finite number, got {value!r}")
         if numeric and value < 0:
             raise _fail(portal, key, f"must not be negative, got {value!r}")
+        if numeric and value > LIMITS[key]:
+            raise _fail(portal, key, f"must be at most {LIMITS[key]:g}, got {value!r}")
         if key in ("per_host", "concurrency", "retries", "max_bytes", "timeout") and value == 0:
             raise _fail(portal, key, "must be greater than zero")
         changes[key] = float(value) if kinds == (int, float) else value
