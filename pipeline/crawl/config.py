@@ -83,17 +83,24 @@ class PortalConfig:
         )
 
     def allows(self, url: str) -> bool:
-        """True if ``url``'s origin is one of the portal's: http or https on the default
-        port of one of its hosts, or the host and port of a start URL (or a
-        ``host:port`` in ``extra_hosts``) under either scheme, as the crawl tries both.
-        Another port of an allowed host is another server, not the portal."""
+        """True if ``url``'s origin (scheme, host, port) is one of the portal's.
+
+        On the default ports, http and https of a host named by a start URL on a default
+        port or by ``extra_hosts`` (sites move from one to the other). On another port,
+        only the host and port of a start URL (either scheme: the crawl tries both) or
+        a ``host:port`` in ``extra_hosts``. Another port of an allowed host is another
+        server, not the portal.
+        """
         target = origin(url)
         if target is None:
             return False
         scheme, host, port = target
+        starts = [o for o in map(origin, self.start_urls) if o is not None]
         if port == DEFAULT_PORTS[scheme]:
-            return any(_host_matches(host, h) for h in self.hosts if ":" not in h)
-        if any(o is not None and o[1:] == (host, port) for o in map(origin, self.start_urls)):
+            names = [h for s, h, p in starts if p == DEFAULT_PORTS[s]]
+            names += [h for h in self.extra_hosts if ":" not in h]
+            return any(_host_matches(host, name) for name in names)
+        if any((h, p) == (host, port) for s, h, p in starts if p != DEFAULT_PORTS[s]):
             return True
         return any(_host_matches(host, h) for h in self.extra_hosts if h.endswith(f":{port}"))
 
@@ -173,6 +180,12 @@ def _fail(portal: str, field_name: str, message: str) -> ConfigError:
     return ConfigError(f"{where}: field {field_name!r}: {message}")
 
 
+def _expected(kinds: type | tuple[type, ...]) -> str:
+    if kinds is int:
+        return "a whole number"
+    return "a number" if kinds == (int, float) else getattr(kinds, "__name__", str(kinds))
+
+
 def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politeness:
     changes: dict[str, Any] = {}
     for key, kinds in _POLITENESS_FIELDS.items():
@@ -183,8 +196,7 @@ def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politen
         if isinstance(value, bool) and kinds is not bool:
             raise _fail(portal, key, f"expected a number, got {value!r}")
         if not isinstance(value, kinds):
-            expected = "a number" if numeric else kinds.__name__  # type: ignore[union-attr]
-            raise _fail(portal, key, f"expected {expected}, got {value!r}")
+            raise _fail(portal, key, f"expected {_expected(kinds)}, got {value!r}")
         value = cast(Any, value)  # checked just above
         if numeric and not math.isfinite(value):
             raise _fail(portal, key, f"must be a finite number, got {value!r}")
