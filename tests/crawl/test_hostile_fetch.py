@@ -392,3 +392,15 @@ def test_escape_sequences_from_urls_never_reach_the_log(serve, caplog) -> None:
     messages = [r.getMessage() for r in caplog.records]
     assert any("\\x9b2J\\u202eowned\\u2028event=forged" in m for m in messages), messages
     assert not any(c in m for m in messages for c in "\x9b\u202e\u2028\x1b\n")
+
+
+def test_read_source_keeps_its_deadline_inside_a_running_event_loop(trickle: str) -> None:
+    """A notebook runs an event loop: read_source still works there, deadline included."""
+
+    async def in_notebook() -> None:
+        with pytest.raises(SourceError, match=r"no complete answer within 1 s"):
+            read_source(trickle, timeout=1.0)
+
+    started = time.monotonic()
+    asyncio.run(in_notebook())
+    assert time.monotonic() - started < 6.0
