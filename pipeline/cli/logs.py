@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from pipeline.logsafe import printable
 from pipeline.terminal import console, stderr_is_terminal
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -79,12 +80,29 @@ def handler_for(log_file: Path | None) -> logging.Handler:
     return _Stderr()
 
 
+class _Printable(logging.Filter):
+    """Every text argument of every record made safe (:func:`~pipeline.logsafe.printable`):
+    titles, URLs and reasons come from servers we do not control, whichever module logs
+    them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.args:
+            if isinstance(record.msg, str):
+                record.msg = printable(record.msg, limit=2000)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(
+                printable(a, limit=500) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
 def configure(
     *, verbose: int = 0, quiet: int = 0, fmt: str = "text", log_file: Path | None = None
 ) -> None:
     """Install the pipeline's one log handler on the root logger (replacing an earlier one)."""
     handler = handler_for(log_file)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(_Printable())
     setattr(handler, _MARK, True)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _MARK, False)]:

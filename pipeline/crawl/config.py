@@ -10,7 +10,8 @@ Optional per portal: ``region``, ``region_code`` (6 digits), ``family``
 (``auto``/``trs``/``hanweb``/``static``), ``link_pattern`` (regex on link titles that
 replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.domain``) and
 politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``,
-``backoff``, ``backoff_max``, ``max_retry_after``, ``robots``). A top-level ``[defaults]``
+``backoff``, ``backoff_max``, ``max_retry_after``, ``max_crawl_delay``, ``robots``); each
+number must be finite and within :data:`LIMITS`. A top-level ``[defaults]``
 table sets politeness for every portal plus ``concurrency`` and ``user_agent``, which are
 crawl-wide (one client, one global limit) and rejected in a ``[[portal]]`` table.
 Errors raise :class:`ConfigError` with a one-line message naming the portal and the field.
@@ -18,6 +19,7 @@ Errors raise :class:`ConfigError` with a one-line message naming the portal and 
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -41,7 +43,7 @@ FAMILIES: tuple[str, ...] = (
 class Politeness:
     """How hard the crawler may hit one host, and how long it waits."""
 
-    delay: float = 1.0  # minimum seconds between two request starts on one host
+    delay: float = 1.0  # minimum seconds between two requests sent to one host
     per_host: int = 1  # requests in flight per host
     concurrency: int = 8  # requests in flight overall
     timeout: float = 20.0  # seconds for one whole request (connect + body)
@@ -49,7 +51,8 @@ class Politeness:
     retries: int = 4  # attempts per URL on timeouts, connection errors, 5xx and 429
     backoff: float = 1.0  # first retry wait (s); doubles, with jitter
     backoff_max: float = 30.0
-    max_retry_after: float = 120.0  # cap on a server's Retry-After
+    max_retry_after: float = 120.0  # a longer Retry-After defers the host to the next run
+    max_crawl_delay: float = 60.0  # a longer robots.txt Crawl-delay defers the host too
     user_agent: str = USER_AGENT  # set ``user_agent`` in the config to add a contact URL
     robots: bool = True
 
@@ -78,19 +81,50 @@ class PortalConfig:
         )
 
     def allows(self, url: str) -> bool:
-        """True if ``url`` is http(s) on one of the portal's hosts."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        """True if ``url``'s origin (scheme, host, port) is one of the portal's.
+
+        On the default ports, http and https of a host named by a start URL on a default
+        port or by ``extra_hosts`` (sites move from one to the other). On another port,
+        only the host and port of a start URL (either scheme: the crawl tries both) or
+        a ``host:port`` in ``extra_hosts``. Another port of an allowed host is another
+        server, not the portal.
+        """
+        target = origin(url)
+        if target is None:
             return False
-        host = parts.hostname.lower()
-        for allowed in self.hosts:
-            allowed = allowed.lower()
-            if allowed.startswith("*."):
-                if host == allowed[2:] or host.endswith(allowed[1:]):
-                    return True
-            elif host == allowed:
-                return True
-        return False
+        scheme, host, port = target
+        starts = [o for o in map(origin, self.start_urls) if o is not None]
+        if port == DEFAULT_PORTS[scheme]:
+            names = [h for s, h, p in starts if p == DEFAULT_PORTS[s]]
+            names += [h for h in self.extra_hosts if ":" not in h]
+            return any(_host_matches(host, name) for name in names)
+        if any((h, p) == (host, port) for s, h, p in starts if p != DEFAULT_PORTS[s]):
+            return True
+        return any(_host_matches(host, h) for h in self.extra_hosts if h.endswith(f":{port}"))
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port made explicit; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:  # a port that is not a number or out of range
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host.rstrip("."), port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def _host_matches(host: str, allowed: str) -> bool:
+    """``allowed`` is ``name``, ``*.domain`` (the domain and its subdomains), either with
+    an optional ``:port`` (already matched by the caller)."""
+    allowed = allowed.lower().rsplit(":", 1)[0] if ":" in allowed else allowed.lower()
+    if allowed.startswith("*."):
+        return host == allowed[2:] or host.endswith(allowed[1:])
+    return host == allowed
 
 
 _POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -103,6 +137,7 @@ _POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
     "backoff": (int, float),
     "backoff_max": (int, float),
     "max_retry_after": (int, float),
+    "max_crawl_delay": (int, float),
     "user_agent": str,
     "robots": bool,
 }
@@ -122,9 +157,31 @@ _PORTAL_FIELDS = {
 } | (set(_POLITENESS_FIELDS) - set(_GLOBAL_FIELDS))
 
 
+#: Largest accepted value of each number: beyond these a value is a typo or an attack on
+#: the crawl itself (``delay = 1e9`` never finishes, ``per_host = 1e8`` floods a portal).
+LIMITS: dict[str, float] = {
+    "delay": 3600.0,
+    "per_host": 16,
+    "concurrency": 256,
+    "timeout": 600.0,
+    "max_bytes": 1024 * 1024 * 1024,
+    "retries": 20,
+    "backoff": 600.0,
+    "backoff_max": 3600.0,
+    "max_retry_after": 3600.0,
+    "max_crawl_delay": 3600.0,
+}
+
+
 def _fail(portal: str, field_name: str, message: str) -> ConfigError:
     where = portal if portal.startswith("[") else f"portal {portal!r}"
     return ConfigError(f"{where}: field {field_name!r}: {message}")
+
+
+def _expected(kinds: type | tuple[type, ...]) -> str:
+    if kinds is int:
+        return "a whole number"
+    return "a number" if kinds == (int, float) else getattr(kinds, "__name__", str(kinds))
 
 
 def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politeness:
@@ -137,11 +194,14 @@ def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politen
         if isinstance(value, bool) and kinds is not bool:
             raise _fail(portal, key, f"expected a number, got {value!r}")
         if not isinstance(value, kinds):
-            expected = "a number" if numeric else kinds.__name__  # type: ignore[union-attr]
-            raise _fail(portal, key, f"expected {expected}, got {value!r}")
+            raise _fail(portal, key, f"expected {_expected(kinds)}, got {value!r}")
         value = cast(Any, value)  # checked just above
+        if numeric and not math.isfinite(value):
+            raise _fail(portal, key, f"must be a finite number, got {value!r}")
         if numeric and value < 0:
             raise _fail(portal, key, f"must not be negative, got {value!r}")
+        if numeric and value > LIMITS[key]:
+            raise _fail(portal, key, f"must be at most {LIMITS[key]:g}, got {value!r}")
         if key in ("per_host", "concurrency", "retries", "max_bytes", "timeout") and value == 0:
             raise _fail(portal, key, "must be greater than zero")
         changes[key] = float(value) if kinds == (int, float) else value

@@ -1,12 +1,19 @@
 """Polite HTTP fetching: one async httpx client, per-host gates, robots.txt, retries.
 
-* Per host: at most ``per_host`` requests in flight and ``delay`` seconds (with jitter, and
-  at least the robots.txt Crawl-delay) between request starts; globally ``concurrency``.
+* Per host: at most ``per_host`` requests in flight, and a request goes no earlier than
+  ``delay`` seconds (jittered upwards, at least the robots.txt Crawl-delay) after the
+  previous one to the host was sent; globally ``concurrency``.
 * Retries (tenacity): exponential backoff with jitter on timeouts, connection errors, 5xx
-  and 429 (``Retry-After`` honoured, capped). No retry on other 4xx nor on anti-bot
-  challenges, which come back as ``blocked`` with the reason.
-* Redirects are followed by hand so that every hop is checked against the portal's hosts
-  and robots.txt; a body larger than ``max_bytes`` is refused while streaming.
+  and 429 (``Retry-After`` honoured for the whole host). No retry on other 4xx nor on
+  anti-bot challenges, which come back as ``blocked`` with the reason.
+* A host whose Retry-After or Crawl-delay asks for more than ``max_retry_after`` /
+  ``max_crawl_delay`` is not waited for: it is deferred to the next run, and every fetch
+  from it in this run comes back ``deferred`` without a request.
+* Each attempt has a total deadline of ``timeout`` seconds (connect, headers and body),
+  so a server trickling one byte a second ends like a silent one.
+* Redirects are followed by hand so that every hop is checked against the portal's origins
+  and robots.txt; a body that is, or decodes to, more than ``max_bytes`` is refused while
+  streaming (:mod:`pipeline.httpbody`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from tenacity import (
 from pipeline.crawl.blocks import classify_block
 from pipeline.crawl.config import Politeness
 from pipeline.crawl.listing import Request
+from pipeline.httpbody import ACCEPT_ENCODING, BodyTooLarge, UndecodableBody, read_body
+from pipeline.logsafe import printable
 
 log = logging.getLogger("pipeline.crawl.fetch")
 
@@ -51,7 +60,8 @@ class Outcome:
     """What one logical fetch (retries and redirects included) came to."""
 
     request: Request
-    status: str  # ok | not_modified | blocked | disallowed | failed | not_found | offsite
+    # ok | not_modified | blocked | disallowed | failed | not_found | offsite | deferred
+    status: str
     url: str  # final URL after redirects
     http_status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -72,8 +82,17 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class _TooLarge(Exception):
-    pass
+class _Deferred(Exception):
+    """The host asked to be left alone longer than we wait: try it next run."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def host_key(url: str) -> str:
+    """Politeness is per host and port (an origin without its scheme)."""
+    return urlsplit(url).netloc.lower()
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -85,7 +104,7 @@ def retry_after_seconds(value: str | None) -> float | None:
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, when.timestamp() - time.time())
 
@@ -107,25 +126,57 @@ def _reason(exc: BaseException) -> str:
 
 
 class HostGate:
-    """Per-host concurrency and minimum spacing between request starts."""
+    """Per-host concurrency, and spacing measured from when requests really went out.
+
+    ``ready_at`` is the earliest time the next request to the host may be sent. A request
+    holds ``lock`` from its turn until its bytes are on the wire; see :class:`_Turn`.
+    """
 
     def __init__(self, per_host: int) -> None:
         self.semaphore = asyncio.Semaphore(per_host)
         self.lock = asyncio.Lock()
-        self.next_start = 0.0
+        self.ready_at = 0.0  # time.monotonic()
 
-    async def enter(self, delay: float) -> None:
-        await self.semaphore.acquire()
-        async with self.lock:
-            now = time.monotonic()
-            wait = self.next_start - now
-            spacing = delay * random.uniform(0.8, 1.2) if delay > 0 else 0.0
-            self.next_start = max(now, self.next_start) + spacing
+    def hold_off(self, until: float) -> None:
+        self.ready_at = max(self.ready_at, until)
+
+
+class _Turn:
+    """One request's turn at a host gate.
+
+    The next request may go ``spacing`` after this one was sent (:meth:`sent`, from
+    httpcore's trace hook) and, once the response starts, ``spacing`` after that too
+    (:meth:`answered`): the server has read the request by then, so it never sees two
+    requests closer than ``delay``, whatever the network did to either.
+    """
+
+    def __init__(self, gate: HostGate, delay: float) -> None:
+        self.gate = gate
+        # jitter only lengthens the spacing: never less than ``delay``
+        self.spacing = delay * random.uniform(1.0, 1.2) if delay > 0 else 0.0
+        self.holding = False
+
+    async def begin(self) -> None:
+        await self.gate.lock.acquire()
+        self.holding = True
+        wait = self.gate.ready_at - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def leave(self) -> None:
-        self.semaphore.release()
+    def sent(self) -> None:
+        """On the wire (or failed before it): the next request may take its turn."""
+        if self.holding:
+            self.holding = False
+            self.gate.hold_off(time.monotonic() + self.spacing)
+            self.gate.lock.release()
+
+    def answered(self) -> None:
+        self.sent()
+        self.gate.hold_off(time.monotonic() + self.spacing)
+
+    async def trace(self, event: str, _info: dict[str, object]) -> None:
+        if event.endswith("send_request_body.complete"):
+            self.sent()
 
 
 class Fetcher:
@@ -137,6 +188,7 @@ class Fetcher:
                 "User-Agent": politeness.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                 "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
             timeout=httpx.Timeout(politeness.timeout),
             limits=httpx.Limits(max_connections=max(politeness.concurrency, 1) * 2),
@@ -147,6 +199,7 @@ class Fetcher:
         self.gates: dict[str, HostGate] = {}
         self.robots: dict[str, Protego | None] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
+        self.deferred: dict[str, str] = {}  # host -> why it waits for the next run
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -159,6 +212,13 @@ class Fetcher:
             gate = self.gates[host] = HostGate(per_host)
         return gate
 
+    def _defer(self, url: str, reason: str) -> _Deferred:
+        host = host_key(url)
+        if host not in self.deferred:
+            self.deferred[host] = reason
+            log.warning("event=host_deferred host=%s reason=%s", printable(host), reason)
+        return _Deferred(self.deferred[host])
+
     async def _send(
         self,
         politeness: Politeness,
@@ -168,18 +228,25 @@ class Fetcher:
         data: tuple[tuple[str, str], ...] = (),
         crawl_delay: float = 0.0,
     ) -> tuple[int, dict[str, str], bytes]:
-        host = urlsplit(url).netloc
+        host = host_key(url)
         gate = self._gate(host, politeness.per_host)
         delay = max(politeness.delay, crawl_delay) if politeness.delay > 0 else 0.0
-        await gate.enter(delay)
-        try:
-            async with self.global_gate:
-                async with asyncio.timeout(politeness.timeout):
-                    return await self._stream(politeness, method, url, headers, data)
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"no complete answer within {politeness.timeout}s") from None
-        finally:
-            gate.leave()
+        async with gate.semaphore:
+            turn = _Turn(gate, delay)
+            try:
+                await turn.begin()
+                if host in self.deferred:  # deferred while this request waited its turn
+                    raise _Deferred(self.deferred[host])
+                async with self.global_gate:
+                    try:
+                        async with asyncio.timeout(politeness.timeout):
+                            return await self._stream(politeness, method, url, headers, data, turn)
+                    except TimeoutError:
+                        raise httpx.ReadTimeout(
+                            f"no complete answer within {politeness.timeout}s"
+                        ) from None
+            finally:
+                turn.sent()  # also when nothing went out (refused connection): spaced from now
 
     async def _stream(
         self,
@@ -188,27 +255,24 @@ class Fetcher:
         url: str,
         headers: dict[str, str],
         data: tuple[tuple[str, str], ...],
+        turn: _Turn,
     ) -> tuple[int, dict[str, str], bytes]:
         # the portal's own timeout and User-Agent, not the client's defaults
         headers = {**headers, "User-Agent": politeness.user_agent}
-        kwargs: dict[str, object] = {"headers": headers, "timeout": politeness.timeout}
+        kwargs: dict[str, object] = {
+            "headers": headers,
+            "timeout": politeness.timeout,
+            "extensions": {"trace": turn.trace},
+        }
         if data:
             kwargs["data"] = dict(data)
         async with self.client.stream(method, url, **kwargs) as response:  # type: ignore[arg-type]
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > politeness.max_bytes:
-                raise _TooLarge(f"too-large: Content-Length {declared} > {politeness.max_bytes}")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > politeness.max_bytes:
-                    raise _TooLarge(f"too-large: body over {politeness.max_bytes} bytes")
-                chunks.append(chunk)
+            turn.answered()
+            body = await read_body(response, politeness.max_bytes)
             out_headers = {k.lower(): v for k, v in response.headers.multi_items()}
             if "set-cookie" in response.headers:
                 out_headers["set-cookie"] = "; ".join(response.headers.get_list("set-cookie"))
-            return response.status_code, out_headers, b"".join(chunks)
+            return response.status_code, out_headers, body
 
     # ---------------------------------------------------------------- robots
 
@@ -231,9 +295,15 @@ class Fetcher:
                 )
                 if status == 200 and body:
                     parser = Protego.parse(body.decode("utf-8", errors="replace"))
-                log.debug("robots.txt %s: HTTP %s", origin, status)
+                log.debug("robots.txt %s: HTTP %s", printable(origin), status)
+            except _Deferred:
+                raise
             except Exception as exc:  # unreachable robots.txt: treat as no rules
-                log.info("robots.txt %s unavailable (%s): no rules applied", origin, _reason(exc))
+                log.info(
+                    "robots.txt %s unavailable (%s): no rules applied",
+                    printable(origin),
+                    printable(_reason(exc)),
+                )
             self.robots[origin] = parser
             return parser, made
 
@@ -254,9 +324,12 @@ class Fetcher:
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 outcome.url = url
-                if not allowed(url):
-                    outcome.status, outcome.reason = "offsite", f"off the portal's hosts: {url}"
+                if not allowed(url):  # an origin is scheme, host and port: see PortalConfig
+                    outcome.status = "offsite"
+                    outcome.reason = f"off the portal's origins: {printable(url)}"
                     return outcome
+                if host_key(url) in self.deferred:
+                    raise _Deferred(self.deferred[host_key(url)])
                 crawl_delay = 0.0
                 if politeness.robots:
                     robots, made = await self._robots(url, politeness)
@@ -265,7 +338,13 @@ class Fetcher:
                         if not robots.can_fetch(url, politeness.user_agent):
                             outcome.status, outcome.reason = "disallowed", "robots.txt"
                             return outcome
-                        crawl_delay = float(robots.crawl_delay(politeness.user_agent) or 0.0)
+                        crawl_delay = _crawl_delay(robots, politeness.user_agent)
+                        if crawl_delay > politeness.max_crawl_delay:
+                            raise self._defer(
+                                url,
+                                f"robots.txt Crawl-delay {crawl_delay:g} s over the "
+                                f"{politeness.max_crawl_delay:g} s cap: host left for the next run",
+                            )
                 headers: dict[str, str] = {}
                 if request.referer:
                     headers["Referer"] = request.referer
@@ -288,8 +367,14 @@ class Fetcher:
                 return self._judge(outcome)
             outcome.status, outcome.reason = "failed", "too many redirects"
             return outcome
-        except _TooLarge as exc:
-            outcome.status, outcome.reason, outcome.body = "failed", str(exc), b""
+        except _Deferred as exc:
+            outcome.status, outcome.reason, outcome.body = "deferred", exc.reason, b""
+            return outcome
+        except BodyTooLarge as exc:
+            outcome.status, outcome.reason, outcome.body = "failed", f"too-large: {exc}", b""
+            return outcome
+        except UndecodableBody as exc:
+            outcome.status, outcome.reason, outcome.body = "failed", f"undecodable: {exc}", b""
             return outcome
         except Exception as exc:
             outcome.status, outcome.reason, outcome.body = "failed", _reason(exc), b""
@@ -312,7 +397,7 @@ class Fetcher:
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
-                return min(exc.retry_after, politeness.max_retry_after)
+                return exc.retry_after  # within the cap: larger ones defer the host
             return float(backoff(state))
 
         retrying = AsyncRetrying(
@@ -330,11 +415,23 @@ class Fetcher:
                 )
                 transient = status == 429 or (status >= 500 and status != 521)
                 if transient and classify_block(status, resp_headers, body) is None:
-                    log.info("HTTP %s on %s, attempt %s", status, url, outcome.attempts)
-                    raise _Retryable(
-                        f"HTTP {status}", retry_after_seconds(resp_headers.get("retry-after"))
-                    )
+                    log.info("HTTP %s on %s, attempt %s", status, printable(url), outcome.attempts)
+                    after = retry_after_seconds(resp_headers.get("retry-after"))
+                    if after is not None:
+                        self._back_off(url, after, politeness)
+                    raise _Retryable(f"HTTP {status}", after)
         return status, resp_headers, body
+
+    def _back_off(self, url: str, seconds: float, politeness: Politeness) -> None:
+        """A Retry-After holds the whole host, not only this URL; past the cap the host
+        is deferred to the next run rather than waited for."""
+        if seconds > politeness.max_retry_after:
+            raise self._defer(
+                url,
+                f"Retry-After {seconds:g} s over the {politeness.max_retry_after:g} s cap: "
+                "host left for the next run",
+            )
+        self._gate(host_key(url), politeness.per_host).hold_off(time.monotonic() + seconds)
 
     @staticmethod
     def _judge(outcome: Outcome) -> Outcome:
@@ -353,3 +450,11 @@ class Fetcher:
         if outcome.status != "ok":
             outcome.body = b""
         return outcome
+
+
+def _crawl_delay(robots: Protego, user_agent: str) -> float:
+    try:
+        value = float(robots.crawl_delay(user_agent) or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+    return value if value >= 0 else 0.0  # NaN and negatives: no delay asked; inf: deferred

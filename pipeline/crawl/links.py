@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from pipeline.dates import iso_date
 from pipeline.titles import is_report_title
+from pipeline.urls import canonical_url
 
 COLUMN_TEXT = re.compile(
     r"^(政府)?(信息)?公开(工作)?(年报|年度报告)$|^(政府)?信息公开年度报告$|^年报$|^年度报告$"
@@ -45,8 +46,9 @@ def normalise_url(href: str, base: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    # gkmlpt mobile twins (mpost_) are the same document as post_
-    return re.sub(r"/mpost_(\d+)\.html$", r"/post_\1.html", url)
+    # gkmlpt mobile twins (mpost_) are the same document as post_; a session id or a
+    # tracking parameter must not make one page a new URL every night
+    return canonical_url(re.sub(r"/mpost_(\d+)\.html$", r"/post_\1.html", url))
 
 
 def extract_links(html: str, base_url: str) -> list[Link]:

@@ -61,15 +61,19 @@ def _read_html(markup: str | bytes) -> _Read:
     title_node = tree.css_first("title")
     if title_node is not None:
         meta_tags.setdefault("title", title_node.text(strip=True))
+    head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
     parsed = parse_tables(html_cells(tree))
+    images = not parsed.facts and _tables_are_images(tree)
+    # A parsed tree takes ~30 times the page's size: never hold two at once.
+    del tree, title_node
     if not parsed.facts:
         # Some pages print the tables as pipe text in paragraphs rather than as <table>.
         lines = html_text(parse_html(markup, line_breaks=True))
         from_text = parse_tables(text_cells(lines))
         if from_text.facts:
             parsed = from_text
-    read = _Read(parsed, html_text(tree, limit=METADATA_CHARS, by_node=True), meta_tags)
-    if not parsed.facts and _tables_are_images(tree):
+    read = _Read(parsed, head_text, meta_tags)
+    if not parsed.facts and images:
         read.status = "image_only"
         read.findings.append(
             Finding(
@@ -101,7 +105,7 @@ def _tables_are_images(tree: LexborHTMLParser) -> bool:
     if heading is None:
         # A page that is all pictures: little text, and images.
         return len("".join(text.split())) < 400 and len(root.css("img")) >= 1
-    return "<img" in markup[heading.end():].lower()
+    return "<img" in markup[heading.end() :].lower()
 
 
 def _expected_keys(national_format: str, tables: set[str]) -> set[str]:

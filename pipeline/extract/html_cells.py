@@ -56,18 +56,62 @@ def _span(value: str | None) -> int:
     return max(1, min(int(digits.group(1)) if digits else 1, MAX_SPAN))
 
 
-def _own_rows(table: LexborNode, nested: bool) -> list[LexborNode]:
-    """Rows of this table, not of tables nested in it."""
-    if not nested:
-        return table.css("tr")
-    rows = []
-    for tr in table.css("tr"):
-        parent = tr.parent
-        while parent is not None and parent.tag != "table":
-            parent = parent.parent
-        if parent is not None and parent.mem_id == table.mem_id:
-            rows.append(tr)
-    return rows
+_UNSET = object()
+
+
+def _nearest(
+    node: LexborNode, stops: frozenset[str], memo: dict[int, LexborNode | None]
+) -> LexborNode | None:
+    """The closest ancestor of ``node`` whose tag is in ``stops``; ``memo`` remembers the
+    answer for every node walked through, so that walks over one tree are linear overall
+    (hostile pages nest tables and wrappers thousands deep)."""
+    path: list[int] = []
+    found: LexborNode | None = None
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in stops:
+            found = parent
+            break
+        known = memo.get(parent.mem_id, _UNSET)
+        if known is not _UNSET:
+            found = known  # type: ignore[assignment]
+            break
+        path.append(parent.mem_id)
+        parent = parent.parent
+    for mem_id in path:
+        memo[mem_id] = found
+    return found
+
+
+_TABLE = frozenset({"table"})
+_CELL_OR_TABLE = frozenset({"td", "th", "table"})
+
+
+@dataclass(slots=True)
+class _Index:
+    """Each table's own rows (not those of tables nested in it), and the cells that hold
+    a nested table: found in one pass over the tree instead of one per table."""
+
+    tables: list[LexborNode]
+    rows: dict[int, list[LexborNode]]  # table mem_id -> its rows in document order
+    holders: set[int]  # mem_ids of cells holding a table
+
+
+def _index(root: LexborNode | LexborHTMLParser) -> _Index:
+    tables = root.css("table")
+    rows: dict[int, list[LexborNode]] = {t.mem_id: [] for t in tables}
+    memo: dict[int, LexborNode | None] = {}
+    for tr in root.css("tr"):
+        owner = _nearest(tr, _TABLE, memo)
+        if owner is not None and owner.mem_id in rows:
+            rows[owner.mem_id].append(tr)
+    holders: set[int] = set()
+    memo = {}
+    for table in tables:
+        holder = _nearest(table, _CELL_OR_TABLE, memo)
+        if holder is not None and holder.tag != "table":
+            holders.add(holder.mem_id)
+    return _Index(tables, rows, holders)
 
 
 @dataclass(slots=True)
@@ -81,13 +125,17 @@ class _Carried:
 
 
 def table_cells(table: LexborNode) -> list[str]:
-    """A table's cells row by row, with rowspan and colspan expanded as a grid would.
+    """A table's cells row by row, with rowspan and colspan expanded as a grid would."""
+    index = _index(table)
+    return _grid(index.rows[table.mem_id], index.holders)
+
+
+def _grid(rows: list[LexborNode], holders: set[int]) -> list[str]:
+    """The cells of one table's ``rows``, row by row, spans expanded.
 
     Cells spanning down are tracked by column rather than laid out in a full grid: each
     row places its own cells left to right, skipping the columns covered from above.
     """
-    nested = len(table.css("table")) > 1  # the query matches the table itself too
-    rows = _own_rows(table, nested)
     carried: dict[int, _Carried] = {}
     cells: list[str] = []
 
@@ -112,8 +160,7 @@ def table_cells(table: LexborNode) -> list[str]:
             if carried:
                 column = pass_carried(column, r)
             # A cell holding a whole nested table is layout; the nested table is read itself.
-            holds_table = nested and node.css_first("table") is not None
-            text = "" if holds_table else cell_text(node)
+            text = "" if node.mem_id in holders else cell_text(node)
             cells.append(text)
             attrs = node.attributes
             colspan = _span(attrs.get("colspan"))
@@ -131,9 +178,10 @@ def table_cells(table: LexborNode) -> list[str]:
 
 def html_cells(tree: LexborHTMLParser) -> list[str]:
     """Every table's cells, tables in document order."""
+    index = _index(tree)
     cells: list[str] = []
-    for table in tree.css("table"):
-        cells.extend(table_cells(table))
+    for table in index.tables:
+        cells.extend(_grid(index.rows[table.mem_id], index.holders))
     return cells
 
 

@@ -6,9 +6,14 @@ Reading the source is this flow's edge; the extractor only ever sees bytes.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pyarrow as pa
@@ -18,6 +23,8 @@ from pipeline.datadir import WriterLock
 from pipeline.datasets import PARTITION_FIELD
 from pipeline.errors import SourceError
 from pipeline.extract import extract_document
+from pipeline.httpbody import ACCEPT_ENCODING, BodyTooLarge, UndecodableBody, read_body
+from pipeline.logsafe import printable
 from pipeline.model import Report
 from pipeline.stage import StageItem, stage_report
 from pipeline.stage import facts_table as stage_facts_table
@@ -27,6 +34,8 @@ from pipeline.version import USER_AGENT
 Source = str | os.PathLike[str] | httpx.URL
 
 MAX_BYTES = 20 * 1024 * 1024
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def source_text(source: Source) -> str:
@@ -39,7 +48,12 @@ def is_url(source: Source) -> bool:
 
 
 def read_source(source: Source, *, timeout: float = 30.0) -> tuple[bytes, str | None]:
-    """The bytes of a local file or URL and, for a URL, its Content-Type."""
+    """The bytes of a local file or URL and, for a URL, its Content-Type.
+
+    A URL gets ``timeout`` seconds in all (redirects, connect, every byte of the body),
+    not per read: a server trickling a byte a second ends like a silent one. The body is
+    decoded with a hard cap on the decoded size (a compression bomb stops at the cap).
+    """
     text = source_text(source)
     if not is_url(source):
         try:
@@ -48,27 +62,53 @@ def read_source(source: Source, *, timeout: float = 30.0) -> tuple[bytes, str | 
             raise SourceError(f"{text}: is a directory, not a report file") from None
         except OSError as exc:
             raise SourceError(f"{text}: cannot read file ({exc.strerror or exc})") from None
+    shown = printable(text)
     try:
-        with (
-            httpx.Client(
-                follow_redirects=True, timeout=timeout, headers={"User-Agent": USER_AGENT}
-            ) as client,
-            client.stream("GET", text) as response,
-        ):
-            if response.status_code >= 400:
-                raise SourceError(f"{text}: HTTP {response.status_code}")
-            chunks = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise SourceError(f"{text}: larger than {MAX_BYTES // 2**20} MiB")
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("content-type")
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{text}: unreachable ({type(exc).__name__}: {exc})") from None
+        return _run(_fetch(text, timeout, shown))
+    except TimeoutError:
+        raise SourceError(f"{shown}: no complete answer within {timeout:g} s") from None
+    except BodyTooLarge:
+        raise SourceError(f"{shown}: larger than {MAX_BYTES // 2**20} MiB") from None
+    except UndecodableBody as exc:
+        raise SourceError(f"{shown}: unreadable body ({exc})") from None
     except httpx.InvalidURL as exc:
-        raise SourceError(f"{text}: invalid URL ({exc})") from None
+        raise SourceError(f"{shown}: invalid URL ({printable(str(exc))})") from None
+    except httpx.HTTPError as exc:
+        reason = printable(f"{type(exc).__name__}: {exc}")
+        raise SourceError(f"{shown}: unreachable ({reason})") from None
+
+
+def _run(work: Coroutine[Any, Any, tuple[bytes, str | None]]) -> tuple[bytes, str | None]:
+    """Run ``work`` to completion, also from a notebook whose event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _fetch(url: str, timeout: float, shown: str) -> tuple[bytes, str | None]:
+    """GET ``url``, following redirects by hand so that no redirect body is decoded
+    without the size cap (httpx reads those in full)."""
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
+    async with (
+        asyncio.timeout(timeout),
+        httpx.AsyncClient(follow_redirects=False, timeout=timeout, headers=headers) as client,
+    ):
+        for _hop in range(MAX_REDIRECTS + 1):
+            async with client.stream("GET", url) as response:
+                location = response.headers.get("location")
+                if response.status_code in REDIRECTS and location:
+                    url = urljoin(url, location.strip())
+                    if not is_url(url):
+                        raise SourceError(f"{shown}: redirect to {printable(url)}")
+                    continue
+                if response.status_code >= 400:
+                    raise SourceError(f"{shown}: HTTP {response.status_code}")
+                body = await read_body(response, MAX_BYTES)
+                return body, response.headers.get("content-type")
+    raise SourceError(f"{shown}: more than {MAX_REDIRECTS} redirects")
 
 
 def extract(source: Source) -> Report:

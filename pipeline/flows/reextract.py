@@ -29,7 +29,14 @@ from pipeline.datadir import WriterLock
 from pipeline.datasets import FACTS_SCHEMA, as_printed, to_pandas
 from pipeline.extract import extract_document
 from pipeline.model import Report
-from pipeline.stage import StageItem, bucket_of, facts_table, report_id_for, stage_reports
+from pipeline.stage import (
+    StageItem,
+    bucket_of,
+    facts_table,
+    remove_reports,
+    report_id_for,
+    stage_reports,
+)
 from pipeline.stage.store import bucket_path
 
 #: Figures compared between the old and the new extraction.
@@ -148,7 +155,7 @@ class OldFacts:
                 continue
             year = job.previous.get("report_year")
             year = None if year is None or pd.isna(year) else int(year)  # type: ignore[call-overload]
-            rid = report_id_for(job.url)
+            rid = str(job.previous["report_id"])  # as staged (ids made by older versions too)
             wanted[bucket_path(data_dir, "facts", year, bucket_of(rid))].add(rid)
         self.tables: list[pa.Table] = []
         self.where: dict[str, tuple[int, int, int]] = {}  # rid -> (table, offset, length)
@@ -256,7 +263,8 @@ def _run(
     jobs = plan(data_dir, since)
     outcome = Outcome()
     old_facts = OldFacts(data_dir, jobs)
-    changed: list[tuple[str, pa.Table]] = []
+    changed: list[tuple[str, str, pa.Table]] = []
+    superseded: set[str] = set()  # staged ids that are no longer any report's id
     now = datetime.now(UTC)
 
     def items() -> Iterator[StageItem]:
@@ -273,9 +281,12 @@ def _run(
             if job.previous is None:
                 outcome.added.append(rid)
             else:
+                old_rid = str(job.previous["report_id"])
+                if old_rid != rid:  # an id from before URLs were canonical: migrated
+                    superseded.add(old_rid)
                 new = new_figures(report)
-                if not new.equals(figures(old_facts.of(rid))):
-                    changed.append((rid, new))
+                if not new.equals(figures(old_facts.of(old_rid))):
+                    changed.append((rid, old_rid, new))
             outcome.staged += 1
             previous = job.previous or {}
             yield StageItem(
@@ -290,8 +301,12 @@ def _run(
             )
 
     stage_reports(data_dir, items(), now=now)
-    for rid, new in changed:
-        outcome.changed[rid] = differences(to_pandas(figures(old_facts.of(rid))), to_pandas(new))
+    staged = set(outcome.titles)
+    if superseded - staged:
+        remove_reports(data_dir, superseded - staged)
+    for rid, old_rid, new in changed:
+        old = to_pandas(figures(old_facts.of(old_rid)))
+        outcome.changed[rid] = differences(old, to_pandas(new))
     return outcome
 
 

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import urldefrag
 
 import pyarrow as pa
 
@@ -14,6 +13,7 @@ from pipeline.datasets import AMOUNT_TYPE, FACTS_SCHEMA, FINDINGS_SCHEMA, REPORT
 from pipeline.dates import parse_iso_date
 from pipeline.model import Report
 from pipeline.stage.publisher import publisher_kind, publisher_level
+from pipeline.urls import canonical_url
 
 #: Number of bucket files per year partition; a report always lives in bucket
 #: ``int(report_id[0], 16) % BUCKETS``, so each report maps to exactly one file.
@@ -23,11 +23,10 @@ _AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_TYPE.scale)
 
 
 def report_id_for(url: str) -> str:
-    """A stable id for the report at ``url``: 16 hex digits of SHA-256 of the URL.
-
-    The fragment is dropped (``#top`` names the same page); nothing else is normalised.
-    """
-    return hashlib.sha256(urldefrag(url.strip())[0].encode("utf-8")).hexdigest()[:16]
+    """A stable id for the report at ``url``: 16 hex digits of SHA-256 of its canonical URL
+    (:func:`pipeline.urls.canonical_url`: no session id, fragment, default port or tracking
+    parameter, one case of scheme and host), so the spellings of one page share one id."""
+    return hashlib.sha256(canonical_url(url.strip()).encode("utf-8")).hexdigest()[:16]
 
 
 def bucket_of(report_id: str) -> str:

@@ -33,9 +33,9 @@ def test_workers_extract_the_real_figures_from_several_threads() -> None:
 
 
 def test_a_document_over_its_time_budget_is_stopped_once_and_the_worker_replaced() -> None:
-    # nested tables a few thousand deep: far more than a moment's work under a tiny budget
-    hostile = ("<table><tr><td>" * 3000 + "1" + "</td></tr></table>" * 3000).encode()
-    with BoundedExtractor(workers=1, seconds=0.05) as extract:
+    # 8 MB of table cells: seconds of parsing, far over a budget of a fifth of a second
+    hostile = ("<table>" + "<tr><td>行政许可</td><td>1</td></tr>" * 250_000 + "</table>").encode()
+    with BoundedExtractor(workers=1, seconds=0.2) as extract:
         report = extract(hostile, source="hostile.html")
         assert report.meta.status == "unreadable" and report.fact_list == []
         (finding,) = report.finding_list

@@ -131,3 +131,35 @@ def test_since_reads_only_the_facts_of_the_reports_it_reextracts(tmp_path: Path)
     assert outcome.changed[report_id_for(URL)] == [
         "active_disclosure/fees/amount_10k_yuan: 9117.36 -> 9116.36"
     ]
+
+
+def test_reextract_moves_reports_staged_under_old_ids_to_their_canonical_id(
+    tmp_path: Path,
+) -> None:
+    from pipeline.load import reports
+    from pipeline.stage import StageItem, stage_reports
+
+    legacy_url = "HTTP://127.0.0.1:80/pingtan/2022.html;jsessionid=ABC123DEF456GHI789#top"
+
+    class LegacyItem(StageItem):
+        """A report staged before ids were made from canonical URLs."""
+
+        @property
+        def report_id(self) -> str:
+            return hashlib.sha256(legacy_url.split("#")[0].encode()).hexdigest()[:16]
+
+    sha = _archive(tmp_path, "043", legacy_url, "text/html; charset=utf-8")
+    report = gold_report("043")
+    report.meta.sha256 = sha
+    item = LegacyItem(report=report, url=legacy_url, region=None, region_code=None,
+                      fetched_at=FETCHED)  # fmt: skip
+    stage_reports(tmp_path, [item])
+    assert list(reports(data_dir=tmp_path)["report_id"]) == [item.report_id]
+
+    reextract.run(tmp_path, workers=1)
+
+    staged = reports(data_dir=tmp_path)
+    assert list(staged["report_id"]) == [report_id_for(URL)]  # one report, its canonical id
+    assert report_id_for(legacy_url) == report_id_for(URL)
+    facts = pd.read_parquet(tmp_path / "parquet" / "facts")
+    assert set(facts["report_id"]) == {report_id_for(URL)}
