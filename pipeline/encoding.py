@@ -62,16 +62,38 @@ def decode(body: bytes, content_type: str | None = None) -> str:
 
 def decode_with_codec(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """The text and the codec that read it (callers can reuse UTF-8 bytes as they are)."""
+    text, codec, _ = decode_counting(body, content_type)
+    return text, codec
+
+
+def decode_counting(body: bytes, content_type: str | None = None) -> tuple[str, str, int]:
+    """The text, the codec that read it, and how many invalid byte runs were replaced by
+    U+FFFD: a few bad bytes in a page that is otherwise valid in its codec are replaced
+    there, never a reason to read the whole page in another codec (and lose every figure)."""
     declared = declared_charset(body, content_type)
     if declared == "gb18030" and not body.isascii() and (text := _utf8(body)) is not None:
         # GBK text is practically never valid UTF-8: a page that is, was mislabelled.
-        return text, "utf-8"
+        return text, "utf-8", 0
     if declared is not None:
         try:
-            return body.decode(declared), declared
+            return body.decode(declared), declared, 0
         except UnicodeDecodeError:
-            pass  # a wrong declaration; fall through to what the bytes say
+            pass  # damaged bytes, or a wrong declaration: the bytes decide which
     text = _utf8(body)
     if text is not None:
-        return text, "utf-8"
-    return body.decode("gb18030", errors="replace"), "gb18030"
+        return text, "utf-8", 0
+    for codec in dict.fromkeys([declared or "utf-8", "utf-8"]):
+        found = _mostly(body, codec)
+        if found is not None:
+            return found[0], codec, found[1]
+    text = body.decode("gb18030", errors="replace")
+    return text, "gb18030", text.count("\ufffd")
+
+
+def _mostly(body: bytes, codec: str) -> tuple[str, int] | None:
+    """``body`` in ``codec`` with its few invalid bytes replaced, when they are few (at
+    most one in a thousand characters, or 8); ``None`` when the codec does not fit."""
+    text = body.decode(codec, errors="replace")
+    printed = body.count("\ufffd".encode(codec)) if codec == "utf-8" else 0  # the page's own
+    bad = text.count("\ufffd") - printed
+    return (text, bad) if bad <= max(8, len(text) // 1000) else None

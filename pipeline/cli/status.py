@@ -230,7 +230,9 @@ def render(status: Status, limit: int = 20) -> str:
         [
             r.portal,
             r.kind,
-            r.extract_status if r.stage_status != "error" else "staging error",
+            {"error": "staging error", "kept_previous": "suspicious change"}.get(
+                r.stage_status or "", r.extract_status
+            ),
             r.report_year or "",
             r.title or "",
             r.final_url or r.url,

@@ -31,7 +31,7 @@ FINAL_STATUSES = ("ok", "blocked", "disallowed", "failed", "not_found", "offsite
 PROBLEM_STATUSES = ("failed", "blocked", "not_found")
 
 #: extraction results of a document whose figures are not (all) in the staged data
-ATTENTION_EXTRACT = ("partial", "no_tables", "error")
+ATTENTION_EXTRACT = ("partial", "no_tables", "error", "image_only", "unreadable")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -118,6 +118,7 @@ _ADDED_COLUMNS = (
     ("index_no", "TEXT"),
     ("page_agency", "TEXT"),
     ("page_date", "TEXT"),
+    ("staged_status", "TEXT"),
 )
 
 
@@ -158,6 +159,7 @@ class UrlRow:
     index_no: str | None = None  # 索引号 printed on the report page
     page_agency: str | None = None  # 发布机构 printed on the report page
     page_date: str | None = None  # 发布日期 (else 成文日期) printed on the report page
+    staged_status: str | None = None  # the status of the version staged (kept on changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,10 +284,13 @@ class State:
         return [UrlRow(*r) for r in self.conn.execute(query + " ORDER BY key", params)]
 
     def mark_stage(self, portal: str, key: str, status: str, error: str | None) -> None:
+        """The staging outcome; once ``staged``, the version's status is remembered as the
+        one a later version of the body must not fall below."""
         self.conn.execute(
-            "UPDATE urls SET stage_status = ?, extract_error = coalesce(?, extract_error) "
+            "UPDATE urls SET stage_status = ?, extract_error = coalesce(?, extract_error), "
+            "staged_status = CASE WHEN ? = 'staged' THEN extract_status ELSE staged_status END "
             "WHERE portal = ? AND key = ?",
-            (status, error, portal, key),
+            (status, error, status, portal, key),
         )
 
     def update(self, portal: str, key: str, **values: Any) -> None:
@@ -335,12 +340,15 @@ class State:
 
     def attention(self) -> list[UrlRow]:
         """Fetched report pages and attachments whose figures are not (all) staged: the
-        extraction was ``partial``, found ``no_tables`` or failed (``error``), or staging
-        failed. A report page whose figures are in its attachments is left out (its
-        attachments are listed if they hold no tables)."""
+        extraction was ``partial``, found ``no_tables``, could not read the document
+        (``image_only``, ``unreadable``) or failed (``error``), staging failed, or a changed
+        body read worse than the staged version (``kept_previous``: a suspicious change).
+        A report page whose figures are in its attachments is left out (its attachments are
+        listed if they hold no tables)."""
         query = (
             f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE status = 'ok' "
-            "AND kind IN ('report', 'attachment') AND (stage_status = 'error' OR "
+            "AND kind IN ('report', 'attachment') "
+            "AND (stage_status IN ('error', 'kept_previous') OR "
             f"(extract_status IN ({', '.join('?' * len(ATTENTION_EXTRACT))}) "
             "AND NOT (kind = 'report' AND tables_in_attachment = 1))) "
             "ORDER BY portal, extract_status, key"

@@ -40,6 +40,7 @@ COUNTERS = (
     "failed",
     "extract_errors",
     "stage_errors",
+    "suspicious",
     "requests",
 )
 
@@ -79,6 +80,8 @@ class PortalSummary:
     reports_listed: int = 0  # distinct report links on the listing pages
     capped: int = 0  # listing chains cut at the page cap
     region_mismatches: int = 0  # report pages whose 索引号 names another region
+    #: changed report bodies that read worse than the staged version (kept staged)
+    suspicious: int = 0
 
     @property
     def fetched(self) -> int:
@@ -120,6 +123,8 @@ class PortalSummary:
             text += f", listing page cap hit {self.capped}"
         if self.region_mismatches:
             text += f", 索引号 region mismatches {self.region_mismatches}"
+        if self.suspicious:
+            text += f", suspicious changes {self.suspicious} (staged versions kept)"
         if self.unreadable:
             text += ", unreadable documents " + ", ".join(
                 f"{r} ×{n}" for r, n in self.unreadable.most_common(5)

@@ -43,6 +43,10 @@ class CellValue:
         return self.number is not None and self.number == self.number.to_integral_value()
 
 
+#: Integer digits of the longest figure read (Parquet keeps 18 for counts, 20 for money).
+MAX_DIGITS = 18
+
+
 @lru_cache(maxsize=65536)
 def read_value(raw: str) -> CellValue | None:
     """Read a cell as a figure; ``None`` when the cell is text (a label or heading)."""
@@ -56,6 +60,8 @@ def read_value(raw: str) -> CellValue | None:
     if match is None:
         return None
     digits = match["digits"].replace(",", "")
+    if len(digits) > MAX_DIGITS:  # no count or amount is this long: digits run together
+        return CellValue("number", raw, None, match["unit"])
     try:
         number = Decimal(f"{match['sign'] or ''}{digits}{match['fraction'] or ''}")
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser
 
-from pipeline.encoding import decode_with_codec
+from pipeline.encoding import decode_counting, decode_with_codec
 from pipeline.extract import layout
 from pipeline.extract.formats import document_format
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
@@ -280,10 +280,21 @@ def _read(content: bytes, fmt: DocumentFormat, content_type: str | None) -> _Rea
         return _nothing(
             "unsupported_format", "unreadable", "a ZIP archive that is not a Word document"
         )
-    text_or_markup, codec = decode_with_codec(content, content_type)
+    text_or_markup, codec, replaced = decode_counting(content, content_type)
     if fmt == "html":
-        return _read_html(content if codec == "utf-8" else text_or_markup)
-    return _Read(_read_text(text_or_markup), text_or_markup)
+        read = _read_html(content if codec == "utf-8" and not replaced else text_or_markup)
+    else:
+        read = _Read(_read_text(text_or_markup), text_or_markup)
+    if replaced:
+        read.findings.append(
+            Finding(
+                check="invalid_bytes",
+                status="warning",
+                message=f"{replaced} byte sequences are not valid {codec}: read as U+FFFD "
+                "(the rest of the page as printed)",
+            )
+        )
+    return read
 
 
 def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:

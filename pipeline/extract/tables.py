@@ -178,14 +178,19 @@ class _Parser:
     ) -> None:
         value, amount, unit = _figure(table, row, column, cell)
         if cell.semantic == "number" and value is None and amount is None:
+            too_long = cell.number is None  # read_value left out a run of too many digits
             self.result.findings.append(
                 Finding(
-                    check="not_an_integer",
+                    check="number_out_of_range" if too_long else "not_an_integer",
                     status="warning",
                     table=table,
                     row=row,
                     column=column,
-                    message=f"{cell.raw!r} is not a whole number; left out",
+                    message=(
+                        f"{cell.raw[:40]!r}… has more digits than any figure; left out"
+                        if too_long
+                        else f"{cell.raw!r} is not a whole number; left out"
+                    ),
                 )
             )
             return

@@ -271,6 +271,26 @@ class NightlySink:
                 tables_in_attachment=int(doc.kind == "report"),
             )
             return
+        staged = self.state.get(name, doc.key)
+        if staged is not None and _rank(report.meta.status) < _rank(staged.staged_status):
+            # an error page, a JS challenge, a cut or garbled body answered for a good
+            # report: the good version stays staged, this body stays in the archive
+            summary.suspicious += 1
+            message = (
+                f"suspicious change: this version reads {report.meta.status} "
+                f"({len(report.fact_list)} figures); the staged {staged.staged_status} "
+                "version is kept"
+            )
+            log.warning("event=suspicious_change url=%s %s", doc.url, message)
+            self.state.update(
+                name,
+                doc.key,
+                extract_status=report.meta.status,
+                extract_error=message,
+                stage_status="kept_previous",
+                extract_attempts=attempts,
+            )
+            return
         self.state.update(
             name,
             doc.key,
@@ -457,6 +477,14 @@ def disagreements(page: Report, official: Report, official_url: str) -> list[Fin
         f"file {official_url}: {disagree} disagree",
     )
     return [summary, *found]
+
+
+_RANKS = {"ok": 2, "partial": 1}
+
+
+def _rank(status: str | None) -> int:
+    """How much of a report a status says was read: ok > partial > anything else."""
+    return _RANKS.get(status or "", 0)
 
 
 def _unreadable_reason(report: Report) -> str:
