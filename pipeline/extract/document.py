@@ -9,10 +9,9 @@ from pipeline.extract import layout
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
-from pipeline.extract.run_together import is_glued
 from pipeline.extract.sniff import looks_like_html
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
-from pipeline.extract.text_cells import text_cells
+from pipeline.extract.text_cells import read_text_cells, text_cells
 from pipeline.model import Finding, NationalFormat, Report, ReportMeta
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
@@ -101,8 +100,8 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
         parsed, text, meta_tags = _read_html(content if utf8 else text_or_markup)
     else:
         text, meta_tags = text_or_markup, {}
-        glued = any(is_glued(line) for line in text.splitlines())
-        parsed = parse_tables(text_cells(text), run_together=glued)
+        cells = read_text_cells(text)
+        parsed = parse_tables(cells.cells, glued=cells.glued)
     page = read_metadata(text, meta_tags)
     national_format: NationalFormat
     if parsed.national_format is not None:

@@ -12,13 +12,14 @@ split back into its cells only where exactly one split is possible:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
 
 _RUN_TOGETHER_LINE = 300  # a line this long with no pipe is a glued table, not a label
 # A figure: digits with an optional decimal part; "12 3" keeps its space as a cell edge.
 _FIGURE = re.compile(r"\d+(?:\.\d+)?(?: \d+(?:\.\d+)?)*")
-MAX_SPLITS = 50_000  # enumeration bound; real rows need a few hundred at most
+MAX_STEPS = 20_000  # search bound; real rows need a few hundred steps at most
 # Where a label starts inside glued text: headings, numbered items, and Table 2 row labels
 # glued to the column headings before them ("…现行有效件数规章").
 _LABEL_START = re.compile(
@@ -29,16 +30,19 @@ _ACTIVE_LABEL_AT_END = re.compile(
     r"|行政事业性收费|政府集中采购)$"
 )
 
-Check = Callable[[list[int]], bool]
-
-
 def unglue(line: str) -> list[str]:
-    """Cut a glued line into label and figure cells.
+    """Cut a glued line into label and figure cells."""
+    return [cell for cell, _ in unglue_marked(line)]
+
+
+def unglue_marked(line: str) -> list[tuple[str, bool]]:
+    """Cut a glued line into cells, each marked true when it is a figure printed straight
+    after text with no separator: only such digits may hold several cells.
 
     A list number glued to the figures before it ("00000002.其他法律…") belongs to the
     label that follows: the digit directly before "." or "、" and a non-digit starts it.
     """
-    cells: list[str] = []
+    cells: list[tuple[str, bool]] = []
     position = 0
     for match in _FIGURE.finditer(line):
         start, end = match.span()
@@ -46,11 +50,16 @@ def unglue(line: str) -> list[str]:
         after = line[end : end + 2]
         if len(after) == 2 and after[0] in ".、" and not after[1].isdigit():
             figure, end = figure[:-1], end - 1  # "…0002." -> figures "…000", label "2.…"
-        cells.extend(_labels(line[position:start]))
+        cells.extend((label, False) for label in _labels(line[position:start]))
         if figure.strip():
-            cells.extend(figure.split(" "))
+            # Straight after text, or with a leading zero ("规章 000"): no figure is printed so.
+            glued = start > 0 and not line[start - 1].isspace()
+            cells.extend(
+                (piece, glued or (len(piece) > 1 and piece[0] == "0"))
+                for piece in figure.split(" ")
+            )
         position = end if figure else start
-    cells.extend(_labels(line[position:]))
+    cells.extend((label, False) for label in _labels(line[position:]))
     return cells
 
 
@@ -72,76 +81,105 @@ def is_glued(line: str) -> bool:
     return len(line) >= _RUN_TOGETHER_LINE and "|" not in line
 
 
-def _splits(digits: str, parts: int) -> Iterator[list[str]]:
-    """Every way to cut ``digits`` into ``parts`` numbers without leading zeros."""
-    if parts == 1:
-        if digits and (digits == "0" or digits[0] != "0"):
-            yield [digits]
-        return
-    if len(digits) < parts:
-        return
-    first_max = 1 if digits[0] == "0" else len(digits) - parts + 1
-    for cut in range(1, first_max + 1):
-        for rest in _splits(digits[cut:], parts - 1):
-            yield [digits[:cut], *rest]
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The splits found for one run of digits; ``complete`` is false when the search hit
+    its step budget or found more than its limit, so ``splits`` may not be all of them."""
+
+    splits: tuple[tuple[str, ...], ...]
+    complete: bool
+
+    @property
+    def only(self) -> list[str] | None:
+        return list(self.splits[0]) if self.complete and len(self.splits) == 1 else None
 
 
-def split_cells(groups: Sequence[str], width: int, check: Check | None) -> list[str] | None:
-    """The one way to read ``groups`` (figures, possibly run together) as ``width`` cells.
+def candidate_splits(
+    groups: Sequence[str], width: int, block: int | None, limit: int = 2
+) -> Candidates:
+    """Every way (up to ``limit``) to read ``groups`` as ``width`` cells.
 
-    Groups are never merged: a space printed between two figures is a cell edge.
+    Groups are never merged: a space printed between two figures is a cell edge. A cell
+    has no leading zero. With ``block`` the cells form blocks of that many, each ending
+    with the sum of the others (a Table 3 row, a Table 4 case type): the sum is not
+    searched but read off the digits, which keeps the search small. Without ``block`` only
+    one digit per cell is a reading. The search stops after ``MAX_STEPS`` steps, so time
+    and memory stay bounded whatever the length of the digits.
     """
-    if any(not g.isdigit() for g in groups) or len(groups) > width:
-        return None
-    if sum(map(len, groups)) == width:
-        return [d for group in groups for d in group]
-    if check is None:
-        return None
-    found: list[str] | None = None
-    for candidate in _group_splits(tuple(groups), width):
-        if check([int(c) for c in candidate]):
-            if found is not None:
-                return None  # two readings: ambiguous
-            found = candidate
-    return found
+    if any(not g.isdigit() for g in groups) or not 0 < len(groups) <= width:
+        return Candidates((), True)
+    digits = "".join(groups)
+    if len(digits) == width:
+        return Candidates((tuple(digits),), True)
+    if block is None or width % block or len(digits) < width:
+        return Candidates((), True)
+    edges = list(accumulate(len(g) for g in groups))
+    search = _Search(digits, edges, width, block, limit)
+    search.run()
+    return Candidates(tuple(search.found), search.complete)
 
 
-def _group_splits(groups: tuple[str, ...], width: int) -> Iterator[list[str]]:
-    count = 0
-    for sizes in _part_counts(tuple(len(g) for g in groups), width):
-        pieces = [list(_splits(g, n)) for g, n in zip(groups, sizes, strict=True)]
-        for combination in _product(pieces):
-            count += 1
-            if count > MAX_SPLITS:
+def split_cells(groups: Sequence[str], width: int, block: int | None) -> list[str] | None:
+    """The one way to read ``groups`` as ``width`` cells, or ``None``."""
+    return candidate_splits(groups, width, block).only
+
+
+class _Search:
+    """Depth-first search over cell boundaries with a step budget."""
+
+    def __init__(self, digits: str, edges: list[int], width: int, block: int, limit: int):
+        self.digits = digits
+        # next_edge[i]: the first group edge after position i (a cell may not cross it)
+        self.next_edge = [0] * (len(digits) + 1)
+        edge_iter = iter(edges)
+        edge = next(edge_iter)
+        for i in range(len(digits) + 1):
+            while edge <= i and i < len(digits):
+                edge = next(edge_iter)
+            self.next_edge[i] = edge
+        self.width = width
+        self.block = block
+        self.limit = limit
+        self.steps = 0
+        self.found: list[tuple[str, ...]] = []
+        self.complete = True
+        self.cells: list[str] = []
+
+    def run(self) -> None:
+        self._cell(0, 0)
+
+    def _cell(self, pos: int, block_sum: int) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            self.complete = False
+            return
+        k = len(self.cells)
+        digits = self.digits
+        if k == self.width:
+            if pos == len(digits):
+                if len(self.found) == self.limit:
+                    self.complete = False  # more readings than asked for
+                    return
+                self.found.append(tuple(self.cells))
+            return
+        cells_left = self.width - k
+        if pos >= len(digits) or len(digits) - pos < cells_left:
+            return
+        if k % self.block == self.block - 1:
+            total = str(block_sum)
+            end = pos + len(total)
+            if end <= self.next_edge[pos] and digits.startswith(total, pos):
+                self._push(total, end, 0)
+            return
+        longest = 1 if digits[pos] == "0" else self.next_edge[pos] - pos
+        longest = min(longest, len(digits) - pos - (cells_left - 1))
+        for length in range(1, longest + 1):
+            if not self.complete:
                 return
-            yield combination
+            piece = digits[pos : pos + length]
+            self._push(piece, pos + length, block_sum + int(piece))
 
-
-@lru_cache(maxsize=1024)
-def _part_counts(lengths: tuple[int, ...], width: int) -> list[tuple[int, ...]]:
-    if not lengths:
-        return [()] if width == 0 else []
-    result = []
-    for n in range(1, min(lengths[0], width) + 1):
-        result += [(n, *rest) for rest in _part_counts(lengths[1:], width - n)]
-    return result
-
-
-def _product(pieces: list[list[list[str]]]) -> Iterator[list[str]]:
-    if not pieces:
-        yield []
-        return
-    for head in pieces[0]:
-        for tail in _product(pieces[1:]):
-            yield head + tail
-
-
-def row_total_holds(numbers: list[int]) -> bool:
-    """总计 (the last cell) = the sum of the cells before it."""
-    return numbers[-1] == sum(numbers[:-1])
-
-
-def review_groups_hold(numbers: list[int]) -> bool:
-    """Each group of five: 总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结."""
-    return all(row_total_holds(numbers[i : i + 5]) for i in range(0, len(numbers), 5))
-
+    def _push(self, piece: str, end: int, block_sum: int) -> None:
+        self.cells.append(piece)
+        self._cell(end, block_sum)
+        self.cells.pop()

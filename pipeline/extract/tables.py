@@ -10,8 +10,10 @@ finding, never a guess.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice, product
 
 from pipeline.extract import layout, run_together
 from pipeline.extract.cells import CellValue, label_form, read_value
@@ -58,14 +60,28 @@ class _Run:
     ended_by: str
 
 
+@dataclass(slots=True)
+class _Ambiguous:
+    """A glued Table 3 row with several splits that satisfy its own total."""
+
+    row: str
+    label_index: int
+    splits: tuple[tuple[str, ...], ...]
+
+
+MAX_ROW_SPLITS = 16  # row-consistent splits kept per glued row for the column identities
+MAX_COMBINATIONS = 4096  # readings of the ambiguous rows tried together
+
+
 def _unfinished(label: str) -> bool:
     """A label cut by a line break, e.g. ``（二）部分公开（区分处理的，只计这一情``."""
     return label.count("(") > label.count(")")
 
 
 class _Parser:
-    def __init__(self, raw_cells: list[str], run_together: bool) -> None:
-        self.run_together = run_together
+    def __init__(self, raw_cells: list[str], glued: Collection[int]) -> None:
+        self.glued = glued
+        self.ambiguous: list[_Ambiguous] = []
         self.cells = _Cells.of(raw_cells)
         self.format = layout.detect_format(self.cells.forms)
         self.result = ParsedTables(self.format)
@@ -118,14 +134,22 @@ class _Parser:
         column_labels: list[str],
         label_index: int,
         run: _Run,
-        check: run_together.Check | None = None,
+        block: int | None = None,
     ) -> None:
         label = self.cells.raw[label_index]
         inferred = False
+        candidates = self._glued_candidates(run, len(columns), block)
         if len(run.indices) == len(columns):
             cells = [self.cells.values[i] for i in run.indices]
-        elif (split := self._split_glued(run, len(columns), check)) is not None:
-            cells = split
+        elif candidates is not None and candidates.only is not None:
+            cells = [read_value(piece) for piece in candidates.only]
+        elif (
+            candidates is not None and candidates.complete and len(candidates.splits) > 1
+            and table == "applications"
+        ):
+            # Settled, if at all, by the column identities once every row is read.
+            self.ambiguous.append(_Ambiguous(row, label_index, candidates.splits))
+            return
         elif not run.indices and run.ended_by == "label":
             # Renderings that drop blank cells print a blank row as its label alone.
             cells = [CellValue("blank", "")] * len(columns)
@@ -142,7 +166,7 @@ class _Parser:
                     row=row,
                     message=(
                         f"row {label!r}: {len(run.indices)} value cells before {where}, "
-                        f"expected {len(columns)}; row left out"
+                        f"expected {len(columns)}{_glue_note(candidates)}; row left out"
                     ),
                 )
             )
@@ -153,18 +177,26 @@ class _Parser:
             assert cell is not None
             self._add_fact(table, row, column, cell, label, column_label, inferred)
 
-    def _split_glued(
-        self, run: _Run, width: int, check: run_together.Check | None
-    ) -> list[CellValue | None] | None:
-        """Figures run together with no separator, where exactly one split is possible."""
-        if not self.run_together or run.ended_by == "end" or not run.indices:
+    def _glued_candidates(
+        self, run: _Run, width: int, block: int | None
+    ) -> run_together.Candidates | None:
+        """The readings of figures printed run together with no separator; ``None`` when
+        the run's cells are not glued (their count is then what it is)."""
+        if (
+            run.ended_by == "end" or not run.indices or len(run.indices) >= width
+            or any(i not in self.glued for i in run.indices)
+        ):
             return None
-        pieces = run_together.split_cells(
-            [self.cells.raw[i].strip() for i in run.indices], width, check
+        return run_together.candidate_splits(
+            [self.cells.raw[i].strip() for i in run.indices], width, block, MAX_ROW_SPLITS
         )
-        if pieces is None:
+
+    def _split_glued(self, run: _Run, width: int, block: int) -> list[CellValue | None] | None:
+        """Figures run together with no separator, where exactly one split is possible."""
+        candidates = self._glued_candidates(run, width, block)
+        if candidates is None or candidates.only is None:
             return None
-        return [read_value(piece) for piece in pieces]
+        return [read_value(piece) for piece in candidates.only]
 
     def _add_fact(
         self,
@@ -290,7 +322,7 @@ class _Parser:
         run = self._run(i + 1, len(layout.APPLICANT_COLUMNS), "applications")
         self._emit_row(
             "applications", row, layout.APPLICANT_COLUMNS, labels, i, run,
-            run_together.row_total_holds,
+            len(layout.APPLICANT_COLUMNS),
         )
         return run.next_index, row
 
@@ -343,7 +375,7 @@ class _Parser:
         run = _Run(collected, j, "label" if ended_by_label else "end")
         if len(collected) == wanted:
             read = [cells.values[k] for k in collected]
-        elif (glued := self._split_glued(run, wanted, run_together.review_groups_hold)):
+        elif (glued := self._split_glued(run, wanted, len(layout.REVIEW_COLUMNS))):
             read = glued
         elif not collected and ended_by_label:
             read = [CellValue("blank", "")] * wanted
@@ -408,8 +440,71 @@ class _Parser:
             elif section is not None:
                 self._note_unrecognised(i, section)
             i += 1
+        self._resolve_ambiguous()
         self._report_unrecognised()
         return self.result
+
+    # -- glued rows settled by the column identities ------------------------------------
+    def _resolve_ambiguous(self) -> None:
+        """Take the one reading of the ambiguous glued rows under which every column
+        identity they take part in holds; with none or several, leave them out."""
+        if not self.ambiguous:
+            return
+        fixed = {
+            (f.row, f.column): f.number for f in self.result.facts if f.table == "applications"
+        }
+        rows = [a.row for a in self.ambiguous]
+        readings = [a.splits for a in self.ambiguous]
+        consistent: list[tuple[tuple[str, ...], ...]] = []
+        count = 1
+        for splits in readings:
+            count *= len(splits)
+        if len(set(rows)) == len(rows) and not any((r, "total") in fixed for r in rows) and (
+            count <= MAX_COMBINATIONS
+        ):
+            fmt = self.format or "2021"
+            for combination in islice(product(*readings), MAX_COMBINATIONS):
+                values = dict(fixed)
+                for row, split in zip(rows, combination, strict=True):
+                    for column, piece in zip(layout.APPLICANT_COLUMNS, split, strict=True):
+                        values[(row, column)] = int(piece)
+                if _column_identities_hold(values, set(rows), fmt):
+                    consistent.append(combination)
+                    if len(consistent) > 1:
+                        break
+        if len(consistent) == 1:
+            labels = [layout.APPLICANT_COLUMN_LABELS[c] for c in layout.APPLICANT_COLUMNS]
+            for item, split in zip(self.ambiguous, consistent[0], strict=True):
+                label = self.cells.raw[item.label_index]
+                for column, column_label, piece in zip(
+                    layout.APPLICANT_COLUMNS, labels, split, strict=True
+                ):
+                    cell = read_value(piece)
+                    assert cell is not None
+                    self._add_fact("applications", item.row, column, cell, label, column_label)
+            self.result.findings.append(
+                Finding(
+                    check="glued_split",
+                    status="info",
+                    table="applications",
+                    message=f"{len(rows)} row(s) printed with no separator between figures "
+                    f"read by the one split that the column identities allow: {', '.join(rows)}",
+                )
+            )
+            return
+        why = "several splits fit" if consistent or count > MAX_COMBINATIONS else "no split fits"
+        for item in self.ambiguous:
+            self.result.findings.append(
+                Finding(
+                    check="row_ambiguous",
+                    status="warning",
+                    table="applications",
+                    row=item.row,
+                    message=f"row {self.cells.raw[item.label_index]!r}: figures printed with no "
+                    f"separator and {len(item.splits)} splits fit its total; with the column "
+                    f"identities {why}; row left out",
+                )
+            )
 
     def _note_unrecognised(self, i: int, table: str) -> None:
         """A label followed by figures that names no row: noted rather than guessed at."""
@@ -431,10 +526,42 @@ class _Parser:
             )
 
 
-def parse_tables(cells: list[str], *, run_together: bool = False) -> ParsedTables:
-    """Read the tables; ``run_together`` allows splitting figures printed with no separator
-    (only for renderings known to glue cells, where a short digit run is not one cell)."""
-    return _Parser(cells, run_together).parse()
+def parse_tables(cells: list[str], *, glued: Collection[int] = ()) -> ParsedTables:
+    """Read the tables; ``glued`` are the indices of figure cells printed run together
+    with the text before them, which may be split into several cells (see
+    ``text_cells.read_text_cells``)."""
+    return _Parser(cells, glued).parse()
+
+
+def _column_identities_hold(
+    values: dict[tuple[str, str], int | Decimal | None], rows: set[str], fmt: layout.Format
+) -> bool:
+    """Every per-column identity of Table 3 that involves one of ``rows`` and whose cells
+    are all printed figures holds (一+二 = 三（七）+四, （七） = the sum of the outcomes)."""
+    outcome_rows = ("total_handled", *layout.OUTCOME_ROWS[fmt])
+    balance_rows = ("new_received", "carried_over", "total_handled", "carried_forward")
+    for column in layout.APPLICANT_COLUMNS:
+        for involved in (outcome_rows, balance_rows):
+            if rows.isdisjoint(involved):
+                continue
+            numbers = [values.get((row, column)) for row in involved]
+            if any(n is None for n in numbers):
+                continue  # not assessable: constrains nothing
+            if involved is outcome_rows:
+                holds = numbers[0] == sum(numbers[1:])  # type: ignore[arg-type]
+            else:
+                holds = numbers[0] + numbers[1] == numbers[2] + numbers[3]  # type: ignore[operator]
+            if not holds:
+                return False
+    return True
+
+
+def _glue_note(candidates: run_together.Candidates | None) -> str:
+    if candidates is None:
+        return ""
+    if not candidates.complete:
+        return " (figures run together; too many ways to split them, search stopped)"
+    return " (figures run together; no split fits the row's total)"
 
 
 def _semantic(cell: CellValue | None) -> str | None:

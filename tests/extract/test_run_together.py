@@ -1,0 +1,82 @@
+"""Splitting figures printed with no separator: bounded, and only where one reading fits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipeline.extract.run_together import MAX_STEPS, candidate_splits, split_cells
+from tests.corpus import CORPUS
+
+# 001 (平潭 2021) is a real 9 KB innerText with every table cell glued.
+GLUED_PAGE = CORPUS / "raw" / "001.txt"
+NEW_RECEIVED = "一、本年新收政府信息公开申请数量640020470"
+
+
+def test_long_digit_runs_stop_at_the_step_budget() -> None:
+    digits = "1234567890" * 8  # 80 digits: billions of compositions into 7 cells
+    started = time.perf_counter()
+    found = candidate_splits([digits], 7, 7, limit=16)
+    assert not found.complete and found.only is None
+    assert time.perf_counter() - started < 2
+    assert candidate_splits(["1" * 100], 15, 5).only is None
+    assert MAX_STEPS <= 100_000
+
+
+def test_each_block_ends_with_its_sum() -> None:
+    # 001's Table 4: the only split where each case type's 总计 is the sum of its results.
+    assert split_cells(["10203120001200000"], 15, 5) == [
+        "1", "0", "2", "0", "3", "12", "0", "0", "0", "12", "0", "0", "0", "0", "0",
+    ]
+    # 001's （一）予以公开: two readings fit the row total; both are returned, none chosen.
+    both = candidate_splits(["270020130"], 7, 7, limit=16)
+    assert both.complete and sorted(both.splits) == [
+        ("2", "7", "0", "0", "20", "1", "30"), ("27", "0", "0", "2", "0", "1", "30"),
+    ]
+    assert split_cells(["270020130"], 7, 7) is None
+    # A printed space is a cell edge: "500000 5" is never read as 50|0|0|0|0|5 + ...
+    assert split_cells(["500000", "5"], 7, 7) == list("5000005")
+    assert split_cells(["05"], 2, None) == ["0", "5"]
+    assert split_cells(["5", "x"], 2, None) is None
+
+
+_CHILD = """
+import json, resource, sys, time
+from pipeline.extract import extract_document
+content = sys.stdin.buffer.read()
+started = time.perf_counter()
+report = extract_document(content, source="long-run")
+print(json.dumps({
+    "seconds": time.perf_counter() - started,
+    "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "facts": len(report.fact_list),
+    "checks": sorted({f.check for f in report.finding_list}),
+}))
+"""
+
+
+def _extract_in_child(content: bytes) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD], input=content, capture_output=True, check=True,
+        timeout=120,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("digits", [45, 100])
+def test_a_long_glued_run_extracts_quickly_in_small_memory(digits: int) -> None:
+    """Issue 8: a 9 KB glued page with a 45-100-digit run took 2.5-4 GB and minutes."""
+    page = GLUED_PAGE.read_text(encoding="utf-8")
+    assert NEW_RECEIVED in page
+    run = ("9876543210" * 10)[:digits]
+    content = page.replace(NEW_RECEIVED, f"一、本年新收政府信息公开申请数量{run}").encode()
+    baseline = _extract_in_child(b"")
+    measured = _extract_in_child(content)
+    assert measured["seconds"] < 10
+    assert measured["peak_kb"] - baseline["peak_kb"] < 300 * 1024  # under 300 MB more
+    assert "row_incomplete" in measured["checks"] or "row_ambiguous" in measured["checks"]
+    assert measured["facts"] > 100  # the other rows are still read
