@@ -1,12 +1,18 @@
 """Cells run together with no separator: "行政许可2293", "一、本年新收…640020470".
 
 Some renderings (a crawler's innerText of a whole page, for instance) glue every cell of a
-table into one line. Labels and figures can still be told apart, and a row's digits can be
-split back into its cells only where exactly one split is possible:
+table into one line, and blank cells vanish from them. Labels and figures can still be told
+apart, and a row's digits can be split back into its cells only where exactly one split is
+possible:
 
-* as many digits as the row has cells: one digit each ("0000000", "000");
-* otherwise, the one split that satisfies the row's own identity (总计 = the sum of the
-  others), e.g. "640020470" -> 64|0|0|2|0|4|70. With two or more such splits, nothing.
+* a row with an identity (总计 = the sum of the others): the one split that satisfies it,
+  e.g. "640020470" -> 64|0|0|2|0|4|70; with two or more, the caller may try the column
+  identities (see ``tables``), else nothing;
+* a row without one: as many digits as cells and none but the last non-zero ("000");
+  "123" might be 12|3 beside a vanished blank cell, so it is left out.
+
+The search is depth-first with a step budget: time and memory stay bounded whatever the
+length of a digit run.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from itertools import accumulate
 
 _RUN_TOGETHER_LINE = 300  # a line this long with no pipe is a glued table, not a label
 # A figure: digits with an optional decimal part; "12 3" keeps its space as a cell edge.
-_FIGURE = re.compile(r"\d+(?:\.\d+)?(?: \d+(?:\.\d+)?)*")
+# A sign belongs to the figure: "2648 -18 538" are three cells (a 2019 本年增/减).
+_FIGURE = re.compile(r"[+-]?\d+(?:\.\d+)?(?: [+-]?\d+(?:\.\d+)?)*")
 MAX_STEPS = 20_000  # search bound; real rows need a few hundred steps at most
 # Where a label starts inside glued text: headings, numbered items, and Table 2 row labels
 # glued to the column headings before them ("…现行有效件数规章").
@@ -103,15 +110,19 @@ def candidate_splits(
     has no leading zero. With ``block`` the cells form blocks of that many, each ending
     with the sum of the others (a Table 3 row, a Table 4 case type): the sum is not
     searched but read off the digits, which keeps the search small. Without ``block`` only
-    one digit per cell is a reading. The search stops after ``MAX_STEPS`` steps, so time
-    and memory stay bounded whatever the length of the digits.
+    one digit per cell is a reading, and only when no digit but the last is non-zero. The
+    search stops after ``MAX_STEPS`` steps: time and memory stay bounded whatever the
+    length of the digits.
     """
     if any(not g.isdigit() for g in groups) or not 0 < len(groups) <= width:
         return Candidates((), True)
     digits = "".join(groups)
-    if len(digits) == width:
-        return Candidates((tuple(digits),), True)
-    if block is None or width % block or len(digits) < width:
+    if block is None:
+        # Blank cells vanish when cells are glued, so one digit per cell is the reading
+        # only if the digits cannot be fewer figures: no digit but the last is non-zero.
+        one_each = len(digits) == width and not digits[:-1].strip("0")
+        return Candidates((tuple(digits),) if one_each else (), True)
+    if width % block or len(digits) < width:
         return Candidates((), True)
     edges = list(accumulate(len(g) for g in groups))
     search = _Search(digits, edges, width, block, limit)

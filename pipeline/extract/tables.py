@@ -166,7 +166,7 @@ class _Parser:
                     row=row,
                     message=(
                         f"row {label!r}: {len(run.indices)} value cells before {where}, "
-                        f"expected {len(columns)}{_glue_note(candidates)}; row left out"
+                        f"expected {len(columns)}{_glue_note(candidates, block)}; row left out"
                     ),
                 )
             )
@@ -556,11 +556,13 @@ def _column_identities_hold(
     return True
 
 
-def _glue_note(candidates: run_together.Candidates | None) -> str:
+def _glue_note(candidates: run_together.Candidates | None, block: int | None) -> str:
     if candidates is None:
         return ""
     if not candidates.complete:
         return " (figures run together; too many ways to split them, search stopped)"
+    if block is None:
+        return " (figures run together, and no identity tells how to split them)"
     return " (figures run together; no split fits the row's total)"
 
 
