@@ -92,6 +92,30 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
     return findings, complete
 
 
+def _national_format(parsed: ParsedTables, report_year: int | None) -> NationalFormat:
+    if report_year is not None and report_year < 2019:
+        return "pre2019"  # the national tables were first printed in reports on 2019
+    if parsed.national_format is not None:
+        return parsed.national_format
+    return "unknown"
+
+
+def _drop_canonical(parsed: ParsedTables) -> None:
+    """A report before 2019 has none of the national tables: whatever was read as their
+    rows came from running text or another table, and is left out."""
+    if parsed.facts:
+        parsed.findings.append(
+            Finding(
+                check="pre2019_no_national_tables",
+                status="warning",
+                message="a report on a year before 2019 has no national tables; "
+                f"{len(parsed.facts)} figure(s) read as their rows are left out",
+            )
+        )
+    parsed.facts.clear()
+    parsed.ended_inside_table = False
+
+
 def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:
     """Extract one report. Never raises on bad content: problems become findings."""
     text_or_markup, codec = decode_with_codec(content, content_type)
@@ -101,17 +125,11 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
     else:
         text, meta_tags = text_or_markup, {}
         cells = read_text_cells(text)
-        parsed = parse_tables(cells.cells, glued=cells.glued)
+        parsed = parse_tables(cells.cells, glued=cells.glued, flat=cells.flat)
     page = read_metadata(text, meta_tags)
-    national_format: NationalFormat
-    if parsed.national_format is not None:
-        national_format = parsed.national_format
-    elif parsed.facts:
-        national_format = "unknown"
-    elif page.report_year is not None and page.report_year < 2019:
-        national_format = "pre2019"
-    else:
-        national_format = "unknown"
+    national_format = _national_format(parsed, page.report_year)
+    if national_format == "pre2019":
+        _drop_canonical(parsed)
     structure, complete = _structure(parsed, national_format)
     status = "no_tables" if not parsed.facts else "ok" if complete else "partial"
     meta = ReportMeta(

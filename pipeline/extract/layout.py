@@ -182,6 +182,12 @@ FORMAT_SIGNALS: dict[Format, tuple[str, ...]] = {
 }
 
 MAX_LABEL_LENGTH = 80  # longer cells are prose, never a row label
+_SENTENCE_END = re.compile(r"[。；！？;!?]")
+
+
+def is_prose(form: str) -> bool:
+    """A cell of running text, never a label: too long, or a sentence ends in it."""
+    return len(form) > MAX_LABEL_LENGTH or _SENTENCE_END.search(form) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -242,6 +248,15 @@ def starts_reviews(form: str) -> bool:
         and "复议" in form
         and ("诉讼" in form or form.startswith("四、"))
     )
+
+
+_REVIEW_HEADER_WORDS = ("结果维持", "结果纠正", "尚未审结", "复议后起诉", "未经复议", "维持")
+
+
+@lru_cache(maxsize=8192)
+def is_review_header(form: str) -> bool:
+    """A heading cell of Table 4 (its column and case-type headings)."""
+    return any(word in form for word in _REVIEW_HEADER_WORDS)
 
 
 @lru_cache(maxsize=8192)

@@ -48,12 +48,15 @@ def unglue_marked(line: str) -> list[tuple[str, bool]]:
 
     A list number glued to the figures before it ("00000002.其他法律…") belongs to the
     label that follows: the digit directly before "." or "、" and a non-digit starts it.
+    A number inside a sentence (see ``in_prose``) is not a figure: it stays in its text.
     """
     cells: list[tuple[str, bool]] = []
     position = 0
     for match in _FIGURE.finditer(line):
         start, end = match.span()
         figure = match.group()
+        if in_prose(line, start, end):
+            continue
         after = line[end : end + 2]
         if len(after) == 2 and after[0] in ".、" and not after[1].isdigit():
             figure, end = figure[:-1], end - 1  # "…0002." -> figures "…000", label "2.…"
@@ -68,6 +71,36 @@ def unglue_marked(line: str) -> list[tuple[str, bool]]:
         position = end if figure else start
     cells.extend((label, False) for label in _labels(line[position:]))
     return cells
+
+
+# What makes a number part of a sentence rather than a table cell: what follows it (a
+# year, a date, a percentage, a measure word, a document number's 〕 or 号, punctuation) or
+# what comes before it (〔2015〕, 第3, 电话：, 邮编：, an e-mail address or a URL).
+_PROSE_AFTER = re.compile(
+    r"[年月日号时%％‰〕】\]）)岁余多倍届期周天名人家篇份批场部处所座台辆类季，。；：！？,;:!?]"
+    r"|[A-Za-z@_/]"
+    # A unit printed in the cell is a table figure when the next label follows.
+    r"|(?:万元|亿元|元|万|亿|件|条|个|项|次|宗|户)(?=[\u3400-\u9fff，。；、：,;:])"
+)
+_PROSE_BEFORE = frozenset("〔【[（(：:第约达近超逾@._/#-") | frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+
+
+def in_prose(line: str, start: int, end: int) -> bool:
+    """Whether the number ``line[start:end]`` sits inside a sentence of running text."""
+    figure_end = end
+    if start > 0 and line[start - 1] in _PROSE_BEFORE and line[start] not in "+-":
+        return True
+    if start > 1 and line[start] in "+-" and line[start - 1].isdigit():
+        return True  # a range or a telephone number: 1-12, 0591-23165327
+    after = _PROSE_AFTER.match(line, figure_end)
+    if after is None:
+        return False
+    unit_ends_cell = after.group()[0] in "万亿元件条个项次宗户" and _LABEL_START.match(
+        line, after.end()
+    )  # "…5.90元三、收到…": a heading follows the unit
+    return not unit_ends_cell
 
 
 def _labels(text: str) -> list[str]:

@@ -79,8 +79,11 @@ def _unfinished(label: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, raw_cells: list[str], glued: Collection[int]) -> None:
+    def __init__(
+        self, raw_cells: list[str], glued: Collection[int], flat: Collection[int]
+    ) -> None:
         self.glued = glued
+        self.flat = flat
         self.ambiguous: list[_Ambiguous] = []
         self.cells = _Cells.of(raw_cells)
         self.format = layout.detect_format(self.cells.forms)
@@ -173,9 +176,41 @@ class _Parser:
             if run.ended_by == "end":
                 self.result.ended_inside_table = True
             return
+        if block is not None and self._is_flat(run.indices) and not self._flat_sums_hold(
+            cells, block, table, row
+        ):
+            return
         for column, column_label, cell in zip(columns, column_labels, cells, strict=True):
             assert cell is not None
             self._add_fact(table, row, column, cell, label, column_label, inferred)
+
+    def _is_flat(self, indices: list[int]) -> bool:
+        return bool(indices) and all(i in self.flat for i in indices)
+
+    def _flat_sums_hold(
+        self, cells: list[CellValue | None], block: int, table: str, row: str | None = None
+    ) -> bool:
+        """In flattened text a table row and a sentence with numbers look alike: a "row"
+        whose printed figures break its own total (总计 = the sum of the others) is taken
+        for running text and left out, with a finding."""
+        for start in range(0, len(cells), block):
+            numbers = [c.number if c is not None else None for c in cells[start : start + block]]
+            if any(n is None for n in numbers):
+                continue  # blank or marked cells: nothing to check
+            if numbers[-1] != sum(numbers[:-1]):  # type: ignore[arg-type]
+                raw = " ".join(c.raw if c is not None else "?" for c in cells)
+                self.result.findings.append(
+                    Finding(
+                        check="not_a_table_row",
+                        status="warning",
+                        table=table,
+                        row=row,
+                        message=f"figures {raw!r} in flattened text break the row's own total; "
+                        "read as running text, left out",
+                    )
+                )
+                return False
+        return True
 
     def _glued_candidates(
         self, run: _Run, width: int, block: int | None
@@ -347,7 +382,7 @@ class _Parser:
         wanted = len(layout.REVIEW_CELLS)
         collected: list[int] = []
         current: list[int] = []
-        ended_by_label = False
+        ended_by_label = ended_by_prose = saw_header = False
         j = i + 1
         while j < len(cells):
             if not cells.is_text(j):
@@ -355,9 +390,13 @@ class _Parser:
                 j += 1
                 continue
             form = cells.forms[j]
+            if layout.is_prose(form):
+                ended_by_prose = True
+                break
             if layout.is_boundary(form) and not layout.starts_reviews(form):
                 ended_by_label = True
                 break
+            saw_header |= layout.is_review_header(form)
             # Blank cells followed by more header words are header filler, not figures.
             if any(_semantic(cells.values[k]) != "blank" for k in current):
                 collected += current
@@ -372,15 +411,18 @@ class _Parser:
             collected.pop(0)
         while len(collected) > wanted and _semantic(cells.values[collected[-1]]) == "blank":
             collected.pop()
-        run = _Run(collected, j, "label" if ended_by_label else "end")
+        ended_by = "label" if ended_by_label else "text" if ended_by_prose else "end"
+        run = _Run(collected, j, ended_by)
+        block = len(layout.REVIEW_COLUMNS)
         if len(collected) == wanted:
             read = [cells.values[k] for k in collected]
-        elif (glued := self._split_glued(run, wanted, len(layout.REVIEW_COLUMNS))):
+        elif (glued := self._split_glued(run, wanted, block)):
             read = glued
-        elif not collected and ended_by_label:
+        elif not collected and ended_by_label and saw_header:
+            # The table's headings and nothing printed under them.
             read = [CellValue("blank", "")] * wanted
         else:
-            where = "the document ends" if not ended_by_label else "the table ends"
+            where = "the document ends" if ended_by == "end" else "the table ends"
             self.result.findings.append(
                 Finding(
                     check="row_incomplete",
@@ -390,7 +432,9 @@ class _Parser:
                     "table left out",
                 )
             )
-            self.result.ended_inside_table |= not ended_by_label
+            self.result.ended_inside_table |= ended_by == "end"
+            return j
+        if self._is_flat(collected) and not self._flat_sums_hold(read, block, "reviews_lawsuits"):
             return j
         for (row, column), cell in zip(layout.REVIEW_CELLS, read, strict=True):
             assert cell is not None
@@ -415,7 +459,9 @@ class _Parser:
                 i += 1
                 continue
             form = cells.forms[i]
-            if len(form) > layout.MAX_LABEL_LENGTH:
+            if layout.is_prose(form):
+                # Running text: no label, and no table goes on through it.
+                section = None
                 i += 1
                 continue
             if layout.starts_applications(form):
@@ -526,11 +572,14 @@ class _Parser:
             )
 
 
-def parse_tables(cells: list[str], *, glued: Collection[int] = ()) -> ParsedTables:
-    """Read the tables; ``glued`` are the indices of figure cells printed run together
-    with the text before them, which may be split into several cells (see
+def parse_tables(
+    cells: list[str], *, glued: Collection[int] = (), flat: Collection[int] = ()
+) -> ParsedTables:
+    """Read the tables. ``glued``: indices of figure cells printed run together with the
+    text before them, which may be split into several cells; ``flat``: indices of cells
+    of flattened lines, where a row must keep its own total to count as a table row (see
     ``text_cells.read_text_cells``)."""
-    return _Parser(cells, glued).parse()
+    return _Parser(cells, glued, flat).parse()
 
 
 def _column_identities_hold(

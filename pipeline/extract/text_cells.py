@@ -40,6 +40,9 @@ class TextCells:
     cells: list[str] = field(default_factory=list)
     # Figure cells printed run together with the text before them (see ``unglue_marked``).
     glued: set[int] = field(default_factory=set)
+    # Cells of flattened lines (a whole page or table on one line), where table rows and
+    # running text can no longer be told apart by their layout.
+    flat: set[int] = field(default_factory=set)
 
 
 def text_cells(text: str) -> list[str]:
@@ -69,10 +72,12 @@ def read_text_cells(text: str) -> TextCells:
                 for cell, glued in marked[:-1]:
                     if glued:
                         result.glued.add(len(cells))
+                    result.flat.add(len(cells))
                     cells.append(cell.strip())
                 last, last_glued = marked[-1]
                 if last_glued:
                     result.glued.add(len(cells))  # the index ``pending`` will get
+                result.flat.add(len(cells))
                 pending = last.strip()
                 continue
             parts = split_label_and_numbers(line)
