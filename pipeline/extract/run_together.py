@@ -97,9 +97,10 @@ def in_prose(line: str, start: int, end: int) -> bool:
     after = _PROSE_AFTER.match(line, figure_end)
     if after is None:
         return False
-    unit_ends_cell = after.group()[0] in "万亿元件条个项次宗户" and _LABEL_START.match(
+    # "…5.90元三、收到…": tables print money units in the cell, and a heading follows.
+    unit_ends_cell = after.group() in ("元", "万元", "亿元") and _LABEL_START.match(
         line, after.end()
-    )  # "…5.90元三、收到…": a heading follows the unit
+    )
     return not unit_ends_cell
 
 
