@@ -57,7 +57,9 @@ def score(content: bytes, document: GoldDocument) -> tuple[Score, Score]:
             canonical.wrong += 1
         else:
             canonical.found += 1
-    gold = document.gold.get("pre2019_figures", {})
+    if "pre2019_figures" not in document.gold:
+        return canonical, Score()  # no gold for its statistics table (033)
+    gold = document.gold["pre2019_figures"]
     pre = Score(total=len(gold))
     for key, number in pre2019_records(report).items():
         if key not in gold or as_decimal(gold[key]) != number:

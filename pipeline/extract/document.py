@@ -60,7 +60,7 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
     findings: list[Finding] = []
     tables_with_facts = {f.table for f in parsed.facts}
     for table in TABLES:
-        if table not in tables_with_facts:
+        if table not in tables_with_facts and national_format != "pre2019":
             findings.append(
                 Finding(
                     check="table_missing",
@@ -95,6 +95,8 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
 def _national_format(parsed: ParsedTables, report_year: int | None) -> NationalFormat:
     if report_year is not None and report_year < 2019:
         return "pre2019"  # the national tables were first printed in reports on 2019
+    if report_year is None and parsed.pre2019:
+        return "pre2019"  # a 政府信息公开情况统计表 and no year that says otherwise
     if parsed.national_format is not None:
         return parsed.national_format
     return "unknown"
@@ -147,4 +149,6 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
     findings = [*parsed.findings, *structure]
     if parsed.facts:
         findings += check_identities(parsed.facts, national_format)
-    return Report(meta=meta, fact_list=parsed.facts, finding_list=findings)
+    return Report(
+        meta=meta, fact_list=parsed.facts, finding_list=findings, pre2019_list=parsed.pre2019
+    )

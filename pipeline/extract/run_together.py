@@ -119,7 +119,27 @@ def _labels(text: str) -> list[str]:
 
 
 def is_glued(line: str) -> bool:
-    return len(line) >= _RUN_TOGETHER_LINE and "|" not in line
+    """A flattened line: a table's cells (or a whole page) on one line, with no separator
+    or one space between cells: long, or a label-figure-label pattern three times over."""
+    if "|" in line:
+        return False
+    return len(line) >= _RUN_TOGETHER_LINE or _label_after_figure(line) >= 3
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _label_after_figure(line: str) -> int:
+    """How often a figure (not one inside a sentence) is followed by more text."""
+    count = 0
+    for match in _FIGURE.finditer(line):
+        start, end = match.span()
+        after = line[end : end + 2]
+        if in_prose(line, start, end) or (after[:1] in (".", "、") and after[1:2] != ""):
+            continue
+        if _CJK.search(line, end) is not None:
+            count += 1
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,3 +248,40 @@ class _Search:
         self.cells.append(piece)
         self._cell(end, block_sum)
         self.cells.pop()
+
+
+def free_splits(groups: Sequence[str], width: int, limit: int = 64) -> Candidates:
+    """Every way (up to ``limit``) to read ``groups`` as ``width`` figures without leading
+    zeros, for rows with no identity of their own (the caller weighs them); bounded like
+    ``candidate_splits``."""
+    if any(not g.isdigit() for g in groups) or not 0 < len(groups) <= width:
+        return Candidates((), True)
+    digits = "".join(groups)
+    edges = set(accumulate(len(g) for g in groups))
+    found: list[tuple[str, ...]] = []
+    steps = 0
+    # Each stack entry: (position, cells so far); cuts are tried shortest first.
+    stack: list[tuple[int, tuple[str, ...]]] = [(0, ())]
+    while stack:
+        steps += 1
+        if steps > MAX_STEPS:
+            return Candidates(tuple(found), False)
+        pos, cells = stack.pop()
+        if len(cells) == width:
+            if pos == len(digits):
+                if len(found) == limit:
+                    return Candidates(tuple(found), False)
+                found.append(cells)
+            continue
+        left = width - len(cells)
+        if len(digits) - pos < left:
+            continue
+        longest = 1 if digits[pos] == "0" else len(digits) - pos - (left - 1)
+        ends = []
+        for end in range(pos + 1, pos + longest + 1):
+            if left > 1 or end == len(digits):
+                ends.append(end)
+            if end in edges:
+                break  # a printed space is a cell edge: no cell crosses it
+        stack.extend((end, (*cells, digits[pos:end])) for end in reversed(ends))
+    return Candidates(tuple(found), True)

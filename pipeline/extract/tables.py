@@ -17,7 +17,8 @@ from itertools import islice, product
 
 from pipeline.extract import layout, run_together
 from pipeline.extract.cells import CellValue, label_form, read_value
-from pipeline.model import Fact, Finding
+from pipeline.extract.pre2019 import read_pre2019
+from pipeline.model import Fact, Finding, Pre2019Figure
 
 TABLES = ("active_disclosure", "applications", "reviews_lawsuits")
 # A bare 总计 is the （七）总计 row only right after the （六） rows; elsewhere it is a heading.
@@ -30,6 +31,8 @@ class ParsedTables:
     facts: list[Fact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     ended_inside_table: bool = False
+    # Figures of a pre-2019 statistics table (see ``pre2019``).
+    pre2019: list[Pre2019Figure] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -579,7 +582,11 @@ def parse_tables(
     text before them, which may be split into several cells; ``flat``: indices of cells
     of flattened lines, where a row must keep its own total to count as a table row (see
     ``text_cells.read_text_cells``)."""
-    return _Parser(cells, glued, flat).parse()
+    parsed = _Parser(cells, glued, flat).parse()
+    old_table = read_pre2019(cells, glued)
+    parsed.pre2019 = old_table.figures
+    parsed.findings += old_table.findings
+    return parsed
 
 
 def _column_identities_hold(
