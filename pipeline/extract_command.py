@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=FORMATS,
         default="table",
         help="table: readable tables and findings (default); jsonl: one JSON object per fact; "
-        "csv / parquet: the facts table",
+        "csv / parquet: the facts table (for a report before 2019: its statistics table, one "
+        "row per printed figure)",
     )
     parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     parser.add_argument(
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output is None:
             write(report, args.format, sys.stdout)
         elif args.format == "parquet":
-            report.facts.to_parquet(args.output, index=False)
+            figures_frame(report).to_parquet(args.output, index=False)
         else:
             with args.output.open("w", encoding="utf-8") as stream:
                 write(report, args.format, stream)
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             )
             return 1
         print(f"staged into {args.data_dir}", file=sys.stderr)
-    if report.meta.status == "no_tables":
+    if report.meta.status == "no_tables" and not report.pre2019_list:
         print(f"error: {args.source}: no report tables found", file=sys.stderr)
         return 3
     return 0
@@ -102,8 +103,31 @@ def stage_one(
         )
 
 
+def figures_frame(report: Report) -> pd.DataFrame:
+    """What csv and parquet write: the facts, or for a report with no canonical figure but
+    a pre-2019 statistics table, that table's figures."""
+    if report.pre2019_list and not report.fact_list:
+        return report.pre2019
+    return report.facts
+
+
 def write(report: Report, fmt: str, stream: TextIO) -> None:
     if fmt == "jsonl":
+        for figure in report.pre2019_list:
+            record = {
+                "table": "pre2019",
+                "key": figure.key,
+                "label": figure.label,
+                "numbering": figure.numbering,
+                "parent": figure.parent,
+                "period": figure.period,
+                "period_kind": figure.period_kind,
+                "unit": figure.unit,
+                "value": None if figure.number is None else _json_number(figure.number),
+                "raw": figure.raw,
+                "semantic": figure.semantic,
+            }
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         for fact in report.fact_list:
             record = {
                 "table": fact.table,
@@ -118,7 +142,7 @@ def write(report: Report, fmt: str, stream: TextIO) -> None:
             }
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        report.facts.to_csv(stream, index=False)
+        figures_frame(report).to_csv(stream, index=False)
     else:
         stream.write(render(report))
 
@@ -157,6 +181,22 @@ def table_frame(report: Report, table: str) -> pd.DataFrame:
     return frame.fillna("")
 
 
+def pre2019_frame(report: Report) -> pd.DataFrame:
+    """A pre-2019 statistics table laid out as printed: one row per indicator, its unit
+    and key, one column per period."""
+    rows: dict[str, dict[str, str]] = {}
+    periods: list[str] = []
+    for figure in report.pre2019_list:
+        row = rows.setdefault(
+            figure.label, {"unit": figure.unit or "", "key": figure.key or "-"}
+        )
+        row[figure.period] = _cell(figure.number, figure.semantic, figure.raw)
+        if figure.period not in periods:
+            periods.append(figure.period)
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return frame.reindex(columns=["unit", *periods, "key"]).fillna("")
+
+
 def render(report: Report) -> str:
     meta = report.meta
     lines = [
@@ -173,7 +213,14 @@ def render(report: Report) -> str:
     for table, name in names.items():
         frame = table_frame(report, table)
         lines.append(name)
-        lines.append(frame.to_string() if not frame.empty else "  (not found)")
+        if frame.empty and meta.national_format == "pre2019":
+            lines.append("  (none: the national tables begin with the reports on 2019)")
+        else:
+            lines.append(frame.to_string() if not frame.empty else "  (not found)")
+        lines.append("")
+    if report.pre2019_list:
+        lines.append(f"政府信息公开情况统计表 (pre2019): {len(report.pre2019_list)} figures")
+        lines.append(pre2019_frame(report).to_string())
         lines.append("")
     findings = report.finding_list
     counts: dict[str, int] = {}
