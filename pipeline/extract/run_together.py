@@ -34,7 +34,7 @@ _LABEL_START = re.compile(
 )
 _ACTIVE_LABEL_AT_END = re.compile(
     r"(行政规范性文件|规范性文件|规章|行政许可|其他对外管理服务事项|行政处罚|行政强制"
-    r"|行政事业性收费|政府集中采购)$"
+    r"|行政事业性收费|政府集中采购)([（(][^（）()]*[）)])?$"  # with its annotation
 )
 
 def unglue(line: str) -> list[str]:

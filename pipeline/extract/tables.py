@@ -10,7 +10,7 @@ finding, never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice, product
@@ -72,6 +72,7 @@ class _Ambiguous:
     splits: tuple[tuple[str, ...], ...]
 
 
+_MAX_WRAPPED = 30  # the wrapped rest of a row label is a fragment, not a sentence
 MAX_ROW_SPLITS = 16  # row-consistent splits kept per glued row for the column identities
 MAX_COMBINATIONS = 4096  # readings of the ambiguous rows tried together
 
@@ -88,8 +89,16 @@ class _Parser:
         self.glued = glued
         self.flat = flat
         self.ambiguous: list[_Ambiguous] = []
+        # False after a row label met other text before any figure: labels and figures
+        # are out of step there (a PDF conversion that stacks labels apart from their
+        # rows), and no wrapped label is joined until a row is read in full again.
+        self.layout_sound = True
         self.cells = _Cells.of(raw_cells)
         self.format = layout.detect_format(self.cells.forms)
+        self._anchors = {
+            "applications": any(map(layout.starts_applications, self.cells.forms)),
+            "active_disclosure": any(map(layout.starts_active, self.cells.forms)),
+        }
         self.result = ParsedTables(self.format)
         self.seen_keys: dict[str, Fact] = {}
         # Rows read as blank because their label stood alone; a printed row replaces them.
@@ -103,7 +112,7 @@ class _Parser:
         if layout.is_boundary(form):
             return True
         if section == "active_disclosure":
-            return form in layout.ACTIVE_ROW_LABELS
+            return layout.active_row(form) is not None
         return (
             layout.application_row(form) is not None
             or layout.is_application_group(form)
@@ -115,6 +124,7 @@ class _Parser:
         cells = self.cells
         found: list[int] = []
         label_text = cells.forms[start - 1] if start > 0 else ""
+        continued = 0
         i = start
         while i < len(cells):
             if not cells.is_text(i):
@@ -125,11 +135,22 @@ class _Parser:
                 continue
             if self._is_label(i, section):
                 return _Run(found, i, "label")
-            if found or not _unfinished(label_text):
+            wrapped = _unfinished(label_text) or (
+                continued < 2 and self.layout_sound and self._continues(i)
+            )
+            if found or not wrapped:
                 return _Run(found, i, "text")
             label_text += cells.forms[i]  # the rest of a label broken over two cells
+            continued += 1
             i += 1
         return _Run(found, i, "end")
+
+    def _continues(self, i: int) -> bool:
+        """Whether text right after a row label is the rest of it, wrapped onto the next
+        line ("…行政机" / "关不再处理其政府信息公开申请"): a fragment that starts no row,
+        names no row, group or column, and is no sentence."""
+        form = self.cells.forms[i]
+        return 2 <= len(form) <= _MAX_WRAPPED and not layout.could_be_label(form)
 
     # -- emitting ---------------------------------------------------------------------
     def _emit_row(
@@ -141,8 +162,9 @@ class _Parser:
         label_index: int,
         run: _Run,
         block: int | None = None,
+        label: str | None = None,
     ) -> None:
-        label = self.cells.raw[label_index]
+        label = label if label is not None else self.cells.raw[label_index]
         inferred = False
         candidates = self._glued_candidates(run, len(columns), block)
         if len(run.indices) == len(columns):
@@ -178,7 +200,10 @@ class _Parser:
             )
             if run.ended_by == "end":
                 self.result.ended_inside_table = True
+            if not run.indices and run.ended_by == "text":
+                self.layout_sound = False
             return
+        self.layout_sound = True
         if block is not None and self._is_flat(run.indices) and not self._flat_sums_hold(
             cells, block, table, row
         ):
@@ -303,9 +328,12 @@ class _Parser:
         )
 
     # -- the three tables -------------------------------------------------------------
-    def _active_row(self, i: int) -> int:
-        form = self.cells.forms[i]
-        row = layout.ACTIVE_ROW_LABELS[form]
+    def _active_row(self, i: int, last: int | None = None) -> int:
+        """Read the Table 2 row whose label runs from cell ``i`` to ``last`` (or ``i``)."""
+        last = i if last is None else last
+        form = "".join(self.cells.forms[i : last + 1])
+        row = layout.active_row(form)
+        assert row is not None
         fmt = self.format or "2021"
         columns = layout.ACTIVE_COLUMNS[fmt].get(row)
         if columns is None:
@@ -317,8 +345,9 @@ class _Parser:
             if len(headers) == len(columns)
             else [layout.ACTIVE_COLUMN_LABELS[c] for c in columns]
         )
-        run = self._run(i + 1, len(columns), "active_disclosure")
-        self._emit_row("active_disclosure", row, columns, labels, i, run)
+        run = self._run(last + 1, len(columns), "active_disclosure")
+        label = "".join(self.cells.raw[i : last + 1])
+        self._emit_row("active_disclosure", row, columns, labels, i, run, None, label)
         return run.next_index
 
     def _active_headers(self, i: int) -> int:
@@ -327,12 +356,22 @@ class _Parser:
         j = i + 1
         while j < len(self.cells) and self.cells.is_text(j):
             form = self.cells.forms[j]
-            if form in layout.ACTIVE_ROW_LABELS or layout.starts_active(form):
+            if layout.active_row(form) is not None or layout.starts_active(form):
                 break
             headers.append(self.cells.raw[j])
             j += 1
         self.active_headers = headers
         return j
+
+    def _wrapped_label(self, i: int, name: Callable[[str], str | None]) -> str | None:
+        """The row named by a label wrapped in two cells ("5.要求行政机关确认或重" /
+        "新出具已获取信息"), when neither cell names a row alone."""
+        cells = self.cells
+        if not self.layout_sound or i + 1 >= len(cells) or not cells.is_text(i + 1):
+            return None
+        if not self._continues(i + 1):
+            return None
+        return name(cells.forms[i] + cells.forms[i + 1])
 
     def _application_row(self, i: int, previous_row: str | None) -> tuple[int, str | None]:
         form = self.cells.forms[i]
@@ -345,8 +384,14 @@ class _Parser:
             if not self._other_is_single_row(i):
                 return i + 1, previous_row
             row = "other"
+        if row is None and not layout.is_application_group(form):
+            wrapped = self._wrapped_label(i, layout.application_row)
+            if wrapped is not None:
+                return self._emit_application_row(i, i + 1, wrapped, previous_row)
         if row is None:
             self._note_unrecognised(i, "applications")
+            if not (layout.is_application_group(form) or layout.is_column_word(form)):
+                self.layout_sound = False  # a stray fragment: labels may float apart
             return i + 1, previous_row
         if (row == "other" and self.format == "2021") or (row in layout.OTHER_2021 and (
             self.format == "2019"
@@ -356,11 +401,18 @@ class _Parser:
                 self.cells.raw[i],
                 f"a row of the other national format than {self.format}; kept as printed",
             )
+        return self._emit_application_row(i, i, row, previous_row)
+
+    def _emit_application_row(
+        self, i: int, last: int, row: str, previous_row: str | None
+    ) -> tuple[int, str | None]:
+        """Read the row whose label runs from cell ``i`` to cell ``last``."""
         labels = [layout.APPLICANT_COLUMN_LABELS[c] for c in layout.APPLICANT_COLUMNS]
-        run = self._run(i + 1, len(layout.APPLICANT_COLUMNS), "applications")
+        run = self._run(last + 1, len(layout.APPLICANT_COLUMNS), "applications")
+        label = "".join(self.cells.raw[i : last + 1])
         self._emit_row(
             "applications", row, layout.APPLICANT_COLUMNS, labels, i, run,
-            len(layout.APPLICANT_COLUMNS),
+            len(layout.APPLICANT_COLUMNS), label,
         )
         return run.next_index, row
 
@@ -456,6 +508,7 @@ class _Parser:
         cells = self.cells
         section: str | None = None
         previous_row: str | None = None
+        started = False  # has any table begun (its heading, or a row at the page start)?
         i = 0
         while i < len(cells):
             if not cells.is_text(i):
@@ -467,6 +520,9 @@ class _Parser:
                 section = None
                 i += 1
                 continue
+            if not started and section is None:
+                section = self._cut_off_table(i)
+            started |= section is not None or layout.is_boundary(form)
             if layout.starts_applications(form):
                 section = "applications"
             elif layout.starts_reviews(form):
@@ -480,8 +536,14 @@ class _Parser:
                 if form == "信息内容":
                     i = self._active_headers(i)
                     continue
-            elif section == "active_disclosure" and form in layout.ACTIVE_ROW_LABELS:
+            elif section == "active_disclosure" and layout.active_row(form) is not None:
                 i = self._active_row(i)
+                continue
+            elif (
+                section == "active_disclosure" and not layout.is_boundary(form)
+                and self._wrapped_label(i, layout.active_row) is not None
+            ):
+                i = self._active_row(i, i + 1)
                 continue
             elif section == "applications":
                 i, previous_row = self._application_row(i, previous_row)
@@ -554,6 +616,24 @@ class _Parser:
                     f"identities {why}; row left out",
                 )
             )
+
+    def _cut_off_table(self, i: int) -> str | None:
+        """A page-start excerpt cut inside a table: a row label followed by a figure
+        before any table heading, in a document that never prints that table's heading,
+        begins its table there. Table 2 only where the national format is known (its rows
+        have different columns in the two formats)."""
+        following = self.cells.values[i + 1] if i + 1 < len(self.cells) else None
+        if following is None or following.semantic != "number":
+            return None
+        form = self.cells.forms[i]
+        if layout.application_row(form) is not None and not self._anchors["applications"]:
+            return "applications"
+        if (
+            layout.active_row(form) is not None and self.format is not None
+            and not self._anchors["active_disclosure"]
+        ):
+            return "active_disclosure"
+        return None
 
     def _note_unrecognised(self, i: int, table: str) -> None:
         """A label followed by figures that names no row: noted rather than guessed at."""
