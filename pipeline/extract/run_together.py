@@ -238,11 +238,26 @@ class _Search:
             return
         longest = 1 if digits[pos] == "0" else self.next_edge[pos] - pos
         longest = min(longest, len(digits) - pos - (cells_left - 1))
+        last_block = k >= self.width - self.block
         for length in range(1, longest + 1):
             if not self.complete:
                 return
             piece = digits[pos : pos + length]
-            self._push(piece, pos + length, block_sum + int(piece))
+            running = block_sum + int(piece)
+            # The block's total (at least as long as the sum so far) and every cell after
+            # it still need their digits.
+            in_block_left = self.block - 1 - (k % self.block) - 1  # addends after this one
+            after_block = self.width - (k - k % self.block + self.block)
+            needed = in_block_left + len(str(running)) + after_block
+            if pos + length + needed > len(digits):
+                break
+            if last_block:
+                # The last total is what remains of the digits: the addends so far cannot
+                # exceed the largest number those remaining digits can still hold.
+                room = len(digits) - (pos + length) - (cells_left - 2)
+                if room < 1 or running > int(digits[len(digits) - room :]):
+                    break
+            self._push(piece, pos + length, running)
 
     def _push(self, piece: str, end: int, block_sum: int) -> None:
         self.cells.append(piece)

@@ -212,6 +212,31 @@ class _Parser:
             assert cell is not None
             self._add_fact(table, row, column, cell, label, column_label, inferred)
 
+    def _review_readings(
+        self, splits: tuple[tuple[str, ...], ...], block: int
+    ) -> list[CellValue | None]:
+        """Table 4 glued: each case type read where every fitting split agrees on it;
+        the others are left out (``None``) with a finding."""
+        read: list[CellValue | None] = []
+        for start, row in zip(range(0, len(splits[0]), block), layout.REVIEW_ROWS, strict=True):
+            readings = {split[start : start + block] for split in splits}
+            if len(readings) == 1:
+                read += [read_value(piece) for piece in readings.pop()]
+                continue
+            read += [None] * block
+            self.result.findings.append(
+                Finding(
+                    check="row_ambiguous",
+                    status="warning",
+                    table="reviews_lawsuits",
+                    row=row,
+                    message=f"figures printed with no separator: {len(readings)} splits fit "
+                    f"this case type's total ({', '.join(sorted('|'.join(r) for r in readings))}"
+                    "); left out",
+                )
+            )
+        return read
+
     def _is_flat(self, indices: list[int]) -> bool:
         return bool(indices) and all(i in self.flat for i in indices)
 
@@ -253,13 +278,6 @@ class _Parser:
         return run_together.candidate_splits(
             [self.cells.raw[i].strip() for i in run.indices], width, block, MAX_ROW_SPLITS
         )
-
-    def _split_glued(self, run: _Run, width: int, block: int) -> list[CellValue | None] | None:
-        """Figures run together with no separator, where exactly one split is possible."""
-        candidates = self._glued_candidates(run, width, block)
-        if candidates is None or candidates.only is None:
-            return None
-        return [read_value(piece) for piece in candidates.only]
 
     def _add_fact(
         self,
@@ -469,10 +487,12 @@ class _Parser:
         ended_by = "label" if ended_by_label else "text" if ended_by_prose else "end"
         run = _Run(collected, j, ended_by)
         block = len(layout.REVIEW_COLUMNS)
+        candidates = self._glued_candidates(run, wanted, block)
+        read: list[CellValue | None]
         if len(collected) == wanted:
             read = [cells.values[k] for k in collected]
-        elif (glued := self._split_glued(run, wanted, block)):
-            read = glued
+        elif candidates is not None and candidates.complete and candidates.splits:
+            read = self._review_readings(candidates.splits, block)
         elif not collected and ended_by_label and saw_header:
             # The table's headings and nothing printed under them.
             read = [CellValue("blank", "")] * wanted
@@ -492,7 +512,8 @@ class _Parser:
         if self._is_flat(collected) and not self._flat_sums_hold(read, block, "reviews_lawsuits"):
             return j
         for (row, column), cell in zip(layout.REVIEW_CELLS, read, strict=True):
-            assert cell is not None
+            if cell is None:
+                continue  # a case type whose figures more than one split fits
             self._add_fact(
                 "reviews_lawsuits",
                 row,

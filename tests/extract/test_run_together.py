@@ -41,6 +41,16 @@ def test_each_block_ends_with_its_sum() -> None:
     # A printed space is a cell edge: "500000 5" is never read as 50|0|0|0|0|5 + ...
     assert split_cells(["500000", "5"], 7, 7) == list("5000005")
     assert split_cells(["05"], 2, None) == ["0", "5"]
+    # A big city's row (032, 21 digits): the addends never exceed what the digits left
+    # for the total can hold, so the one split is found in a few hundred steps.
+    assert split_cells(["136122520451283214069"], 7, 7) == [
+        "13612", "252", "0", "45", "128", "32", "14069",
+    ]
+    # Its Table 4: three splits fit; 行政复议 and the last case type read the same in all.
+    readings = candidate_splits(["376971961217901611227567413051156"], 15, 5, limit=16)
+    assert readings.complete and len(readings.splits) == 3
+    assert {s[:5] for s in readings.splits} == {("376", "97", "196", "121", "790")}
+    assert len({s[5:10] for s in readings.splits}) > 1
     assert split_cells(["5", "x"], 2, None) is None
 
 
