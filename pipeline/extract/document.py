@@ -15,7 +15,7 @@ from pipeline.extract.text_cells import read_text_cells, text_cells
 from pipeline.model import Finding, NationalFormat, Report, ReportMeta
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 METADATA_CHARS = 12_000  # title, agency, dates and 索引号 are printed near the top
 
 
