@@ -45,6 +45,7 @@ _NUMBERING = re.compile(
 )
 MAX_ROW_LABEL = 40  # longer text is not an indicator name
 MAX_COMBINATIONS = 4096
+MAX_ROWS = 200  # real tables have 15-40 rows; the cap bounds the work per table
 NARRATIVE_WINDOW = 20  # characters between an indicator's word and its figure in prose
 
 
@@ -52,7 +53,6 @@ NARRATIVE_WINDOW = 20  # characters between an indicator's word and its figure i
 class KeySpec:
     key: str
     pattern: re.Pattern[str]
-    narrative: str | None
 
 
 @cache
@@ -60,7 +60,7 @@ def key_specs() -> tuple[KeySpec, ...]:
     """The canonical keys of ``pipeline/spec/pre2019.csv``, in matching order."""
     text = resources.files("pipeline").joinpath("spec/pre2019.csv").read_text("utf-8")
     return tuple(
-        KeySpec(row["key"], re.compile(row["pattern"]), _NARRATIVE_WORDS.get(row["key"]))
+        KeySpec(row["key"], re.compile(row["pattern"]))
         for row in csv.DictReader(text.splitlines())
     )
 
@@ -152,6 +152,7 @@ class _Reader:
         self.values = [read_value(c) for c in raw]
         self.glued = glued
         self.result = Pre2019Result()
+        self._stated_figures: dict[str, set[tuple[str, str]]] | None = None
 
     def read(self) -> Pre2019Result:
         i = 0
@@ -194,7 +195,7 @@ class _Reader:
         width = len(header.periods)
         rows: list[_Row] = []
         pending_label = header.rest or None
-        while j < len(self.raw) or pending_label:
+        while (j < len(self.raw) or pending_label) and len(rows) < MAX_ROWS:
             if pending_label is not None:
                 label, pending_label = pending_label, None
             else:
@@ -216,7 +217,7 @@ class _Reader:
             j = self._values(row, j, width)
             rows.append(row)
         self._relate(rows)
-        self._settle(rows, header, i, j)
+        self._settle(rows, header)
         self._emit(rows, header)
         return j
 
@@ -277,22 +278,22 @@ class _Reader:
                 top = index
 
     # -- glued rows ----------------------------------------------------------------------
-    def _settle(self, rows: list[_Row], header: _Header, start: int, end: int) -> None:
+    def _settle(self, rows: list[_Row], header: _Header) -> None:
         """Choose the one reading of each glued row that the table's constraints leave."""
         kinds = [period_kind(p) for p in header.periods]
         ordered = kinds == ["this_year", "cumulative"]
         for row in rows:
             if row.splits and ordered:
                 row.splits = tuple(s for s in row.splits if int(s[1]) >= int(s[0]))
-        narrative = "".join(
-            self.raw[k] for k in (*range(0, start), *range(end, len(self.raw)))
-            if self.values[k] is None
-        )
+        children: dict[int, list[_Row]] = {}
+        for row in rows:
+            if row.parent is not None:
+                children.setdefault(row.parent, []).append(row)
         progress = True
-        while progress:
+        while progress:  # each round settles a row, and a table has at most MAX_ROWS
             progress = any([self._take_single(row) for row in rows])
-            progress |= any([self._confirm_by_text(row, narrative) for row in rows])
-            progress |= self._by_sums(rows)
+            progress |= any([self._confirm_by_text(row) for row in rows])
+            progress |= self._by_sums(rows, children)
         for row in rows:
             if row.splits:
                 shown = ", ".join("|".join(split) for split in row.splits[:3])
@@ -311,20 +312,34 @@ class _Reader:
         row.splits = ()
         return True
 
-    def _confirm_by_text(self, row: _Row, narrative: str) -> bool:
+    def _stated(self) -> dict[str, set[tuple[str, str]]]:
+        """Figures the report's sentences state for the indicators that have a word for
+        them ("主动公开政府信息3460条"): word -> {(figure, the characters after it)}; found
+        once per document, in one pass per word."""
+        if self._stated_figures is None:
+            text = "".join(raw for raw, value in zip(self.raw, self.values, strict=True)
+                           if value is None)
+            self._stated_figures = {}
+            for word in set(_NARRATIVE_WORDS.values()):
+                pattern = re.compile(
+                    rf"{word}[^。；！？\d]{{0,{NARRATIVE_WINDOW}}}(?<![\d.])(\d+)(?![\d.])(.{{0,2}})"
+                )
+                self._stated_figures[word] = {
+                    (m[1], m[2]) for m in pattern.finditer(text)
+                }
+        return self._stated_figures
+
+    def _confirm_by_text(self, row: _Row) -> bool:
         """This year's figure printed in the report's own sentences picks the reading."""
-        spec = next((s for s in key_specs() if s.key == row.key), None)
-        if len(row.splits) < 2 or spec is None or spec.narrative is None:
+        word = _NARRATIVE_WORDS.get(row.key or "")
+        if len(row.splits) < 2 or word is None:
             return False
-        unit = re.escape(row.unit or "")
+        unit = row.unit or ""
+        stated_here = self._stated()[word]
         stated = [
             split
             for split in row.splits
-            if re.search(
-                rf"{spec.narrative}[^。；！？\d]{{0,{NARRATIVE_WINDOW}}}(?<![\d.]){split[0]}"
-                rf"(?![\d.]){unit}",
-                narrative,
-            )
+            if any(n == split[0] and after.startswith(unit) for n, after in stated_here)
         ]
         if len(stated) != 1:
             return False
@@ -337,13 +352,13 @@ class _Reader:
         )
         return self._take_single(row)
 
-    def _by_sums(self, rows: list[_Row]) -> bool:
+    def _by_sums(self, rows: list[_Row], children_of: dict[int, list[_Row]]) -> bool:
         """其中 items add up to their row, per period: the one consistent reading."""
         progress = False
-        for parent_index, parent in enumerate(rows):
-            children = [r for r in rows if r.parent == parent_index]
+        for parent_index, children in children_of.items():
+            parent = rows[parent_index]
             group = [parent, *children]
-            if not children or not any(r.splits for r in group):
+            if not any(r.splits for r in group):
                 continue
             if any(r.cells is None and not r.splits for r in group):
                 continue  # a row left out: the sum cannot be checked
