@@ -92,8 +92,23 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
     return findings, complete
 
 
+# So many figures read as national rows are the national tables, whatever year was read
+# (the year of a report comes from its text and can be misread); fewer are not.
+NATIONAL_TABLES_PRINTED = 100
+
+
 def _national_format(parsed: ParsedTables, report_year: int | None) -> NationalFormat:
     if report_year is not None and report_year < 2019:
+        if len(parsed.facts) >= NATIONAL_TABLES_PRINTED and parsed.national_format:
+            parsed.findings.append(
+                Finding(
+                    check="year_conflict",
+                    status="warning",
+                    message=f"the year read is {report_year}, but the national tables (first "
+                    "printed in reports on 2019) are there; the year is likely misread",
+                )
+            )
+            return parsed.national_format
         return "pre2019"  # the national tables were first printed in reports on 2019
     if report_year is None and parsed.pre2019:
         return "pre2019"  # a 政府信息公开情况统计表 and no year that says otherwise

@@ -109,3 +109,12 @@ def test_no_cut_off_table_without_a_figure_after_the_label() -> None:
     table whose heading the document never prints."""
     text = "（一）予以公开和部分公开的申请共10件。\n2.重复申请\n一是\n3\n"
     assert _extract(text).fact_list == []
+
+
+def test_a_year_read_before_2019_does_not_erase_printed_national_tables() -> None:
+    """The year of a report is read from its text; the national tables themselves (200
+    figures here) outweigh a year misread as 2015, with a finding."""
+    report = _extract(SEED.replace("2023", "2015"))
+    assert report.meta.report_year == 2015
+    assert _wrong_and_found(report, GOLD["000"]) == ([], 200)
+    assert "year_conflict" in {f.check for f in report.finding_list}
