@@ -64,6 +64,7 @@ _ENUMERATOR = re.compile(
 )
 _ANNOTATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】")
 MAX_ADDED_WORD = 4  # "规章类", "行政许可事项": a short local word beside a national label
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 
 @lru_cache(maxsize=8192)
@@ -104,8 +105,11 @@ def active_row(form: str) -> str | None:
         return None
     label = max(named, key=len)
     added = stem.replace(label, "", 1)
-    if len(added) > MAX_ADDED_WORD or any(other in added for other in ACTIVE_ROW_LABELS):
-        return None
+    if (
+        len(added) > MAX_ADDED_WORD or _CJK_WORD.fullmatch(added) is None
+        or any(other in added for other in ACTIVE_ROW_LABELS)
+    ):
+        return None  # not a word: marks or figures glued to the label ("规章///")
     return ACTIVE_ROW_LABELS[label]
 
 

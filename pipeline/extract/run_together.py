@@ -104,6 +104,10 @@ def in_prose(line: str, start: int, end: int) -> bool:
     return not unit_ends_cell
 
 
+# Marks for "nothing" glued to the label before them ("行政许可—", "规章///").
+_MARKS_AT_END = re.compile(r"[-_/\\—–―‐－─━～~／＿]+$")
+
+
 def _labels(text: str) -> list[str]:
     labels = []
     for piece in _LABEL_START.split(text):
@@ -111,10 +115,13 @@ def _labels(text: str) -> list[str]:
         if not piece:
             continue
         end = _ACTIVE_LABEL_AT_END.search(piece)
-        if end is not None and end.start() > 0:
-            labels += [piece[: end.start()], end.group()]
-        else:
-            labels.append(piece)
+        parts = [piece[: end.start()], end.group()] if end and end.start() > 0 else [piece]
+        for part in parts:
+            marks = _MARKS_AT_END.search(part)
+            if marks is not None and marks.start() > 0:
+                labels += [part[: marks.start()], marks.group()]
+            else:
+                labels.append(part)
     return labels
 
 

@@ -90,3 +90,19 @@ def test_a_long_glued_run_extracts_quickly_in_small_memory(digits: int) -> None:
     assert measured["peak_kb"] - baseline["peak_kb"] < 300 * 1024  # under 300 MB more
     assert "row_incomplete" in measured["checks"] or "row_ambiguous" in measured["checks"]
     assert measured["facts"] > 100  # the other rows are still read
+
+
+def test_unglue_keeps_numbers_inside_sentences_in_their_text() -> None:
+    """From 055's flattened page: a 文号, a postcode, a telephone number, a year, a count
+    with its measure word and a percentage are no figures; the table's are."""
+    from pipeline.extract.run_together import unglue
+
+    line = (
+        "（闽政办网传〔2016〕33号）的要求，邮编：350400；电话：23165327；2016年全区主动公开"
+        "政府信息3460条，占53%。pzxxgkb@163.com行政处罚1282行政强制42规章///行政规范性文件"
+    )
+    assert unglue(line) == [
+        "（闽政办网传〔2016〕33号）的要求，邮编：350400；电话：23165327；2016年全区主动公开"
+        "政府信息3460条，占53%。pzxxgkb@163.com",
+        "行政处罚", "1282", "行政强制", "42", "规章", "///", "行政规范性文件",
+    ]
