@@ -10,9 +10,9 @@ from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.sniff import looks_like_html
-from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
+from pipeline.extract.tables import TABLES, ParsedTables, parse_tables, settle_national_format
 from pipeline.extract.text_cells import read_text_cells, text_cells
-from pipeline.model import Finding, NationalFormat, Report, ReportMeta
+from pipeline.model import Finding, Report, ReportMeta
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
 EXTRACTOR_VERSION = "1.1.0"
@@ -92,47 +92,6 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
     return findings, complete
 
 
-# So many figures read as national rows are the national tables, whatever year was read
-# (the year of a report comes from its text and can be misread); fewer are not.
-NATIONAL_TABLES_PRINTED = 100
-
-
-def _national_format(parsed: ParsedTables, report_year: int | None) -> NationalFormat:
-    if report_year is not None and report_year < 2019:
-        if len(parsed.facts) >= NATIONAL_TABLES_PRINTED and parsed.national_format:
-            parsed.findings.append(
-                Finding(
-                    check="year_conflict",
-                    status="warning",
-                    message=f"the year read is {report_year}, but the national tables (first "
-                    "printed in reports on 2019) are there; the year is likely misread",
-                )
-            )
-            return parsed.national_format
-        return "pre2019"  # the national tables were first printed in reports on 2019
-    if report_year is None and parsed.pre2019:
-        return "pre2019"  # a 政府信息公开情况统计表 and no year that says otherwise
-    if parsed.national_format is not None:
-        return parsed.national_format
-    return "unknown"
-
-
-def _drop_canonical(parsed: ParsedTables) -> None:
-    """A report before 2019 has none of the national tables: whatever was read as their
-    rows came from running text or another table, and is left out."""
-    if parsed.facts:
-        parsed.findings.append(
-            Finding(
-                check="pre2019_no_national_tables",
-                status="warning",
-                message="a report on a year before 2019 has no national tables; "
-                f"{len(parsed.facts)} figure(s) read as their rows are left out",
-            )
-        )
-    parsed.facts.clear()
-    parsed.ended_inside_table = False
-
-
 def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:
     """Extract one report. Never raises on bad content: problems become findings."""
     text_or_markup, codec = decode_with_codec(content, content_type)
@@ -144,9 +103,7 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
         cells = read_text_cells(text)
         parsed = parse_tables(cells.cells, glued=cells.glued, flat=cells.flat)
     page = read_metadata(text, meta_tags)
-    national_format = _national_format(parsed, page.report_year)
-    if national_format == "pre2019":
-        _drop_canonical(parsed)
+    national_format = settle_national_format(parsed, page.report_year)
     structure, complete = _structure(parsed, national_format)
     status = "no_tables" if not parsed.facts else "ok" if complete else "partial"
     meta = ReportMeta(

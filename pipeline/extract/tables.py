@@ -18,7 +18,7 @@ from itertools import islice, product
 from pipeline.extract import layout, run_together
 from pipeline.extract.cells import CellValue, label_form, read_value
 from pipeline.extract.pre2019 import read_pre2019
-from pipeline.model import Fact, Finding, Pre2019Figure
+from pipeline.model import Fact, Finding, NationalFormat, Pre2019Figure
 
 TABLES = ("active_disclosure", "applications", "reviews_lawsuits")
 # A bare 总计 is the （七）总计 row only right after the （六） rows; elsewhere it is a heading.
@@ -739,3 +739,53 @@ def _figure(
     if not cell.is_integral:
         return None, None, cell.unit
     return int(cell.number), None, cell.unit
+
+
+# So many figures read as national rows are the national tables, whatever year was read
+# (the year of a report comes from its text and can be misread); fewer are not.
+NATIONAL_TABLES_PRINTED = 100
+
+
+def _national_format(parsed: ParsedTables, report_year: int | None) -> NationalFormat:
+    if report_year is not None and report_year < 2019:
+        if len(parsed.facts) >= NATIONAL_TABLES_PRINTED and parsed.national_format:
+            parsed.findings.append(
+                Finding(
+                    check="year_conflict",
+                    status="warning",
+                    message=f"the year read is {report_year}, but the national tables (first "
+                    "printed in reports on 2019) are there; the year is likely misread",
+                )
+            )
+            return parsed.national_format
+        return "pre2019"  # the national tables were first printed in reports on 2019
+    if report_year is None and parsed.pre2019:
+        return "pre2019"  # a 政府信息公开情况统计表 and no year that says otherwise
+    if parsed.national_format is not None:
+        return parsed.national_format
+    return "unknown"
+
+
+def _drop_canonical(parsed: ParsedTables) -> None:
+    """A report before 2019 has none of the national tables: whatever was read as their
+    rows came from running text or another table, and is left out."""
+    if parsed.facts:
+        parsed.findings.append(
+            Finding(
+                check="pre2019_no_national_tables",
+                status="warning",
+                message="a report on a year before 2019 has no national tables; "
+                f"{len(parsed.facts)} figure(s) read as their rows are left out",
+            )
+        )
+    parsed.facts.clear()
+    parsed.ended_inside_table = False
+
+
+def settle_national_format(parsed: ParsedTables, report_year: int | None) -> NationalFormat:
+    """The report's national format, given the year its text states; for a report before
+    2019 the figures read as national rows are dropped (with a finding)."""
+    national_format = _national_format(parsed, report_year)
+    if national_format == "pre2019":
+        _drop_canonical(parsed)
+    return national_format
