@@ -77,7 +77,8 @@ def unglue_marked(line: str) -> list[tuple[str, bool]]:
 # year, a date, a percentage, a measure word, a document number's 〕 or 号, punctuation) or
 # what comes before it (〔2015〕, 第3, 电话：, 邮编：, an e-mail address or a URL).
 _PROSE_AFTER = re.compile(
-    r"[年月日号时%％‰〕】\]）)岁余多倍届期周天名人家篇份批场部处所座台辆类季，。；：！？,;:!?]"
+    r"[年月日号时%％‰〕】\]）)岁余多倍届期周天名人家篇份批场部处所座台辆类季起例封册张套种栏轮幅组页亩"
+    r"，。；：！？,;:!?]"
     r"|[A-Za-z@_/]"
     # A unit printed in the cell is a table figure when the next label follows.
     r"|(?:万元|亿元|元|万|亿|件|条|个|项|次|宗|户)(?=[\u3400-\u9fff，。；、：,;:])"

@@ -34,7 +34,9 @@ NUMBERS = st.one_of(
     st.builds(lambda y: f"{y}年", year),
     st.builds(lambda y: f"{y}年度", year),
     st.builds(lambda y, m, d: f"{y}年{m}月{d}日", year, st.integers(1, 12), st.integers(1, 31)),
-    st.builds(lambda k, u: f"{k}{u}", n, st.sampled_from(["件", "条", "个", "项", "人次", "期"])),
+    st.builds(
+        lambda k, u: f"{k}{u}", n, st.sampled_from(["件", "条", "个", "项", "人次", "期", "起", "例"])
+    ),
     st.builds(lambda k: f"{k}%", n),
     st.builds(lambda a, b: f"{a}.{b}%", st.integers(0, 99), st.integers(0, 99)),
     st.builds(lambda y, k: f"闽政办〔{y}〕{k}号", year, st.integers(1, 300)),
