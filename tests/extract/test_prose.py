@@ -28,15 +28,14 @@ LABELS = [
 ]
 WORDS = ["我区", "共收到", "办理", "依申请公开", "政府信息", "其中", "同比增长", "全年", "办结",
          "均在法定期限内", "答复", "涉及", "各乡镇", "区直部门", "受理", "主动公开"]
+MEASURE_WORDS = ["件", "条", "个", "项", "人次", "期", "起", "例"]
 n = st.integers(0, 99999).map(str)
 year = st.integers(2008, 2025).map(str)
 NUMBERS = st.one_of(
     st.builds(lambda y: f"{y}年", year),
     st.builds(lambda y: f"{y}年度", year),
     st.builds(lambda y, m, d: f"{y}年{m}月{d}日", year, st.integers(1, 12), st.integers(1, 31)),
-    st.builds(
-        lambda k, u: f"{k}{u}", n, st.sampled_from(["件", "条", "个", "项", "人次", "期", "起", "例"])
-    ),
+    st.builds(lambda k, u: f"{k}{u}", n, st.sampled_from(MEASURE_WORDS)),
     st.builds(lambda k: f"{k}%", n),
     st.builds(lambda a, b: f"{a}.{b}%", st.integers(0, 99), st.integers(0, 99)),
     st.builds(lambda y, k: f"闽政办〔{y}〕{k}号", year, st.integers(1, 300)),
