@@ -19,6 +19,7 @@ ReportStatus = Literal["ok", "partial", "no_tables", "image_only", "unreadable"]
 #: What a report's figures were read from (see :mod:`pipeline.extract.formats`).
 DocumentFormat = Literal["pdf", "docx", "doc", "xls", "ole2", "zip", "html", "text"]
 NationalFormat = Literal["2021", "2019", "pre2019", "unknown"]
+PeriodKind = Literal["this_year", "cumulative"]
 
 #: Columns of :attr:`Report.facts`, in order.
 FACT_COLUMNS = (
@@ -32,6 +33,20 @@ FACT_COLUMNS = (
     "semantic",
     "row_label",
     "column_label",
+)
+#: Columns of :attr:`Report.pre2019`, in order.
+PRE2019_COLUMNS = (
+    "label",
+    "numbering",
+    "parent",
+    "period",
+    "period_kind",
+    "unit",
+    "value",
+    "amount",
+    "raw",
+    "semantic",
+    "key",
 )
 #: Columns of :attr:`Report.findings`, in order.
 FINDING_COLUMNS = (
@@ -77,6 +92,36 @@ class Fact:
         return self.value if self.amount is None else self.amount
 
 
+@dataclass(slots=True)
+class Pre2019Figure:
+    """One printed figure of a pre-2019 政府信息公开情况统计表 (指标名称 / 计量单位 /
+    本年度 / 历年累计), in long form.
+
+    ``label`` is the 指标名称 cell as printed (white space removed), with its numbering
+    (``numbering``: "1.", "2、", None) and, for the "其中" items, the label of the row they
+    belong to (``parent``). ``period`` is the column heading as printed ("2016年度",
+    "本年度", "历年累计"), ``period_kind`` what it means. ``key`` names the indicators that
+    recur across provinces and years (``pipeline/spec/pre2019.csv``); other labels keep
+    ``None``. Whole figures go in ``value``, others (money) in ``amount``.
+    """
+
+    label: str
+    numbering: str | None
+    parent: str | None
+    period: str
+    period_kind: PeriodKind | None
+    unit: str | None
+    value: int | None
+    amount: Decimal | None
+    raw: str
+    semantic: Semantic
+    key: str | None
+
+    @property
+    def number(self) -> int | Decimal | None:
+        return self.value if self.amount is None else self.amount
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """An identity check result or a structural observation about one report."""
@@ -113,6 +158,7 @@ class Report:
     meta: ReportMeta
     fact_list: list[Fact] = field(default_factory=list)
     finding_list: list[Finding] = field(default_factory=list)
+    pre2019_list: list[Pre2019Figure] = field(default_factory=list)
 
     @property
     def facts(self) -> pd.DataFrame:
@@ -123,6 +169,19 @@ class Report:
         frame["value"] = frame["value"].astype("Int64")
         # exact decimals as printed, as pipeline.load gives them (never binary floats)
         frame["amount"] = frame["amount"].astype(object)
+        return frame
+
+    @property
+    def pre2019(self) -> pd.DataFrame:
+        """The figures of a pre-2019 statistics table, one row per printed figure."""
+        frame = pd.DataFrame(
+            [[getattr(f, c) for c in PRE2019_COLUMNS] for f in self.pre2019_list],
+            columns=list(PRE2019_COLUMNS),
+        )
+        frame["value"] = frame["value"].astype("Int64")
+        frame["amount"] = pd.array(
+            [None if a is None else float(a) for a in frame["amount"]], dtype="Float64"
+        )
         return frame
 
     @property

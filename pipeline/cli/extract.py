@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.canonical import (
@@ -43,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=FORMATS,
         default="table",
         help="table: readable tables and findings (default); jsonl: one JSON object per fact; "
-        "csv / parquet: the facts table",
+        "csv / parquet: the facts table (for a report before 2019: its statistics table, one "
+        "row per printed figure)",
     )
     parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     parser.add_argument(
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output is None:
             write(report, args.source, args.format, sys.stdout)
         elif args.format == "parquet":  # the staged types: decimal amounts, categorical keys
-            pq.write_table(facts_table(report, args.source), args.output, compression="zstd")
+            pq.write_table(output_table(report, args.source), args.output, compression="zstd")
         else:
             with args.output.open("w", encoding="utf-8") as stream:
                 write(report, args.source, args.format, stream)
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: cannot stage into {data_dir}: {exc.strerror or exc}", file=sys.stderr)
             return ExitCode.FAILED
         print(f"staged into {data_dir}", file=sys.stderr)
-    if report.meta.status == "no_tables":
+    if report.meta.status == "no_tables" and not report.pre2019_list:
         print(f"error: {args.source}: no report tables found", file=sys.stderr)
         return ExitCode.NO_TABLES
     if report.meta.status in ("image_only", "unreadable"):
@@ -99,16 +101,45 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def output_table(report: Report, source: str) -> pa.Table:
+    """What csv and parquet write: the facts with the staged facts' columns plus
+    ``source``; for a report with no canonical figure but a pre-2019 statistics table,
+    that table's figures (plus ``source``)."""
+    if report.pre2019_list and not report.fact_list:
+        frame = report.pre2019.assign(source=source)
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    return facts_table(report, source)
+
+
 def write(report: Report, source: str, fmt: str, stream: TextIO) -> None:
-    """``report`` as readable tables, or its facts (the staged columns plus ``source``)."""
+    """``report`` as readable tables, or its figures (see :func:`output_table`)."""
     if fmt == "table":
         stream.write(render(report))
         return
-    frame = facts_frame(report, source)
     if fmt == "csv":
-        frame.to_csv(stream, index=False)
+        if report.pre2019_list and not report.fact_list:
+            report.pre2019.assign(source=source).to_csv(stream, index=False)
+        else:
+            facts_frame(report, source).to_csv(stream, index=False)
         return
-    for record in frame.to_dict("records"):  # jsonl: amounts as exact decimal strings
+    for figure in report.pre2019_list:  # jsonl: the pre-2019 table's figures first
+        record = {
+            "table": "pre2019",
+            "key": figure.key,
+            "label": figure.label,
+            "numbering": figure.numbering,
+            "parent": figure.parent,
+            "period": figure.period,
+            "period_kind": figure.period_kind,
+            "unit": figure.unit,
+            "value": figure.value,
+            "amount": None if figure.amount is None else str(figure.amount),
+            "raw": figure.raw,
+            "semantic": figure.semantic,
+            "source": source,
+        }
+        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for record in facts_frame(report, source).to_dict("records"):  # amounts: exact strings
         record = {k: None if _missing(v) else v for k, v in record.items()}
         record["amount"] = None if record["amount"] is None else str(record["amount"])
         stream.write(json.dumps(record, ensure_ascii=False, default=int) + "\n")
@@ -155,6 +186,22 @@ def table_frame(report: Report, table: str) -> pd.DataFrame:
     return frame.fillna("")
 
 
+def pre2019_frame(report: Report) -> pd.DataFrame:
+    """A pre-2019 statistics table laid out as printed: one row per indicator, its unit
+    and key, one column per period."""
+    rows: dict[str, dict[str, str]] = {}
+    periods: list[str] = []
+    for figure in report.pre2019_list:
+        row = rows.setdefault(
+            figure.label, {"unit": figure.unit or "", "key": figure.key or "-"}
+        )
+        row[figure.period] = _cell(figure.number, figure.semantic, figure.raw)
+        if figure.period not in periods:
+            periods.append(figure.period)
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return frame.reindex(columns=["unit", *periods, "key"]).fillna("")
+
+
 def render(report: Report) -> str:
     meta = report.meta
     lines = [
@@ -168,7 +215,14 @@ def render(report: Report) -> str:
     for number, (table, (title, _)) in zip("二三四", TABLE_LABELS.items(), strict=True):
         frame = table_frame(report, table)
         lines.append(f"{number}、{title} ({table})")
-        lines.append(frame.to_string() if not frame.empty else "  (not found)")
+        if frame.empty and meta.national_format == "pre2019":
+            lines.append("  (none: the national tables begin with the reports on 2019)")
+        else:
+            lines.append(frame.to_string() if not frame.empty else "  (not found)")
+        lines.append("")
+    if report.pre2019_list:
+        lines.append(f"政府信息公开情况统计表 (pre2019): {len(report.pre2019_list)} figures")
+        lines.append(pre2019_frame(report).to_string())
         lines.append("")
     findings = report.finding_list
     counts: dict[str, int] = {}

@@ -16,8 +16,10 @@ import zhconv
 
 from pipeline.model import Semantic
 
-# Printed "no figure" marks: not applicable, none, dash variants.
-MARKS = frozenset({"/", "\\", "-", "--", "—", "——", "–", "―", "‐", "－", "－－", "无"})
+# Printed "no figure" marks: not applicable, none, dash, slash and underscore variants.
+MARKS = frozenset({"/", "\\", "-", "--", "—", "——", "–", "―", "‐", "－", "－－", "无", "_"})
+# Any short run of dashes, slashes or underscores ("／", "__", "— —", "---") is a mark too.
+_MARK_RUN = re.compile(r"^[-_/\\—–―‐－─━～~]{1,6}$")
 _BLANKS = "\u00a0\u3000\u200b\ufeff\t\r\n "
 _NUMBER = re.compile(
     r"""^(?P<sign>[+-])?
@@ -54,7 +56,7 @@ def read_value(raw: str) -> CellValue | None:
     if not text:
         return CellValue("blank", raw)
     folded = unicodedata.normalize("NFKC", text)
-    if folded in MARKS or text in MARKS:
+    if folded in MARKS or text in MARKS or _MARK_RUN.match("".join(folded.split())):
         return CellValue("mark", raw)
     match = _NUMBER.match(folded)
     if match is None:

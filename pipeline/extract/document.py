@@ -14,21 +14,21 @@ from pipeline.extract.formats import document_format
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
-from pipeline.extract.run_together import is_glued
-from pipeline.extract.tables import TABLES, ParsedTables, parse_tables
-from pipeline.extract.text_cells import text_cells
+from pipeline.extract.tables import TABLES, ParsedTables, parse_tables, settle_national_format
+from pipeline.extract.text_cells import read_text_cells, text_cells
 from pipeline.model import (
     DocumentFormat,
     Fact,
     Finding,
-    NationalFormat,
     Report,
     ReportMeta,
     ReportStatus,
 )
 
 #: Bumped whenever a change can alter extracted figures; staged rows carry it.
-EXTRACTOR_VERSION = "1.1.0"  # 1.1: PDF, DOCX, DOC; image_only and unreadable statuses
+#: 1.1: PDF, DOCX, DOC; image_only and unreadable statuses; no figure from prose, glued
+#: rows split by the identities, pre-2019 statistics tables.
+EXTRACTOR_VERSION = "1.1.0"
 METADATA_CHARS = 12_000  # title, agency, dates and 索引号 are printed near the top
 
 
@@ -127,7 +127,7 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
     findings: list[Finding] = []
     tables_with_facts = {f.table for f in parsed.facts}
     for table in TABLES:
-        if table not in tables_with_facts:
+        if table not in tables_with_facts and national_format != "pre2019":
             findings.append(
                 Finding(
                     check="table_missing",
@@ -160,8 +160,8 @@ def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding
 
 
 def _read_text(text: str) -> ParsedTables:
-    glued = any(is_glued(line) for line in text.splitlines())
-    return parse_tables(text_cells(text), run_together=glued)
+    cells = read_text_cells(text)
+    return parse_tables(cells.cells, glued=cells.glued, flat=cells.flat)
 
 
 def _read_pdf(content: bytes) -> _Read:
@@ -183,7 +183,10 @@ def _read_pdf(content: bytes) -> _Read:
     parsed = parse_tables(pdf.table_cells)
     if not parsed.facts and pdf.table_text:
         # No ruled table gave figures: tables without ruling lines, read from word positions.
-        from_text = _without_label_only_rows(_read_text(pdf.table_text))
+        # rebuilt from word positions, its rows are real table rows (not flattened prose):
+        # read as cells, without the flat-text rule that a row must keep its own total
+        cells = read_text_cells(pdf.table_text)
+        from_text = _without_label_only_rows(parse_tables(cells.cells, glued=cells.glued))
         if from_text.facts:
             parsed = from_text
     read = _Read(parsed, (pdf.text or pdf.table_text)[:METADATA_CHARS], findings=findings)
@@ -304,15 +307,7 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
     read = _read(content, fmt, content_type)
     parsed, text = read.parsed, read.text
     page = read_metadata(text, read.meta_tags)
-    national_format: NationalFormat
-    if parsed.national_format is not None:
-        national_format = parsed.national_format
-    elif parsed.facts:
-        national_format = "unknown"
-    elif page.report_year is not None and page.report_year < 2019:
-        national_format = "pre2019"
-    else:
-        national_format = "unknown"
+    national_format = settle_national_format(parsed, page.report_year)
     structure, complete = _structure(parsed, national_format)
     status: ReportStatus = "ok" if complete else "partial"
     if not parsed.facts:
@@ -335,4 +330,6 @@ def extract_document(content: bytes, *, source: str, content_type: str | None = 
     findings = [*read.findings, *parsed.findings, *structure]
     if parsed.facts:
         findings += check_identities(parsed.facts, national_format)
-    return Report(meta=meta, fact_list=parsed.facts, finding_list=findings)
+    return Report(
+        meta=meta, fact_list=parsed.facts, finding_list=findings, pre2019_list=parsed.pre2019
+    )

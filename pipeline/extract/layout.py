@@ -54,6 +54,60 @@ ACTIVE_ROW_LABELS = {
     "行政事业型收费": "fees",  # a typo seen in real reports
     "政府集中采购": "procurement",
 }
+_ENUMERATOR = re.compile(
+    r"^(?:\([一二三四五六七八九十]{1,2}\)|[一二三四五六七八九十]{1,2}、|\d{1,2}[.、])"
+)
+_ANNOTATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】")
+MAX_ADDED_WORD = 4  # "规章类", "行政许可事项": a short local word beside a national label
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
+
+
+@lru_cache(maxsize=8192)
+def without_annotations(form: str) -> str:
+    """A label without the local annotations in brackets after its words, of any length
+    ("规章(含本级政府规章)" -> "规章"), and without the rest of a bracket the line broke
+    off; a leading enumerator such as "(二)" stays."""
+    enumerator = _ENUMERATOR.match(form)
+    head = enumerator.group() if enumerator else ""
+    rest = form[len(head) :]
+    previous = None
+    while previous != rest:  # nested brackets, innermost first
+        previous, rest = rest, _ANNOTATION.sub("", rest)
+    for opening in ("(", "[", "【"):
+        if opening in rest:
+            rest = rest[: rest.index(opening)]
+    return head + rest
+
+
+@lru_cache(maxsize=8192)
+def active_row(form: str) -> str | None:
+    """The Table 2 row a label names: a national label, maybe with an annotation in
+    brackets or a short local word added; never a label named only in the annotation."""
+    stem = without_annotations(form)
+    enumerator = _ENUMERATOR.match(stem)
+    if enumerator:
+        stem = stem[enumerator.end() :]
+    if stem in ACTIVE_ROW_LABELS:
+        return ACTIVE_ROW_LABELS[stem]
+    if not stem or len(stem) > max(map(len, ACTIVE_ROW_LABELS)) + MAX_ADDED_WORD:
+        return None
+    named = [
+        label
+        for label in ACTIVE_ROW_LABELS
+        if (stem.startswith(label) or stem.endswith(label)) and label in stem
+    ]
+    if not named:
+        return None
+    label = max(named, key=len)
+    added = stem.replace(label, "", 1)
+    if (
+        len(added) > MAX_ADDED_WORD or _CJK_WORD.fullmatch(added) is None
+        or any(other in added for other in ACTIVE_ROW_LABELS)
+    ):
+        return None  # not a word: marks or figures glued to the label ("规章///")
+    return ACTIVE_ROW_LABELS[label]
+
+
 #: Money figures: decimals, kept apart from the integer counts.
 MONEY_CELLS = frozenset({("fees", "amount_10k_yuan"), ("procurement", "amount")})
 
@@ -145,13 +199,21 @@ FORMAT_SIGNALS: dict[Format, tuple[str, ...]] = {
 }
 
 MAX_LABEL_LENGTH = 80  # longer cells are prose, never a row label
+_SENTENCE_END = re.compile(r"[。；！？;!?]")
+
+
+def is_prose(form: str) -> bool:
+    """A cell of running text, never a label: too long, or a sentence ends in it."""
+    return len(form) > MAX_LABEL_LENGTH or _SENTENCE_END.search(form) is not None
 
 
 @lru_cache(maxsize=8192)
 def application_row(form: str) -> str | None:
-    """The Table 3 row a label names, if it names one by its own words."""
+    """The Table 3 row a label names, if it names one by its own words (not by the words
+    of an annotation in brackets)."""
     if len(form) > MAX_LABEL_LENGTH:
         return None
+    form = without_annotations(form)
     for row, keywords in _APPLICATION_KEYWORDS:
         if any(word in form for word in keywords):
             return row
@@ -159,20 +221,52 @@ def application_row(form: str) -> str | None:
 
 
 def is_other_other(form: str) -> bool:
-    return _OTHER_OTHER.match(form) is not None
+    return _OTHER_OTHER.match(without_annotations(form)) is not None
 
 
 def is_total_handled(form: str) -> bool:
-    return _TOTAL_HANDLED.match(form) is not None
+    return _TOTAL_HANDLED.match(without_annotations(form)) is not None
 
 
 def is_other_group(form: str) -> bool:
-    return _OTHER_GROUP.match(form) is not None
+    return _OTHER_GROUP.match(without_annotations(form)) is not None
 
 
 @lru_cache(maxsize=8192)
 def is_application_group(form: str) -> bool:
+    form = without_annotations(form)
     return len(form) <= 12 and any(word in form for word in _GROUPS)
+
+
+_COLUMN_WORDS = frozenset(
+    {*APPLICANT_COLUMN_LABELS.values(), *ACTIVE_COLUMN_LABELS.values(), "法人或其他组织",
+     "申请人情况", "信息内容", *REVIEW_COLUMN_LABELS.values(), "行政复议", "行政诉讼"}
+)
+
+
+def is_column_word(form: str) -> bool:
+    return form in _COLUMN_WORDS
+
+
+@lru_cache(maxsize=8192)
+def could_be_label(form: str) -> bool:
+    """Whether a cell could start or name a row, a group, a heading or a column by itself
+    (a numbered item, a national label, a table heading): then it is never the wrapped rest
+    of the label before it."""
+    return (
+        _ENUMERATOR.match(form) is not None
+        or form.startswith("其中")
+        or is_prose(form)
+        or application_row(form) is not None
+        or active_row(form) is not None
+        or is_application_group(form)
+        or is_other_group(form)
+        or is_other_other(form)
+        or is_total_handled(form)
+        or is_boundary(form)
+        or is_review_header(form)
+        or form in _COLUMN_WORDS
+    )
 
 
 # Section anchors: where each table begins and where the tables end.
@@ -205,6 +299,15 @@ def starts_reviews(form: str) -> bool:
         and "复议" in form
         and ("诉讼" in form or form.startswith("四、"))
     )
+
+
+_REVIEW_HEADER_WORDS = ("结果维持", "结果纠正", "尚未审结", "复议后起诉", "未经复议", "维持")
+
+
+@lru_cache(maxsize=8192)
+def is_review_header(form: str) -> bool:
+    """A heading cell of Table 4 (its column and case-type headings)."""
+    return any(word in form for word in _REVIEW_HEADER_WORDS)
 
 
 @lru_cache(maxsize=8192)

@@ -56,11 +56,15 @@ def _simplified(text: str) -> str:
     return zhconv.convert(text, "zh-cn")
 
 
+# A crawler's header line names its field: "标题: 平潭综合实验区2016年度…".
+_FIELD_NAME = re.compile(r"^(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
+
+
 def find_title(lines: list[str]) -> str | None:
     """The first title-like line, preferring one that names a year."""
     candidates = [
         line
-        for line in (raw.strip(" |#*") for raw in lines[:400])
+        for line in (_FIELD_NAME.sub("", raw.strip(" |#*")) for raw in lines[:400])
         if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and not line.startswith("《")
     ]
     with_year = [line for line in candidates if title_year(line)]

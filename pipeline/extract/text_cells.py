@@ -16,8 +16,9 @@ Blank lines are dropped, so a rendering that drops blank cells has no empty cell
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from pipeline.extract.run_together import is_glued, unglue
+from pipeline.extract.run_together import is_glued, unglue_marked
 
 _MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A label followed by figures separated by spaces, as PDF text extraction prints rows.
@@ -34,11 +35,26 @@ def split_label_and_numbers(line: str) -> list[str]:
     return [match["label"], *match["numbers"].split()]
 
 
+@dataclass(slots=True)
+class TextCells:
+    cells: list[str] = field(default_factory=list)
+    # Figure cells printed run together with the text before them (see ``unglue_marked``).
+    glued: set[int] = field(default_factory=set)
+    # Cells of flattened lines (a whole page or table on one line), where table rows and
+    # running text can no longer be told apart by their layout.
+    flat: set[int] = field(default_factory=set)
+
+
 def text_cells(text: str) -> list[str]:
+    return read_text_cells(text).cells
+
+
+def read_text_cells(text: str) -> TextCells:
     lines = text.splitlines()
     # In a markdown table every row starts with a border pipe, not with an empty cell.
     markdown = any(_MARKDOWN_RULE.match(line) for line in lines if "-" in line)
-    cells: list[str] = []
+    result = TextCells()
+    cells = result.cells
     pending: str | None = None
     for line in lines:
         if not line.strip() or _MARKDOWN_RULE.match(line):
@@ -48,7 +64,23 @@ def text_cells(text: str) -> list[str]:
         if "|" not in line:
             if pending is not None:
                 cells.append(pending)
-            parts = unglue(line) if is_glued(line) else split_label_and_numbers(line)
+                pending = None
+            if is_glued(line):
+                marked = unglue_marked(line)
+                if not marked:
+                    continue
+                for cell, glued in marked[:-1]:
+                    if glued:
+                        result.glued.add(len(cells))
+                    result.flat.add(len(cells))
+                    cells.append(cell.strip())
+                last, last_glued = marked[-1]
+                if last_glued:
+                    result.glued.add(len(cells))  # the index ``pending`` will get
+                result.flat.add(len(cells))
+                pending = last.strip()
+                continue
+            parts = split_label_and_numbers(line)
             cells.extend(part.strip() for part in parts[:-1])
             pending = parts[-1].strip()
             continue
@@ -64,4 +96,4 @@ def text_cells(text: str) -> list[str]:
         pending = last or None
     if pending is not None:
         cells.append(pending)
-    return cells
+    return result

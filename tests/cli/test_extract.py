@@ -99,7 +99,7 @@ def _closed_port() -> int:
 @pytest.mark.parametrize(
     ("source", "code", "reason"),
     [
-        (str(CORPUS / "raw" / "033.txt"), 4, "no report tables found"),
+        (str(CORPUS.parent / "portals" / "03-trs-article-meta.html"), 4, "no report tables found"),
         ("/no/such/report.html", 1, "cannot read file"),
         (f"http://127.0.0.1:{_closed_port()}/report.html", 1, "unreachable"),
     ],

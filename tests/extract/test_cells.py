@@ -74,34 +74,15 @@ def test_text_cells_reads_every_real_rendering_shape() -> None:
 
 def test_glued_figures_split_only_where_one_split_exists() -> None:
     """The run-together rows of 001 (平潭 2021), as its gold notes resolve them."""
-    from pipeline.extract.run_together import (
-        review_groups_hold,
-        row_total_holds,
-        split_cells,
-        unglue,
-    )
+    from pipeline.extract.run_together import split_cells, unglue
 
     assert split_cells(["000"], 3, None) == ["0", "0", "0"]
-    assert split_cells(["500000", "5"], 7, row_total_holds) == list("5000005")
-    assert split_cells(["640020470"], 7, row_total_holds) == ["64", "0", "0", "2", "0", "4", "70"]
-    assert split_cells(["270020130"], 7, row_total_holds) is None  # 27|0|0|2|0|1|30 or 2|7|…
+    assert split_cells(["500000", "5"], 7, 7) == list("5000005")
+    assert split_cells(["640020470"], 7, 7) == ["64", "0", "0", "2", "0", "4", "70"]
+    assert split_cells(["270020130"], 7, 7) is None  # 27|0|0|2|0|1|30 or 2|7|…
     assert split_cells(["693665"], 3, None) is None  # 69|3|665, 6|93|665, …
-    assert split_cells(["10203120001200000"], 15, review_groups_hold) == [
-        "1",
-        "0",
-        "2",
-        "0",
-        "3",
-        "12",
-        "0",
-        "0",
-        "0",
-        "12",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
+    assert split_cells(["10203120001200000"], 15, 5) == [
+        "1", "0", "2", "0", "3", "12", "0", "0", "0", "12", "0", "0", "0", "0", "0",
     ]
     assert unglue("现行有效件数规章 000行政规范性文件693665第二十条第（五）项") == [
         "现行有效件数",

@@ -37,11 +37,13 @@ needs_soffice = pytest.mark.skipif(
 #: Converted documents whose figures are not all read (see the README): 032 prints its
 #: tables without ruling lines, and Chromium prints only some ruling lines of 042's and
 #: 044's tables (the pages lost their style sheet). At least this many gold figures are
-#: read, and none is wrong.
+#: read, and none is wrong. (032.lo 29 -> 22 and 042.chromium 151 -> 39 since the rule of
+#: issue 10 that running text ends a table: a cell that merges several rows, commas and
+#: all, now reads as prose, and the rows after it are left out rather than risked.)
 INCOMPLETE = {
-    "032.lo.pdf": 29,
+    "032.lo.pdf": 22,
     "032.chromium.pdf": 42,
-    "042.chromium.pdf": 151,
+    "042.chromium.pdf": 39,
     "044.chromium.pdf": 170,
 }
 
@@ -61,7 +63,13 @@ def _extract(path: Path) -> Report:
 
 
 def test_every_page_is_converted_to_every_format() -> None:
-    html_pages = {d.id for d in GOLD.values() if d.path.suffix == ".html"}
+    # the HTML pages in the national formats (the pre-2019 statistics tables are read from
+    # HTML and text; converting them to PDF/Word is not done yet)
+    html_pages = {
+        d.id
+        for d in GOLD.values()
+        if d.path.suffix == ".html" and d.gold.get("template") != "pre2019"
+    }
     assert {(p.name[:3], p.name[4:]) for p in CONVERTED} == {
         (i, k) for i in html_pages for k in KINDS
     }

@@ -45,6 +45,31 @@ def test_every_gold_figure_is_extracted(document: GoldDocument) -> None:
     assert sorted(set(document.facts) - got) == []
 
 
+PRE2019 = [d for d in DOCUMENTS if d.gold["template"] == "pre2019"]
+PRE2019_GOLD = [d for d in PRE2019 if "pre2019_figures" in d.gold]
+
+
+@pytest.mark.parametrize("document", PRE2019, ids=[d.id for d in PRE2019])
+def test_a_report_before_2019_has_no_canonical_figure(document: GoldDocument) -> None:
+    report = _extract(document)
+    assert report.fact_list == []
+    assert report.meta.national_format == "pre2019"
+
+
+@pytest.mark.parametrize("document", PRE2019_GOLD, ids=[d.id for d in PRE2019_GOLD])
+def test_pre2019_figures_in_full(document: GoldDocument) -> None:
+    """Every figure of the statistics table, as printed, in table order, and nothing else."""
+    report = _extract(document)
+    got = {f"{f.label} [{f.period}]": f for f in report.pre2019_list}
+    gold = document.gold["pre2019_figures"]
+    assert list(got) == list(gold)
+    assert {k: f.number for k, f in got.items()} == {k: as_decimal(v) for k, v in gold.items()}
+    units = {f.label: f.unit for f in report.pre2019_list}
+    assert units == document.gold.get("pre2019_units", {label: None for label in units})
+    marks = {k: f.raw.strip() for k, f in got.items() if f.semantic == "mark"}
+    assert marks == {k: v for k, v in document.gold.get("marks", {}).items() if k in gold}
+
+
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[d.id for d in DOCUMENTS])
 def test_marks_are_kept_as_printed(document: GoldDocument) -> None:
     report = _extract(document)

@@ -82,13 +82,17 @@ def test_rates(staged: Path) -> None:
 
 
 def test_a_rate_with_a_missing_part_is_na_and_pools_leave_the_report_out(tmp_path: Path) -> None:
-    # 平潭 2021 (001) as extracted: its 予以公开 and 不掌握 rows are not found (cells run
-    # together), so the report is partial; 2020 and 2022 staged complete beside it
+    # 平潭 2021 (001) as the extractor read it before its glued rows were split: the
+    # 予以公开 and 不掌握 rows not found, so the report is partial; 2020 and 2022 complete
+    from dataclasses import replace
+
     from pipeline.stage import stage_report, stage_reports
 
     stage_reports(tmp_path, [gold_item("044"), gold_item("043")])
     report = pipeline.extract(CORPUS / "raw" / "001.txt")
-    assert report.meta.status == "partial" and report.fact("applications/granted/total") is None
+    lost = ("granted", "unavailable_not_held")
+    report = replace(report, fact_list=[f for f in report.fact_list if f.row not in lost])
+    report.meta.status = "partial"
     stage_report(
         tmp_path,
         report,
