@@ -19,7 +19,12 @@ _REPORT_PHRASE = re.compile(
 )
 _PERIOD_START = re.compile(_YEAR + r"\s*年\s*0?1\s*月\s*0?1\s*日")
 _ANY_YEAR = re.compile(_YEAR + r"\s*年")
-_PUBLISHED = re.compile(r"(?:发布|发文|公开|成文)(?:时间|日期)\s*[:：]?\s*\|?\s*" + DATE.pattern)
+_PUBLISHED = re.compile(
+    r"(?P<field>发布|发文|公开|成文)(?:时间|日期)\s*[:：]?\s*\|?\s*" + DATE.pattern
+)
+# The publication date proper first: platforms print 成文日期 (when it was written) before
+# 发布日期 (when it was published) in their metadata block.
+_DATE_FIELDS = ("发布", "公开", "发文", "成文")
 _INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-z/\-_.]{3,})")
 _AGENCY_FIELD = re.compile(
     r"(?:发布机构|发布单位|来源单位|信息来源)\s*[:：]\s*\|?\s*([\u4e00-\u9fff（）()]{2,40})"
@@ -119,9 +124,10 @@ def read_metadata(text: str, meta_tags: dict[str, str] | None = None) -> PageMet
         field = _AGENCY_FIELD.search(head)
         agency = plausible_agency(field.group(1) if field else tag("agency"))
     published = None
-    date_match = _PUBLISHED.search(head)
-    if date_match:
-        published = iso_from_match(date_match)
+    dated = {m["field"]: m for m in reversed(list(_PUBLISHED.finditer(head)))}
+    for field_name in _DATE_FIELDS:
+        if field_name in dated and (published := iso_from_match(dated[field_name])):
+            break
     if published is None and (value := tag("published")):
         published = iso_date(value)
     index = _INDEX_NO.search(head)
