@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+import pyarrow as pa
+
 from pipeline.cli import logs
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.extract import EXTRACTOR_VERSION
+from pipeline.logsafe import printable
 from pipeline.version import __version__
 
 # One module per command; each exposes register(subparsers).
@@ -132,3 +137,28 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return ExitCode.INTERRUPTED
+        except sqlite3.DatabaseError as exc:
+            print(
+                f"error: a database under the data directory is damaged ({exc}): move "
+                "state/crawl.sqlite or raw/index.sqlite aside and run again (the raw "
+                "archive's bodies are kept; a new crawl state refetches what it needs)",
+                file=sys.stderr,
+            )
+            return ExitCode.FAILED
+        except pa.ArrowException as exc:
+            print(
+                f"error: a staged Parquet file is damaged ({printable(str(exc), 300)}): move "
+                "it aside and run `python -m pipeline reextract` to stage its reports again "
+                "from the raw archive",
+                file=sys.stderr,
+            )
+            return ExitCode.FAILED
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            print(
+                f"error: the disk is full ({exc.filename or exc}): free space and run again; "
+                "what was written before stays whole",
+                file=sys.stderr,
+            )
+            return ExitCode.FAILED
