@@ -417,6 +417,7 @@ class PortalCrawl:
             reason = f"js-gate (browser page cap {MAX_BROWSER_PAGES} hit)"
         else:
             self.rendered += 1
+            self.fetches += 1  # one more page against --max-pages, whatever it loads
             request = replace(job.request, url=outcome.url)
             result = await self.browser.fetch(request, self.politeness, allowed=self.portal.allows)
             self.summary.requests += result.requests

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from pipeline.crawl import State
+from pipeline.crawl import PortalConfig, State
 from pipeline.crawl.browser import CHROMIUM, BrowserTier
 from pipeline.crawl.config import Politeness
 from pipeline.crawl.fetch import Fetcher
 from pipeline.crawl.listing import Request
 from pipeline.flows.nightly import nightly as crawl
 from tests.family_portals import body, report_page
-from tests.portals import Site, fast
+from tests.portals import Hit, Reply, Site, fast
 
 HAVE_CHROMIUM = os.access(CHROMIUM, os.X_OK)
 try:
@@ -85,8 +85,6 @@ def js_list_site(site: Site, other: Site | None = None) -> list[str]:
 
 
 def portal(site: Site, **options: object) -> Any:
-    from pipeline.crawl import PortalConfig
-
     return PortalConfig(
         name="戊县", start_urls=(site.url("/nb/"),), region_code="330802", **options
     )  # type: ignore[arg-type]
@@ -160,6 +158,40 @@ def test_browser_requests_keep_the_hosts_spacing(serve, tmp_path) -> None:
     assert len(hits) >= 7, site.paths()
     gaps = [(b.path, b.at - a.at) for a, b in itertools.pairwise(hits)]
     assert min(gap for _, gap in gaps) >= delay * 0.9, gaps
+
+
+@needs_browser
+def test_a_js_gate_that_sets_a_cookie_and_reloads_is_passed(serve, tmp_path) -> None:
+    site = serve(Site())
+    reports = js_list_site(site)
+    links = "".join(f'<li><a href="{p}">{t}</a></li>' for p, t in zip(reports, TITLES, strict=True))
+
+    def gate(hit: Hit) -> Reply:
+        if "clearance=1" in hit.headers.get("cookie", ""):
+            page = f"<html><body><h1>政府信息公开年报</h1><ul>{links}</ul></body></html>"
+        else:
+            script = "document.cookie='clearance=1; path=/';location.reload();"
+            page = f"<html><script>{script}</script></html>"
+        return Reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"}, etag=False)
+
+    site.handle("/gate/", gate)
+    cfg = PortalConfig(name="己县", start_urls=(site.url("/gate/"),), browser=True)
+    (result,) = crawl([cfg], tmp_path, stage=Staged().stage, politeness_override=fast()).portals
+    assert result.blocked == 0 and result.reports_new == len(reports), result.line()
+    assert [h.headers.get("cookie") for h in site.hits("/gate/")] == [None, None, "clearance=1"]
+
+
+@needs_browser
+def test_robots_txt_holds_for_the_browsers_requests(serve, tmp_path) -> None:
+    site = serve(Site())
+    reports = js_list_site(site)
+    site.add("/robots.txt", "User-agent: *\nDisallow: /js/\n", content_type="text/plain")
+    (result,) = crawl(
+        [portal(site, browser=True)], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert site.hits("/js/more.js") == []  # disallowed: the browser does not ask for it
+    assert len(site.hits("/robots.txt")) == 1  # read once for the plain and browser requests
+    assert result.reports_new == 2 and site.hits(reports[2]) == [], result.line()
 
 
 def test_a_missing_chromium_is_an_answer_not_a_traceback(serve, tmp_path) -> None:
