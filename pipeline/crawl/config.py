@@ -8,7 +8,9 @@ The smallest valid entry is::
 
 Optional per portal: ``region``, ``region_code`` (6 digits), ``family``
 (``auto``/``trs``/``hanweb``/``static``), ``link_pattern`` (regex on link titles that
-replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.domain``) and
+replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.domain``),
+``browser`` (true: a listing page that is only scripts is rendered by headless Chromium,
+:mod:`pipeline.crawl.browser`) and
 politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``,
 ``backoff``, ``backoff_max``, ``max_retry_after``, ``max_crawl_delay``, ``robots``); each
 number must be finite and within :data:`LIMITS`. A top-level ``[defaults]``
@@ -72,6 +74,7 @@ class PortalConfig:
     family: Family = "auto"
     link_pattern: str | None = None
     extra_hosts: tuple[str, ...] = ()
+    browser: bool = False  # JS gates / JS-built lists read through headless Chromium
     politeness: Politeness = field(default_factory=Politeness)
 
     @property
@@ -154,6 +157,7 @@ _PORTAL_FIELDS = {
     "family",
     "link_pattern",
     "extra_hosts",
+    "browser",
 } | (set(_POLITENESS_FIELDS) - set(_GLOBAL_FIELDS))
 
 
@@ -259,6 +263,9 @@ def parse_portal(table: Any, index: int, defaults: Politeness) -> PortalConfig:
         isinstance(h, str) and h and "/" not in h for h in extra
     ):
         raise _fail(name, "extra_hosts", "expected a list of host names")
+    browser = table.get("browser", False)
+    if not isinstance(browser, bool):
+        raise _fail(name, "browser", f"expected true or false, got {browser!r}")
     return PortalConfig(
         name=name,
         start_urls=tuple(u.strip() for u in urls),
@@ -267,6 +274,7 @@ def parse_portal(table: Any, index: int, defaults: Politeness) -> PortalConfig:
         family=family,
         link_pattern=pattern,
         extra_hosts=tuple(h.lower() for h in extra),
+        browser=browser,
         politeness=_politeness(table, defaults, name),
     )
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.crawl.blocks import is_js_shell, is_site_root, is_soft_404
+from pipeline.crawl.browser import MAX_BROWSER_PAGES, BrowserTier
 from pipeline.crawl.config import Politeness, PortalConfig
 from pipeline.crawl.families import slugs
 from pipeline.crawl.fetch import Fetcher, Outcome
@@ -113,8 +114,11 @@ class PortalCrawl:
         *,
         list_only: bool = False,
         max_seconds: float | None = None,
+        browser: BrowserTier | None = None,
     ) -> None:
         self.portal = portal
+        self.browser = browser  # the crawl's browser tier, used when portal.browser is set
+        self.rendered = 0  # listing pages rendered by the browser in this run
         self.list_only = list_only  # `portals check`: list reports, fetch none
         self.max_seconds = max_seconds
         self.deadline: float | None = None
@@ -379,9 +383,10 @@ class PortalCrawl:
             and not self._readable(job, html, outcome.url)
         ):
             # a list built by JavaScript, or a JS gate: plain HTTP reads nothing here
-            outcome.status, outcome.reason = "blocked", "js-gate (no browser tier)"
-            self._record_failure(job, outcome)
-            return
+            rendered = await self._render(job, outcome)
+            if rendered is None:
+                return
+            outcome, html = rendered
         sha = await self.sink.keep(self._fetched(job, outcome, fetched_at))
         change = _change(previous, sha)
         self._record(
@@ -402,6 +407,34 @@ class PortalCrawl:
             change,
         )
         self._follow_listing(job, html, outcome.url)
+
+    async def _render(self, job: Job, outcome: Outcome) -> tuple[Outcome, str] | None:
+        """A listing page that is only scripts, rendered by the browser tier when the
+        portal asks for it (``browser = true``); None when it stays unread (recorded)."""
+        if not self.portal.browser or self.browser is None:
+            reason = "js-gate (no browser tier: set browser = true)"
+        elif self.rendered >= MAX_BROWSER_PAGES:
+            reason = f"js-gate (browser page cap {MAX_BROWSER_PAGES} hit)"
+        else:
+            self.rendered += 1
+            self.fetches += 1  # one more page against --max-pages, whatever it loads
+            request = replace(job.request, url=outcome.url)
+            result = await self.browser.fetch(request, self.politeness, allowed=self.portal.allows)
+            self.summary.requests += result.requests
+            if result.status != "ok":
+                if result.status != "blocked":  # failed, disallowed, deferred: as any fetch
+                    self._record_failure(job, result)
+                    return None
+                reason = result.reason or "js-gate (browser)"
+            else:
+                html = decode_html(result.body, result.content_type)
+                if not is_js_shell(html) or self._readable(job, html, result.url):
+                    self.summary.reasons["note: listing pages rendered by the browser"] += 1
+                    return result, html
+                reason = "js-gate (scripts only, also in the browser)"
+        outcome.status, outcome.reason = "blocked", reason
+        self._record_failure(job, outcome)
+        return None
 
     def _readable(self, job: Job, html: str, page_url: str) -> bool:
         """Whether a script-only page still gives something: a redirect, or what a family
@@ -854,6 +887,8 @@ async def crawl_async(
     # concurrency and user_agent are crawl-wide ([defaults] only), the same in every portal
     fetcher = Fetcher(politeness_override or (portals[0].politeness if portals else Politeness()))
     display = Progress(progress)
+    # headless Chromium, started on the first page that needs it (portals with browser = true)
+    browser = BrowserTier(fetcher) if any(p.browser for p in portals) else None
     try:
         crawls = [
             PortalCrawl(
@@ -866,6 +901,7 @@ async def crawl_async(
                 display,
                 list_only=list_only,
                 max_seconds=max_seconds,
+                browser=browser,
             )
             for portal in portals
         ]
@@ -878,6 +914,8 @@ async def crawl_async(
         reason = await _until_stopped(everything(), stop)
     finally:
         display.done()
+        if browser is not None:
+            await browser.close()
         await fetcher.close()
     summary = CrawlSummary(
         [c.summary for c in crawls],

@@ -23,7 +23,8 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -228,6 +229,25 @@ class Fetcher:
         data: tuple[tuple[str, str], ...] = (),
         crawl_delay: float = 0.0,
     ) -> tuple[int, dict[str, str], bytes]:
+        async with self.slot(politeness, url, crawl_delay) as turn:
+            try:
+                async with asyncio.timeout(politeness.timeout):
+                    return await self._stream(politeness, method, url, headers, data, turn)
+            except TimeoutError:
+                raise httpx.ReadTimeout(
+                    f"no complete answer within {politeness.timeout}s"
+                ) from None
+
+    @asynccontextmanager
+    async def slot(
+        self, politeness: Politeness, url: str, crawl_delay: float = 0.0
+    ) -> AsyncIterator[_Turn]:
+        """A turn at ``url``'s host: its per-host and global limits, and the spacing from
+        the previous request to the host. The request goes out inside the block; the
+        next one to the host may go ``delay`` after :meth:`_Turn.sent` (called on leaving
+        the block at the latest). Raises for a host deferred to the next run.
+        Used by the plain requests and by the browser tier (:mod:`pipeline.crawl.browser`).
+        """
         host = host_key(url)
         gate = self._gate(host, politeness.per_host)
         delay = max(politeness.delay, crawl_delay) if politeness.delay > 0 else 0.0
@@ -238,15 +258,32 @@ class Fetcher:
                 if host in self.deferred:  # deferred while this request waited its turn
                     raise _Deferred(self.deferred[host])
                 async with self.global_gate:
-                    try:
-                        async with asyncio.timeout(politeness.timeout):
-                            return await self._stream(politeness, method, url, headers, data, turn)
-                    except TimeoutError:
-                        raise httpx.ReadTimeout(
-                            f"no complete answer within {politeness.timeout}s"
-                        ) from None
+                    yield turn
             finally:
                 turn.sent()  # also when nothing went out (refused connection): spaced from now
+
+    async def robots_verdict(
+        self, url: str, politeness: Politeness
+    ) -> tuple[str | None, float, int]:
+        """``(refusal, crawl_delay, requests made)`` for fetching ``url``: ``refusal`` is
+        ``"disallowed"`` (robots.txt), a deferral reason, or None when the URL may be
+        fetched ``crawl_delay`` seconds after the previous request to its host."""
+        if host_key(url) in self.deferred:
+            return self.deferred[host_key(url)], 0.0, 0
+        if not politeness.robots:
+            return None, 0.0, 0
+        try:
+            robots, made = await self._robots(url, politeness)
+        except _Deferred as exc:
+            return exc.reason, 0.0, 1
+        if robots is None:
+            return None, 0.0, made
+        if not robots.can_fetch(url, politeness.user_agent):
+            return "disallowed", 0.0, made
+        crawl_delay = _crawl_delay(robots, politeness.user_agent)
+        if crawl_delay > politeness.max_crawl_delay:
+            return self._defer(url, _crawl_delay_reason(crawl_delay, politeness)).reason, 0.0, made
+        return None, crawl_delay, made
 
     async def _stream(
         self,
@@ -340,11 +377,7 @@ class Fetcher:
                             return outcome
                         crawl_delay = _crawl_delay(robots, politeness.user_agent)
                         if crawl_delay > politeness.max_crawl_delay:
-                            raise self._defer(
-                                url,
-                                f"robots.txt Crawl-delay {crawl_delay:g} s over the "
-                                f"{politeness.max_crawl_delay:g} s cap: host left for the next run",
-                            )
+                            raise self._defer(url, _crawl_delay_reason(crawl_delay, politeness))
                 headers: dict[str, str] = {}
                 if request.referer:
                     headers["Referer"] = request.referer
@@ -450,6 +483,13 @@ class Fetcher:
         if outcome.status != "ok":
             outcome.body = b""
         return outcome
+
+
+def _crawl_delay_reason(crawl_delay: float, politeness: Politeness) -> str:
+    return (
+        f"robots.txt Crawl-delay {crawl_delay:g} s over the "
+        f"{politeness.max_crawl_delay:g} s cap: host left for the next run"
+    )
 
 
 def _crawl_delay(robots: Protego, user_agent: str) -> float:

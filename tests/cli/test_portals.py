@@ -101,7 +101,7 @@ def test_check_prints_family_column_and_report_count_per_portal(serve, tmp_path,
             assert replicas[name].site.hits(path) == []  # a probe reads lists only
     assert "family trs," in lines["trs"] and "reports listed 6," in lines["trs"]
     assert "family hanweb," in lines["hanweb"] and "reports listed 6," in lines["hanweb"]
-    assert "no reports: blocked: js-gate (no browser tier)" in lines["gated"]
+    assert "no reports: blocked: js-gate (no browser tier: set browser = true)" in lines["gated"]
     assert "requests 2" in lines["gated"]  # robots.txt and the page: no slug guessing
     assert "no reports: nothing readable" in lines["dead"]
     assert lines["portals check"] == "portals check: 10 of 12 portals list reports"

@@ -218,7 +218,8 @@ def test_script_redirect_is_followed_and_a_js_shell_is_blocked(serve, tmp_path) 
     )
     ok, blocked = summary.portals
     assert ok.reports_new == 1 and ok.blocked == 0
-    assert blocked.blocked == 1 and blocked.reasons == {"blocked: js-gate (no browser tier)": 1}
+    assert blocked.blocked == 1
+    assert blocked.reasons == {"blocked: js-gate (no browser tier: set browser = true)": 1}
 
 
 def test_year_subcolumns_of_a_start_column_are_followed(serve, tmp_path) -> None:
