@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.crawl import CrawlSummary, load_config
+from pipeline.crawl.config import select_portals
 from pipeline.datadir import default_data_dir
 from pipeline.errors import ConfigError, LockedError
 from pipeline.flows.nightly import nightly
@@ -100,20 +101,10 @@ def exit_code(summary: CrawlSummary) -> int:
 def run(args: argparse.Namespace) -> int:
     args.data_dir = args.data_dir or default_data_dir()
     try:
-        portals = load_config(args.config)
+        portals = select_portals(load_config(args.config), args.portal, args.config)
     except ConfigError as exc:
         print(f"crawl: invalid config: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    if args.portal:
-        known = {p.name for p in portals}
-        missing = [n for n in args.portal if n not in known]
-        if missing:
-            print(
-                f"crawl: invalid config: no portal named {missing[0]!r} in {args.config}",
-                file=sys.stderr,
-            )
-            return ExitCode.USAGE
-        portals = [p for p in portals if p.name in set(args.portal)]
     if args.max_pages is not None and args.max_pages < 1:
         print("crawl: --max-pages must be at least 1", file=sys.stderr)
         return ExitCode.USAGE

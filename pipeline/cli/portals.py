@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.crawl import load_config
 from pipeline.crawl.check import MAX_REQUESTS, MAX_SECONDS, check_portals
-from pipeline.crawl.config import PortalConfig, parse_config
+from pipeline.crawl.config import PortalConfig, parse_config, select_portals
 from pipeline.crawl.portal_list import plan_import, read_rows, toml_entries
 from pipeline.errors import ConfigError
 
@@ -108,19 +108,10 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     try:
-        portals = load_config(args.config)
+        portals = select_portals(load_config(args.config), args.portal, args.config)
     except ConfigError as exc:
         print(f"portals check: invalid config: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    if args.portal:
-        known = {p.name for p in portals}
-        missing = [n for n in args.portal if n not in known]
-        if missing:
-            print(
-                f"portals check: no portal named {missing[0]!r} in {args.config}", file=sys.stderr
-            )
-            return ExitCode.USAGE
-        portals = [p for p in portals if p.name in set(args.portal)]
     if args.max_requests < 1 or args.max_seconds <= 0:
         print("portals check: --max-requests and --max-seconds must be positive", file=sys.stderr)
         return ExitCode.USAGE

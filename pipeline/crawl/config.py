@@ -299,6 +299,20 @@ def parse_config(data: dict[str, Any]) -> list[PortalConfig]:
     return portals
 
 
+def select_portals(
+    portals: list[PortalConfig], names: list[str], path: str | Path
+) -> list[PortalConfig]:
+    """The portals named (all when ``names`` is empty); :class:`ConfigError` for a name the
+    config at ``path`` does not have."""
+    if not names:
+        return portals
+    known = {p.name for p in portals}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ConfigError(f"no portal named {missing[0]!r} in {path}")
+    return [p for p in portals if p.name in set(names)]
+
+
 def load_config(path: str | Path) -> list[PortalConfig]:
     """Read and validate a portals TOML file."""
     path = Path(path)
