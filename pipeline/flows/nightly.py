@@ -34,7 +34,7 @@ from pipeline.errors import PipelineError
 from pipeline.extract import extract_document
 from pipeline.model import Finding, Report
 from pipeline.sniff import looks_like_html
-from pipeline.stage import BATCH_SIZE, StageItem, stage_reports
+from pipeline.stage import BATCH_SIZE, StageItem, compact, stage_reports
 from pipeline.titles import title_agency, title_year
 
 log = logging.getLogger("pipeline.flows.nightly")
@@ -82,6 +82,7 @@ def nightly(
             )
         finally:
             state.close()
+            compact(data_dir)  # publish the night's writes to the plain Parquet files
 
 
 class NightlySink:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,10 +29,13 @@ from pipeline.datadir import ENV_VAR, resolve
 from pipeline.datasets import (
     NULLABLE_INTEGERS,
     UNKNOWN_YEAR,
+    Snapshot,
     as_printed,
-    dict_equals,
     full_schema,
-    open_dataset,
+    published_files,
+    read_live,
+    reading,
+    snapshot,
 )
 from pipeline.errors import DataDirError
 
@@ -78,29 +82,32 @@ class EmptyDataWarning(UserWarning):
     """The data directory exists but holds no staged data yet."""
 
 
-def _read(dataset: str, data_dir: Path, years: list[int] | None) -> pa.Table:
+def _snapshot(data_dir: Path) -> Snapshot:
     if not data_dir.is_dir():
         raise DataDirError(
             f"{data_dir}: no such data directory (pass data_dir= or set ${ENV_VAR})"
         )
-    found = open_dataset(data_dir, dataset)
-    if found is None:
+    return snapshot(data_dir)
+
+
+def _read(
+    dataset: str,
+    snap: Snapshot,
+    years: list[int] | None,
+    *,
+    columns: list[str] | None = None,
+    where: ds.Expression | None = None,
+) -> pa.Table:
+    """The live rows of ``dataset``: published files and committed pending writes."""
+    if not snap.commits and not published_files(snap.data_dir, dataset):
         warnings.warn(
-            f"{data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
+            f"{snap.data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
             EmptyDataWarning,
             stacklevel=4,
         )
-        return full_schema(dataset).empty_table()
-    expr = None
-    if years is not None:
-        keys = [UNKNOWN_YEAR if y is None else int(y) for y in years]
-        expr = ds.field("report_year").isin(keys)
-    return found.to_table(filter=expr)
-
-
-def _only_table(table: pa.Table, name: str) -> pa.Table:
-    """Rows whose ``table`` key is ``name``."""
-    return table.filter(dict_equals(table.column("table"), name))
+        names = columns or full_schema(dataset).names
+        return full_schema(dataset).empty_table().select(names)
+    return read_live(snap, dataset, years=years, columns=columns, where=where)
 
 
 def _plain(table: pa.Table) -> pd.DataFrame:
@@ -114,7 +121,13 @@ def reports(
     *, year: Years = None, region: Names = None, agency: Names = None, data_dir: DataDir = None
 ) -> pd.DataFrame:
     """One row per staged report (the latest staging of each report_id)."""
-    frame = _plain(_read("reports", resolve(data_dir), _as_list(year)))
+    base = resolve(data_dir)
+    with reading(base):
+        return _reports(_snapshot(base), year, region, agency)
+
+
+def _reports(snap: Snapshot, year: Years, region: Names, agency: Names) -> pd.DataFrame:
+    frame = _plain(_read("reports", snap, _as_list(year)))
     frame = frame.sort_values("extracted_at").drop_duplicates("report_id", keep="last")
     frame = _filter(frame, _as_list(region), _as_list(agency))
     return frame.sort_values(["report_year", "agency", "report_id"]).reset_index(drop=True)
@@ -140,17 +153,16 @@ def _filter(frame: pd.DataFrame, regions: list | None, agencies: list | None) ->
 
 def _with_context(
     dataset: str,
+    snap: Snapshot,
     year: Years,
     region: Names,
     agency: Names,
-    data_dir: DataDir,
     table_name: str | None = None,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    base = resolve(data_dir)
-    meta = reports(year=year, region=region, agency=agency, data_dir=base)
-    table = _read(dataset, base, _as_list(year))
-    if table_name is not None:
-        table = _only_table(table, table_name)
+    meta = _reports(snap, year, region, agency)
+    where = None if table_name is None else ds.field("table") == table_name
+    table = _read(dataset, snap, _as_list(year), columns=columns, where=where)
     frame = _plain(table)
     # Keep only rows of the reports kept above (filters, and the partition of the latest
     # copy of a report, should a crash have left an older copy in another year).
@@ -183,7 +195,20 @@ def facts(
     data_dir: DataDir = None,
 ) -> pd.DataFrame:
     """Every staged figure (long form), with the report's year, region and agency."""
-    frame = _with_context("facts", year, region, agency, data_dir, table)
+    base = resolve(data_dir)
+    with reading(base):
+        return _facts(_snapshot(base), table, year, region, agency)
+
+
+def _facts(
+    snap: Snapshot,
+    table: str | None,
+    year: Years,
+    region: Names,
+    agency: Names,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    frame = _with_context("facts", snap, year, region, agency, table, columns)
     frame["amount"] = _amounts(frame["amount"])
     frame["number"] = _number(frame)
     return frame
@@ -222,7 +247,9 @@ def findings(
     data_dir: DataDir = None,
 ) -> pd.DataFrame:
     """Identity checks, structural findings and cross-year checks (``cross_year_carry``)."""
-    frame = _with_context("findings", year, region, agency, data_dir)
+    base = resolve(data_dir)
+    with reading(base):
+        frame = _with_context("findings", _snapshot(base), year, region, agency)
     if check is not None:
         frame = frame[frame["check"].astype("string") == check]
     if status is not None:
@@ -261,7 +288,10 @@ def table(
     if labels not in ("key", "en", "zh"):
         raise ValueError("labels must be 'key', 'en' or 'zh'")
     entity, spread, entity_name = _WIDE[name]
-    long = facts(table=name, year=year, region=region, agency=agency, data_dir=data_dir)
+    base = resolve(data_dir)
+    columns = ["report_id", "table", "row", "column", "value", "amount", "report_year"]
+    with reading(base):
+        long = _facts(_snapshot(base), name, year, region, agency, columns)
     order = _order(name, spread)
     entity_order = _order(name, entity)
     wide = _pivot(long, entity, spread, entity_name, entity_order, order, name)
@@ -384,15 +414,7 @@ def active_disclosure(
     )
 
 
-#: The counts behind the rates, per report: name -> (table, row or case types).
-_APPLICATION_COUNTS = (
-    "new_received",
-    "carried_over",
-    "granted",
-    "partially_granted",
-    "unavailable_not_held",
-    "total_handled",
-)
+#: The case types of Table 4 behind the review and lawsuit counts.
 _CASE_TYPES = {"review": ("review",), "lawsuit": ("lawsuit_direct", "lawsuit_after_review")}
 #: rate -> (numerator count, denominator count)
 RATES = {
@@ -431,16 +453,25 @@ def rates(
     ``<rate>_reports`` says how many went in, ``n_reports`` how many the group has. See
     :data:`RATE_DEFINITIONS`.
     """
-    meta = reports(year=year, region=region, agency=agency, data_dir=data_dir)
-    groups = [] if by is None else [by] if isinstance(by, str) else list(by)
-    unknown = [g for g in groups if g not in meta.columns]
-    if unknown:
-        raise ValueError(
-            f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the reports; "
-            f"use any of: {', '.join(meta.columns)}"
+    base = resolve(data_dir)
+    with reading(base):
+        snap = _snapshot(base)
+        meta = _reports(snap, year, region, agency)
+        groups = [] if by is None else [by] if isinstance(by, str) else list(by)
+        unknown = [g for g in groups if g not in meta.columns]
+        if unknown:
+            raise ValueError(
+                f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the "
+                f"reports; use any of: {', '.join(meta.columns)}"
+            )
+        figures = _read(
+            "facts",
+            snap,
+            _as_list(year),
+            columns=["report_id", "table", "row", "column", "value", "amount"],
+            where=ds.field("table").isin(["applications", "reviews_lawsuits"]),
         )
-    long = facts(year=year, region=region, agency=agency, data_dir=data_dir)
-    counts = _rate_counts(long, pd.Index(meta["report_id"].astype("object"), name="report_id"))
+    counts = _rate_counts(figures, pd.Index(meta["report_id"].astype("object"), name="report_id"))
     if by is None:
         out = meta[["report_id", *REPORT_CONTEXT]].join(counts, on="report_id")
         for rate, (num, den) in RATES.items():
@@ -465,77 +496,59 @@ def rates(
     return out.reset_index()
 
 
-def _rate_counts(long: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """Per report: the counts of :data:`COUNTS` (``NA`` where a row it needs is missing)."""
-    rows = {name: _row_counts(long, "applications", name, "total") for name in _APPLICATION_COUNTS}
-    cases: dict[str, pd.Series] = {}
-    for prefix, kinds in _CASE_TYPES.items():
-        parts = [_case_counts(long, kind) for kind in kinds]
-        for column in ("total", "pending", "corrected"):
-            series = [p[column] for p in parts]
-            total = series[0]
-            for more in series[1:]:
-                total = total.add(more.reindex(total.index.union(more.index)))  # NA if missing
-            cases[f"{prefix}_{column}"] = total
-    counts = pd.DataFrame(index=ids)
-    for name, series in {**rows, **cases}.items():
-        counts[name] = series.reindex(ids).astype("Float64")
-    out = pd.DataFrame(index=ids)
-    out["applications"] = counts["new_received"] + counts["carried_over"]
-    out["handled"] = counts["total_handled"]
-    out["granted_or_partly"] = counts["granted"] + counts["partially_granted"]
-    out["unavailable_not_held"] = counts["unavailable_not_held"]
-    out["reviews_concluded"] = counts["review_total"] - counts["review_pending"]
-    out["reviews_corrected"] = counts["review_corrected"]
-    out["lawsuits_concluded"] = counts["lawsuit_total"] - counts["lawsuit_pending"]
-    out["lawsuits_corrected"] = counts["lawsuit_corrected"]
-    return out
+def _count(table: str, row: str, what: str = "total") -> str:
+    """SQL: a report's ``what`` count of one row (NULL when the report does not print it)."""
+    return f"max({what}) FILTER (WHERE t = '{table}' AND r = '{row}')"
 
 
-def _row_counts(long: pd.DataFrame, table_name: str, row: str, total: str) -> pd.Series:
-    """Per report printing ``row``: its ``total`` cell, else the sum of its other numbers."""
-    part = long[(long["table"] == table_name) & (long["row"] == row)]
-    printed = pd.Index(part["report_id"].unique())
-    totals = _column_sum(part, printed, total, min_count=1)
-    others = _column_sum(part, printed, None, exclude=total)
-    return totals.fillna(others)
+def _cases(kind: str, what: str) -> str:
+    """SQL: a case type's count, summed over its rows (NULL when one is missing)."""
+    return " + ".join(_count("reviews_lawsuits", row, what) for row in _CASE_TYPES[kind])
 
 
-def _case_counts(long: pd.DataFrame, case_type: str) -> dict[str, pd.Series]:
-    """Per report printing the ``case_type`` row of Table 4: total (its 总计, else the sum of
-    its four results), pending and corrected."""
-    part = long[(long["table"] == "reviews_lawsuits") & (long["row"] == case_type)]
-    printed = pd.Index(part["report_id"].unique())
-    results = _column_sum(part, printed, None, exclude="total")
-    return {
-        "total": _column_sum(part, printed, "total", min_count=1).fillna(results),
-        "pending": _column_sum(part, printed, "pending"),
-        "corrected": _column_sum(part, printed, "corrected"),
-    }
+#: Per report and row: its total (the 总计 cell, else the sum of the row's other numbers,
+#: 0 when it prints none), pending and corrected; then per report the counts of COUNTS.
+_COUNTS_SQL = f"""
+WITH per_row AS (
+  SELECT CAST(report_id AS VARCHAR) AS report_id, "table" AS t, "row" AS r,
+    coalesce(sum(number) FILTER (WHERE c = 'total'),
+             coalesce(sum(number) FILTER (WHERE c <> 'total'), 0)) AS total,
+    coalesce(sum(number) FILTER (WHERE c = 'pending'), 0) AS pending,
+    coalesce(sum(number) FILTER (WHERE c = 'corrected'), 0) AS corrected
+  FROM (
+    SELECT report_id, "table", "row", "column" AS c,
+           coalesce(CAST(value AS DOUBLE), CAST(amount AS DOUBLE)) AS number
+    FROM figures
+  )
+  GROUP BY 1, 2, 3
+)
+SELECT report_id,
+  {_count("applications", "new_received")} + {_count("applications", "carried_over")}
+    AS applications,
+  {_count("applications", "total_handled")} AS handled,
+  {_count("applications", "granted")} + {_count("applications", "partially_granted")}
+    AS granted_or_partly,
+  {_count("applications", "unavailable_not_held")} AS unavailable_not_held,
+  ({_cases("review", "total")}) - ({_cases("review", "pending")}) AS reviews_concluded,
+  {_cases("review", "corrected")} AS reviews_corrected,
+  ({_cases("lawsuit", "total")}) - ({_cases("lawsuit", "pending")}) AS lawsuits_concluded,
+  {_cases("lawsuit", "corrected")} AS lawsuits_corrected
+FROM per_row GROUP BY report_id
+"""
 
 
-def _column_sum(
-    part: pd.DataFrame,
-    printed: pd.Index,
-    column: str | None,
-    *,
-    exclude: str | None = None,
-    min_count: int = 0,
-) -> pd.Series:
-    """Per report in ``printed``: the sum of the numbers in ``column`` (every column but
-    ``exclude`` when ``None``); 0 where none is printed, NA with ``min_count=1``."""
-    if part.empty:
-        return pd.Series(dtype="Float64")
-    mask = (part["column"] == column) if column is not None else (part["column"] != exclude)
-    chosen = part[mask.to_numpy()]
-    sums = (
-        chosen["number"]
-        .astype("Float64")
-        .groupby(chosen["report_id"].astype("object"))
-        .sum(min_count=min_count)
-    )
-    out = sums.reindex(printed).astype("Float64")
-    return out if min_count else out.fillna(0)
+def _rate_counts(figures: pa.Table, ids: pd.Index) -> pd.DataFrame:
+    """Per report: the counts of :data:`COUNTS` (``NA`` where a row it needs is missing),
+    computed by DuckDB from the Arrow table of the two tables' figures."""
+    con = duckdb.connect()
+    try:
+        con.register("figures", figures)
+        counts = con.sql(_COUNTS_SQL).to_arrow_table()
+    finally:
+        con.close()
+    frame = counts.to_pandas(types_mapper={pa.float64(): pd.Float64Dtype()}.get)
+    frame = frame.set_index("report_id").reindex(ids)
+    return frame[list(COUNTS)].astype("Float64")
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

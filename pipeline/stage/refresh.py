@@ -1,7 +1,7 @@
-"""Cross-year findings kept current: after a write, the agencies whose reports changed get
-their ``cross_year_carry`` findings recomputed (this year's 上年结转 against last year's
-结转下年度), reading only the files those agencies' reports live in. Callers hold the write
-lock."""
+"""Cross-year findings kept current: when a compaction publishes reports, the agencies whose
+reports changed get their ``cross_year_carry`` findings recomputed (this year's 上年结转
+against last year's 结转下年度), reading only the published files those agencies' reports
+live in. Callers hold the write lock."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.datasets import (
+    CROSS_YEAR_FILE,
     DATASETS,
     FACTS_SCHEMA,
     FINDINGS_SCHEMA,
@@ -26,10 +27,10 @@ from pipeline.datasets import (
 )
 from pipeline.stage.convert import bucket_of
 from pipeline.stage.cross_year import agency_key, cross_year_findings
-from pipeline.stage.store import CROSS_YEAR_FILE, read_file, without_ids, write_atomic
+from pipeline.stage.store import read_file, without_ids, write_atomic
 
-#: Reports per staging write that still takes the incremental path (the nightly flow
-#: stages in batches of this size); larger writes recompute cross-year findings whole.
+#: Reports per staging write of the nightly flow; also the most reports a compaction
+#: refreshes agency by agency (more: it recomputes the cross-year findings of their years).
 BATCH_SIZE = 500
 
 
