@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "pipeline.cli.reextract",
     "pipeline.cli.demo",
     "pipeline.cli.export_warc",
+    "pipeline.cli.compact",
 ]
 
 
