@@ -6,6 +6,11 @@ Three datasets live under ``<data dir>/parquet/``: ``reports`` (one row per repo
 observations, cross-year checks included). Each is hive-partitioned by ``report_year``
 (``report_year=2023/``; ``report_year=0`` where the year is unknown), so the year lives in
 the directory name, not in the files.
+
+Those are the published files plain Parquet readers see. Staging writes land first in
+pending writes beside them (``_pending/``), and :func:`read_live` gives every report's
+newest version from both: the layout and the reading rules are below, so the writer
+(:mod:`pipeline.stage`) and the readers (:mod:`pipeline.load`, ``reextract``) share them.
 """
 
 from __future__ import annotations
