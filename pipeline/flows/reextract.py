@@ -285,7 +285,7 @@ def _run(
         tasks = _tasks(data_dir, jobs, write.tmp, write.seq, write.next_chunk, now)
         for result in _results(tasks, len(jobs), workers, progress):
             outcome.merge(result)
-    compact(data_dir)
+    compact(data_dir, workers=workers)
     return outcome
 
 

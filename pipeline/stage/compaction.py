@@ -18,6 +18,7 @@ import os
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 from pipeline.datadir import parquet_dir
 from pipeline.datasets import (
     CROSS_YEAR_FILE,
+    DATASETS,
     Commit,
     Snapshot,
     bucket_of,
@@ -134,15 +136,16 @@ def _duplicates(places: pa.Table, live: pa.Table, out: Plan) -> None:
             out.leave[(_year(row["report_year"]), bucket_of(rid))].add(rid)
 
 
-def compact(data_dir: Path) -> Compacted:
+def compact(data_dir: Path, *, workers: int | None = None) -> Compacted:
     """Fold every pending write into the published files (under the write lock; readers
-    wait for it to finish)."""
+    wait for it to finish). Years are published on ``workers`` processes (default: every
+    core) when there are enough reports to make it worth it."""
     data_dir = Path(data_dir)
     with write_lock(data_dir), compacting(data_dir):
-        return compact_locked(data_dir)
+        return compact_locked(data_dir, workers=workers)
 
 
-def compact_locked(data_dir: Path) -> Compacted:
+def compact_locked(data_dir: Path, *, workers: int | None = None) -> Compacted:
     _clean(data_dir)
     snap = snapshot(data_dir)
     if not snap.commits:
@@ -151,8 +154,8 @@ def compact_locked(data_dir: Path) -> Compacted:
     # Reports rows first, while the versions they replace are still where they were.
     reports = keep_context(snap, pending_rows(snap, "reports", with_seq=True))
     reports = reports.drop_columns(["_seq"])
-    files = _leave(data_dir, todo.leave)
-    files += _arrive(data_dir, snap, reports, todo.arrive)
+    files = _leave(data_dir, todo.leave)  # every move out before any move in
+    files += _arrive(data_dir, snap, reports, todo.arrive, workers or os.cpu_count() or 1)
     touched = set(snap.live.column("report_id").to_pylist())
     refresh_after(data_dir, todo.years, touched, todo.old_keys)
     _retire(data_dir, snap.commits)
@@ -255,47 +258,97 @@ def _by_bucket(table: pa.Table) -> dict[str, pa.Table]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class YearWork:
+    """What publishing one year needs (picklable, for a worker process): the reports that
+    arrive there, their new ``reports`` rows, and the pending writes holding their rows."""
+
+    data_dir: str
+    year: int | None
+    ids: frozenset[str]
+    reports: pa.Table  # the year's new reports rows (context kept), without report_year
+    commits: tuple[Commit, ...]
+    live: pa.Table  # the year's newest pending versions (report_id, _seq, ...)
+
+
 def _arrive(
-    data_dir: Path, snap: Snapshot, reports: pa.Table, arrive: dict[int | None, set[str]]
+    data_dir: Path,
+    snap: Snapshot,
+    reports: pa.Table,
+    arrive: dict[int | None, set[str]],
+    workers: int,
 ) -> int:
-    """Write the newest version of every pending report into its year's bucket files:
-    ``reports`` first, then ``facts`` and ``findings``; one year at a time (memory)."""
-    files = 0
+    """Write the newest version of every pending report into its year's bucket files, one
+    year per task (memory follows a year), on ``workers`` processes when it is worth it."""
     years = reports.column("report_year")
-    for year, ids in sorted(arrive.items(), key=lambda kv: -1 if kv[0] is None else kv[0]):
-        key = 0 if year is None else year
-        ids_by_bucket: dict[str, set[str]] = defaultdict(set)
-        for rid in ids:
-            ids_by_bucket[bucket_of(rid)].add(rid)
-        mine = reports.filter(pc.equal(years, key)).drop_columns(["report_year"])
-        new_reports = _by_bucket(mine)
-        versions = {
-            b: sorted({v for v in t.column("extractor_version").to_pylist() if v})
-            for b, t in new_reports.items()
-        }
-        for dataset in ("reports", "facts", "findings"):
-            if dataset == "reports":
-                new = new_reports
-            else:
-                rows = pending_rows(snap, dataset, years=[year])
-                new = _by_bucket(rows.drop_columns(["report_year"]))
-            for bucket in sorted(ids_by_bucket):
-                files += _merge_bucket(
-                    bucket_path(data_dir, dataset, year, bucket),
-                    dataset,
-                    ids_by_bucket[bucket],
-                    new.get(bucket),
-                    versions.get(bucket, []),
-                )
+    live_years = snap.live.column("report_year")
+    work = [
+        YearWork(
+            data_dir=str(data_dir),
+            year=year,
+            ids=frozenset(ids),
+            reports=reports.filter(pc.equal(years, _key(year))).drop_columns(["report_year"]),
+            commits=snap.commits,
+            live=snap.live.filter(pc.equal(live_years, _key(year))),
+        )
+        for year, ids in sorted(arrive.items(), key=lambda kv: _key(kv[0]))
+    ]
+    many = sum(len(w.ids) for w in work) >= PARALLEL_FROM
+    if workers <= 1 or len(work) <= 1 or not many:
+        return sum(publish_year(w) for w in work)
+    with ProcessPoolExecutor(max_workers=min(workers, len(work))) as pool:
+        return sum(pool.map(publish_year, work))
+
+
+#: Reports a compaction publishes before it is worth starting worker processes.
+PARALLEL_FROM = 1_000
+
+
+def _key(year: int | None) -> int:
+    return 0 if year is None else year
+
+
+def publish_year(work: YearWork) -> int:
+    """Merge one year's arriving reports into its bucket files: ``reports`` first, then
+    ``facts`` and ``findings``. Returns the files rewritten."""
+    data_dir = Path(work.data_dir)
+    snap = Snapshot(data_dir, work.commits, work.live, work.live)
+    ids_by_bucket: dict[str, set[str]] = defaultdict(set)
+    for rid in work.ids:
+        ids_by_bucket[bucket_of(rid)].add(rid)
+    new_reports = _by_bucket(work.reports)
+    versions = {
+        b: sorted({v for v in t.column("extractor_version").to_pylist() if v})
+        for b, t in new_reports.items()
+    }
+    files = 0
+    for dataset in ("reports", "facts", "findings"):
+        if dataset == "reports":
+            new = new_reports
+        else:
+            rows = pending_rows(snap, dataset, years=[work.year])
+            new = _by_bucket(rows.drop_columns(["report_year"]))
+        for bucket in sorted(ids_by_bucket):
+            files += _merge_bucket(
+                bucket_path(data_dir, dataset, work.year, bucket),
+                dataset,
+                ids_by_bucket[bucket],
+                new.get(bucket),
+                versions.get(bucket, []),
+            )
     return files
 
 
 def _merge_bucket(
     path: Path, dataset: str, ids: set[str], new: pa.Table | None, versions: list[str]
 ) -> int:
-    old = read_file(path, dataset)
-    kept = without_ids(old, ids)
-    if new is None and kept.num_rows == old.num_rows:
+    old_ids = read_ids(path)
+    replaced = pc.is_in(old_ids, value_set=pa.array(sorted(ids), pa.string()))
+    if pc.all(replaced).as_py() is not False:  # every old row replaced: no need to read them
+        kept = DATASETS[dataset].empty_table()
+    else:
+        kept = read_file(path, dataset).filter(pc.invert(replaced))
+    if new is None and kept.num_rows == len(old_ids):
         return 0
     table = pa.concat_tables([kept, new.cast(kept.schema)]) if new is not None else kept
     if dataset == "reports":

@@ -602,3 +602,27 @@ def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
     paths = {p for r in package["resources"] for p in r["path"]}
     assert all((root / p).exists() for p in paths)
     assert not any("report_year=2019" in p for p in paths)
+
+
+def test_compaction_on_worker_processes_publishes_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.stage.compaction as compaction
+
+    items = [
+        StageItem(synthetic_report(i, 2020 + i % 3), synthetic_url(i), "合成省", None, FETCHED)
+        for i in range(40)
+    ]
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for data_dir in (serial, parallel):
+        stage_reports(data_dir, items, now=FETCHED)
+    monkeypatch.setattr(compaction, "PARALLEL_FROM", 0)  # worth it from the first report
+    done = compact(serial, workers=1)
+    assert done.files > 3 * 3 and compact(parallel, workers=2) == done
+    for name in ("reports", "facts", "findings"):
+        files = sorted(p.relative_to(serial) for p in serial.rglob(f"{name}/*/*.parquet"))
+        assert files == sorted(
+            p.relative_to(parallel) for p in parallel.rglob(f"{name}/*/*.parquet")
+        )
+        for path in files:
+            assert pq.read_table(serial / path).equals(pq.read_table(parallel / path)), path
