@@ -565,17 +565,20 @@ def _without_context(table: pa.Table) -> pa.Array:
     ).combine_chunks().fill_null(False)
 
 
-def keep_context(snap: Snapshot, rows: pa.Table) -> pa.Table:
+def keep_context(
+    snap: Snapshot, rows: pa.Table, published: pa.Table | None = None
+) -> pa.Table:
     """Pending reports ``rows`` (with ``_seq``) staged without a region or region code take
     region, region code and content type from the newest earlier version that had them
-    (an earlier pending write, else the published row)."""
+    (an earlier pending write, else the published row; ``published``: those rows, when the
+    caller has them already)."""
     if rows.num_rows == 0 or not all(c in rows.column_names for c in CONTEXT):
         return rows
     bare = _without_context(rows)
     if not pc.any(bare).as_py():
         return rows
     ids = pc.unique(rows.filter(bare).column("report_id").cast(pa.string()))
-    return fill_context(rows, history(snap, ids))
+    return fill_context(rows, history(snap, ids, published))
 
 
 _HISTORY_SCHEMA = pa.schema(
@@ -587,27 +590,37 @@ _HISTORY_SCHEMA = pa.schema(
 )
 
 
-def history(snap: Snapshot, ids: pa.Array) -> pa.Table:
+def history(snap: Snapshot, ids: pa.Array, published: pa.Table | None = None) -> pa.Table:
     """Every staged version of the reports ``ids``: report_id, :data:`CONTEXT` and ``_seq``
-    (0 for the published row), read from their pending writes and bucket files only."""
+    (0 for the published row), read from their pending writes and bucket files only (or
+    taken from ``published``, the published rows with those columns)."""
     columns = ["report_id", *CONTEXT]
     parts = []
+    versions = snap.versions.filter(pc.is_in(snap.versions.column("report_id"), value_set=ids))
     pending = _pending_dataset(list(snap.commits), "reports", REPORTS_SCHEMA)
-    if pending is not None:
-        where = ds.field("report_id").isin(ids)
+    if pending is not None and len(pc.unique(versions.column("report_id"))) < len(versions):
+        where = ds.field("report_id").isin(ids)  # some report has an earlier pending version
         parts.append(pending.to_table(columns=[*columns, "_seq"], filter=where))
-    buckets = {bucket_of(i) for i in ids.to_pylist()}
-    for part in partitions(snap.data_dir, "reports"):
-        for bucket in sorted(buckets):
-            path = part / f"part-{bucket}.parquet"
-            if not path.exists():
-                continue
-            old = pq.read_table(path, columns=columns)
-            old = old.filter(pc.is_in(old.column("report_id"), value_set=ids))
-            parts.append(old.append_column(SEQ_FIELD, pa.array([0] * old.num_rows, pa.int64())))
+    if published is not None:
+        old = published.filter(pc.is_in(published.column("report_id"), value_set=ids))
+        parts.append(old.select(columns).append_column(SEQ_FIELD, _zeros(old.num_rows)))
+    else:
+        buckets = {bucket_of(i) for i in ids.to_pylist()}
+        for part in partitions(snap.data_dir, "reports"):
+            for bucket in sorted(buckets):
+                path = part / f"part-{bucket}.parquet"
+                if not path.exists():
+                    continue
+                old = pq.read_table(path, columns=columns)
+                old = old.filter(pc.is_in(old.column("report_id"), value_set=ids))
+                parts.append(old.append_column(SEQ_FIELD, _zeros(old.num_rows)))
     if not parts:
         return _HISTORY_SCHEMA.empty_table()
     return pa.concat_tables([t.select(_HISTORY_SCHEMA.names).cast(_HISTORY_SCHEMA) for t in parts])
+
+
+def _zeros(count: int) -> pa.Array:
+    return pa.array(np.zeros(count, dtype=np.int64))
 
 
 def fill_context(rows: pa.Table, history: pa.Table) -> pa.Table:

@@ -14,19 +14,22 @@ the next one, which starts again from the same pending writes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from pipeline.datadir import parquet_dir
 from pipeline.datasets import (
+    CONTEXT,
     CROSS_YEAR_FILE,
     DATASETS,
     Commit,
@@ -34,6 +37,7 @@ from pipeline.datasets import (
     bucket_of,
     bucket_path,
     dataset_dir,
+    full_schema,
     keep_context,
     open_dataset,
     partition_name,
@@ -43,7 +47,7 @@ from pipeline.datasets import (
 )
 from pipeline.stage.cross_year import agency_key
 from pipeline.stage.pending import PendingWrite
-from pipeline.stage.refresh import BATCH_SIZE, refresh_after, refresh_locked
+from pipeline.stage.refresh import BATCH_SIZE, Mapper, refresh_after, refresh_locked
 from pipeline.stage.store import (
     compacting,
     file_versions,
@@ -150,14 +154,17 @@ def compact_locked(data_dir: Path, *, workers: int | None = None) -> Compacted:
     snap = snapshot(data_dir)
     if not snap.commits:
         return Compacted()
-    todo = plan(snap.live, _places(data_dir))
+    places = _places(data_dir)
+    todo = plan(snap.live, places)
     # Reports rows first, while the versions they replace are still where they were.
-    reports = keep_context(snap, pending_rows(snap, "reports", with_seq=True))
+    reports = keep_context(snap, pending_rows(snap, "reports", with_seq=True), places)
     reports = reports.drop_columns(["_seq"])
-    files = _leave(data_dir, todo.leave)  # every move out before any move in
-    files += _arrive(data_dir, snap, reports, todo.arrive, workers or os.cpu_count() or 1)
     touched = set(snap.live.column("report_id").to_pylist())
-    refresh_after(data_dir, todo.years, touched, todo.old_keys)
+    workers = workers or os.cpu_count() or 1
+    with _mapper(workers if len(touched) >= PARALLEL_FROM else 1) as mapper:
+        files = _leave(data_dir, todo.leave)  # every move out before any move in
+        files += _arrive(data_dir, snap, reports, todo.arrive, mapper, workers)
+        refresh_after(data_dir, todo.years, touched, todo.old_keys, mapper)
     _retire(data_dir, snap.commits)
     write_datapackage(data_dir)
     return Compacted(
@@ -166,6 +173,20 @@ def compact_locked(data_dir: Path, *, workers: int | None = None) -> Compacted:
         taken_out=len({i for ids in todo.leave.values() for i in ids}),
         files=files,
     )
+
+
+#: Reports a compaction publishes before it is worth starting worker processes.
+PARALLEL_FROM = 1_000
+
+
+@contextlib.contextmanager
+def _mapper(workers: int) -> Iterator[Mapper]:
+    """``map``, or the ``map`` of a pool of ``workers`` processes."""
+    if workers <= 1:
+        yield map
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield pool.map
 
 
 def _clean(data_dir: Path) -> None:
@@ -184,21 +205,13 @@ def _clean(data_dir: Path) -> None:
 
 
 def _places(data_dir: Path) -> pa.Table:
-    columns = ["report_id", "report_year", "extracted_at", "agency", "region", "region_code"]
+    """Where the published ``reports`` rows are, with what compaction needs of them."""
+    columns = ["report_id", "report_year", "extracted_at", "agency", *CONTEXT]
     found = open_dataset(data_dir, "reports")
     if found is None:
-        table = pa.table(
-            {
-                "report_id": pa.array([], pa.string()),
-                "report_year": pa.array([], pa.int16()),
-                "extracted_at": pa.array([], pa.timestamp("us", tz="UTC")),
-                "agency": pa.array([], pa.string()),
-                "region": pa.array([], pa.string()),
-                "region_code": pa.array([], pa.string()),
-            }
-        )
-        return table
-    table = found.to_table(columns=columns)
+        table = full_schema("reports").empty_table().select(columns)
+    else:
+        table = found.to_table(columns=columns)
     return table.cast(
         pa.schema(
             [
@@ -260,13 +273,13 @@ def _by_bucket(table: pa.Table) -> dict[str, pa.Table]:
 
 @dataclass(frozen=True, slots=True)
 class YearWork:
-    """What publishing one year needs (picklable, for a worker process): the reports that
-    arrive there, their new ``reports`` rows, and the pending writes holding their rows."""
+    """What publishing some buckets of one year needs (picklable, for a worker process):
+    the reports that arrive there, their new ``reports`` rows, the pending writes."""
 
     data_dir: str
     year: int | None
-    ids: frozenset[str]
-    reports: pa.Table  # the year's new reports rows (context kept), without report_year
+    ids: dict[str, frozenset[str]]  # bucket -> the reports arriving in it
+    reports: pa.Table  # the buckets' new reports rows (context kept), without report_year
     commits: tuple[Commit, ...]
     live: pa.Table  # the year's newest pending versions (report_id, _seq, ...)
 
@@ -276,32 +289,36 @@ def _arrive(
     snap: Snapshot,
     reports: pa.Table,
     arrive: dict[int | None, set[str]],
+    mapper: Mapper,
     workers: int,
 ) -> int:
-    """Write the newest version of every pending report into its year's bucket files, one
-    year per task (memory follows a year), on ``workers`` processes when it is worth it."""
+    """Write the newest version of every pending report into its year's bucket files,
+    ``workers`` tasks per year (memory follows a year's share), through ``mapper``."""
     years = reports.column("report_year")
     live_years = snap.live.column("report_year")
-    work = [
-        YearWork(
-            data_dir=str(data_dir),
-            year=year,
-            ids=frozenset(ids),
-            reports=reports.filter(pc.equal(years, _key(year))).drop_columns(["report_year"]),
-            commits=snap.commits,
-            live=snap.live.filter(pc.equal(live_years, _key(year))),
-        )
-        for year, ids in sorted(arrive.items(), key=lambda kv: _key(kv[0]))
-    ]
-    many = sum(len(w.ids) for w in work) >= PARALLEL_FROM
-    if workers <= 1 or len(work) <= 1 or not many:
-        return sum(publish_year(w) for w in work)
-    with ProcessPoolExecutor(max_workers=min(workers, len(work))) as pool:
-        return sum(pool.map(publish_year, work))
-
-
-#: Reports a compaction publishes before it is worth starting worker processes.
-PARALLEL_FROM = 1_000
+    work = []
+    for year, ids in sorted(arrive.items(), key=lambda kv: _key(kv[0])):
+        by_bucket: dict[str, set[str]] = defaultdict(set)
+        for rid in ids:
+            by_bucket[bucket_of(rid)].add(rid)
+        mine = reports.filter(pc.equal(years, _key(year))).drop_columns(["report_year"])
+        new = _by_bucket(mine)
+        live = snap.live.filter(pc.equal(live_years, _key(year)))
+        buckets = sorted(by_bucket)
+        for share in (buckets[i::workers] for i in range(min(workers, len(buckets)))):
+            work.append(
+                YearWork(
+                    data_dir=str(data_dir),
+                    year=year,
+                    ids={b: frozenset(by_bucket[b]) for b in share},
+                    reports=pa.concat_tables(
+                        [new[b] for b in share if b in new] or [mine.slice(0, 0)]
+                    ),
+                    commits=snap.commits,
+                    live=live,
+                )
+            )
+    return sum(mapper(publish_year, work))
 
 
 def _key(year: int | None) -> int:
@@ -309,13 +326,10 @@ def _key(year: int | None) -> int:
 
 
 def publish_year(work: YearWork) -> int:
-    """Merge one year's arriving reports into its bucket files: ``reports`` first, then
+    """Merge arriving reports into some bucket files of one year: ``reports`` first, then
     ``facts`` and ``findings``. Returns the files rewritten."""
     data_dir = Path(work.data_dir)
     snap = Snapshot(data_dir, work.commits, work.live, work.live)
-    ids_by_bucket: dict[str, set[str]] = defaultdict(set)
-    for rid in work.ids:
-        ids_by_bucket[bucket_of(rid)].add(rid)
     new_reports = _by_bucket(work.reports)
     versions = {
         b: sorted({v for v in t.column("extractor_version").to_pylist() if v})
@@ -326,17 +340,24 @@ def publish_year(work: YearWork) -> int:
         if dataset == "reports":
             new = new_reports
         else:
-            rows = pending_rows(snap, dataset, years=[work.year])
+            rows = pending_rows(snap, dataset, years=[work.year], where=_in_buckets(work.ids))
             new = _by_bucket(rows.drop_columns(["report_year"]))
-        for bucket in sorted(ids_by_bucket):
+        for bucket in sorted(work.ids):
             files += _merge_bucket(
                 bucket_path(data_dir, dataset, work.year, bucket),
                 dataset,
-                ids_by_bucket[bucket],
+                work.ids[bucket],
                 new.get(bucket),
                 versions.get(bucket, []),
             )
+        partition = dataset_dir(data_dir, dataset) / partition_name(work.year)
+        if partition.is_dir():
+            fsync_dir(partition)  # this dataset's renames are durable before the next's
     return files
+
+
+def _in_buckets(ids: dict[str, frozenset[str]]) -> ds.Expression:
+    return ds.field("report_id").isin(pa.array(sorted(set().union(*ids.values())), pa.string()))
 
 
 def _merge_bucket(
@@ -353,7 +374,8 @@ def _merge_bucket(
     table = pa.concat_tables([kept, new.cast(kept.schema)]) if new is not None else kept
     if dataset == "reports":
         table = table.sort_by([("report_id", "ascending")])
-    write_atomic(table, path, dataset, (file_versions(path) if kept.num_rows else []) + versions)
+    versions = (file_versions(path) if kept.num_rows else []) + versions
+    write_atomic(table, path, dataset, versions, sync_dir=False)
     return 1
 
 

@@ -100,12 +100,21 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]) -> None:
-    """Replace ``path`` with ``table`` in one rename; an empty table removes the file."""
+def write_atomic(
+    table: pa.Table,
+    path: Path,
+    dataset: str,
+    extractor_versions: list[str],
+    *,
+    sync_dir: bool = True,
+) -> None:
+    """Replace ``path`` with ``table`` in one rename; an empty table removes the file.
+    ``sync_dir=False``: the caller fsyncs the directory after a series of renames."""
     if table.num_rows == 0:
         if path.exists():
             path.unlink()
-            fsync_dir(path.parent)
+            if sync_dir:
+                fsync_dir(path.parent)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -116,7 +125,8 @@ def write_atomic(table: pa.Table, path: Path, dataset: str, extractor_versions: 
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 def write_file(table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]) -> None:
@@ -151,6 +161,22 @@ def read_file(path: Path, dataset: str) -> pa.Table:
             names=schema.names,
         )
     return table.cast(schema)
+
+
+def read_columns(path: Path, dataset: str, columns: list[str]) -> pa.Table:
+    """Some columns of one bucket file, typed as the dataset's schema (empty if absent)."""
+    schema = pa.schema([DATASETS[dataset].field(c) for c in columns])
+    if not path.exists():
+        return schema.empty_table()
+    present = set(pq.read_schema(path).names)
+    table = pq.read_table(path, columns=[c for c in columns if c in present])
+    return pa.table(
+        [
+            table.column(c) if c in present else pa.nulls(table.num_rows, schema.field(c).type)
+            for c in columns
+        ],
+        names=columns,
+    ).cast(schema)
 
 
 def read_ids(path: Path) -> pa.Array:

@@ -501,10 +501,10 @@ def test_compaction_killed_while_moving_a_report_never_shows_it_twice(
     class Killed(Exception):
         pass
 
-    def dying(table, path, dataset, versions):  # type: ignore[no-untyped-def]
+    def dying(table, path, dataset, versions, **kwargs):  # type: ignore[no-untyped-def]
         if (path.parent.name, dataset) == crash_at:
             raise Killed
-        return real(table, path, dataset, versions)
+        return real(table, path, dataset, versions, **kwargs)
 
     monkeypatch.setattr(compaction, "write_atomic", dying)
     with pytest.raises(Killed):
