@@ -318,7 +318,7 @@ def _arrive(
                     live=live,
                 )
             )
-    return sum(mapper(publish_year, work))
+    return sum(int(n) for n in mapper(publish_year, work))  # type: ignore[call-overload]
 
 
 def _key(year: int | None) -> int:
@@ -361,7 +361,7 @@ def _in_buckets(ids: dict[str, frozenset[str]]) -> ds.Expression:
 
 
 def _merge_bucket(
-    path: Path, dataset: str, ids: set[str], new: pa.Table | None, versions: list[str]
+    path: Path, dataset: str, ids: frozenset[str], new: pa.Table | None, versions: list[str]
 ) -> int:
     old_ids = read_ids(path)
     replaced = pc.is_in(old_ids, value_set=pa.array(sorted(ids), pa.string()))

@@ -120,7 +120,7 @@ def refresh_year(job: YearRefresh) -> None:
     write_atomic(table, path, "findings", [])
 
 
-def _keys(reports: pd.DataFrame, ids: set[str]) -> set[str]:
+def _keys(reports: pd.DataFrame, ids: frozenset[str]) -> set[str]:
     part = reports[reports["report_id"].isin(ids)]
     return {
         k
