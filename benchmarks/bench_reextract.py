@@ -100,8 +100,11 @@ def main() -> None:
                 f"{args.docs / median:,.0f} docs/s{tail}; runs "
                 + ", ".join(f"{t:.1f}" for t in times[workers])
             )
-        speedup = statistics.median(times[1]) / statistics.median(times[2])
-        print(f"speed-up with 2 workers: {speedup:.2f}x")
+        median = statistics.median(times[1]) / statistics.median(times[2])
+        best = min(times[1]) / min(times[2])
+        # Other work on the machine takes cores at random: the best runs show the code's
+        # scaling, the medians what a loaded machine gives.
+        print(f"speed-up with 2 workers: {median:.2f}x (medians), {best:.2f}x (best runs)")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

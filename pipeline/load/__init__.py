@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -38,6 +37,7 @@ from pipeline.datasets import (
     snapshot,
 )
 from pipeline.errors import DataDirError
+from pipeline.load import live
 
 Years = int | Iterable[int] | None
 Names = str | Iterable[str] | None
@@ -90,6 +90,18 @@ def _snapshot(data_dir: Path) -> Snapshot:
     return snapshot(data_dir)
 
 
+def _staged(snap: Snapshot, dataset: str) -> bool:
+    """Whether anything of ``dataset`` is staged; warns when not."""
+    if snap.commits or published_files(snap.data_dir, dataset):
+        return True
+    warnings.warn(
+        f"{snap.data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
+        EmptyDataWarning,
+        stacklevel=5,
+    )
+    return False
+
+
 def _read(
     dataset: str,
     snap: Snapshot,
@@ -99,12 +111,7 @@ def _read(
     where: ds.Expression | None = None,
 ) -> pa.Table:
     """The live rows of ``dataset``: published files and committed pending writes."""
-    if not snap.commits and not published_files(snap.data_dir, dataset):
-        warnings.warn(
-            f"{snap.data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
-            EmptyDataWarning,
-            stacklevel=4,
-        )
+    if not _staged(snap, dataset):
         names = columns or full_schema(dataset).names
         return full_schema(dataset).empty_table().select(names)
     return read_live(snap, dataset, years=years, columns=columns, where=where)
@@ -127,7 +134,13 @@ def reports(
 
 
 def _reports(snap: Snapshot, year: Years, region: Names, agency: Names) -> pd.DataFrame:
-    frame = _plain(_read("reports", snap, _as_list(year)))
+    if _staged(snap, "reports"):
+        with live.session() as session:  # many small files: DuckDB opens them faster
+            view = live.create_view(session, snap, "reports", years=_as_list(year))
+            table = live.as_dictionaries(live.fetch(session, f"SELECT * FROM {view}"), "reports")
+    else:
+        table = full_schema("reports").empty_table()
+    frame = _plain(table)
     frame = frame.sort_values("extracted_at").drop_duplicates("report_id", keep="last")
     frame = _filter(frame, _as_list(region), _as_list(agency))
     return frame.sort_values(["report_year", "agency", "report_id"]).reset_index(drop=True)
@@ -453,47 +466,49 @@ def rates(
     ``<rate>_reports`` says how many went in, ``n_reports`` how many the group has. See
     :data:`RATE_DEFINITIONS`.
     """
+    groups = [] if by is None else [by] if isinstance(by, str) else list(by)
+    columns = full_schema("reports").names
+    unknown = [g for g in groups if g not in columns]
+    if unknown:
+        raise ValueError(
+            f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the "
+            f"reports; use any of: {', '.join(columns)}"
+        )
     base = resolve(data_dir)
+    years = _as_list(year)
+    where, params = _where(_as_list(region), _as_list(agency))
     with reading(base):
         snap = _snapshot(base)
-        meta = _reports(snap, year, region, agency)
-        groups = [] if by is None else [by] if isinstance(by, str) else list(by)
-        unknown = [g for g in groups if g not in meta.columns]
-        if unknown:
-            raise ValueError(
-                f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the "
-                f"reports; use any of: {', '.join(meta.columns)}"
+        _staged(snap, "reports")
+        with live.session() as session:
+            reports_view = live.create_view(session, snap, "reports", years=years)
+            facts_view = live.create_view(
+                session,
+                snap,
+                "facts",
+                years=years,
+                columns=["report_id", "table", "row", "column", "value", "amount", "report_year"],
+                tables=["applications", "reviews_lawsuits"],
             )
-        figures = _read(
-            "facts",
-            snap,
-            _as_list(year),
-            columns=["report_id", "table", "row", "column", "value", "amount"],
-            where=ds.field("table").isin(["applications", "reviews_lawsuits"]),
-        )
-    counts = _rate_counts(figures, pd.Index(meta["report_id"].astype("object"), name="report_id"))
-    if by is None:
-        out = meta[["report_id", *REPORT_CONTEXT]].join(counts, on="report_id")
-        for rate, (num, den) in RATES.items():
-            out[rate] = _ratio(out[num], out[den])
-        return out.reset_index(drop=True)
-    frame = meta.set_index("report_id")[groups].join(counts)
-    grouped = frame.groupby(groups, observed=True, dropna=False)
-    out = grouped[list(COUNTS)].sum(min_count=1)
-    out.insert(0, "n_reports", grouped.size())
-    for rate, (num, den) in RATES.items():
-        complete = frame[num].notna() & frame[den].notna()
-        pooled = frame[[*groups]].assign(
-            _num=frame[num].where(complete), _den=frame[den].where(complete)
-        )
-        sums = pooled.groupby(groups, observed=True, dropna=False)[["_num", "_den"]].sum(
-            min_count=1
-        )
-        out[rate] = _ratio(sums["_num"], sums["_den"])
-        out[f"{rate}_reports"] = complete.groupby(
-            [frame[g] for g in groups], observed=True, dropna=False
-        ).sum()
-    return out.reset_index()
+            sql = _rates_sql(reports_view, facts_view, where, groups)
+            table = live.fetch(session, sql, params)
+    return _rates_frame(table)
+
+
+def _where(regions: list | None, agencies: list | None) -> tuple[str, list[object]]:
+    """SQL filter of the reports (as :func:`_filter`: a region name matches as a substring,
+    a code exactly; an agency as a substring), and its parameters."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if regions:
+        one = "(coalesce(region_code, '') = ? OR contains(coalesce(region, ''), ?))"
+        clauses.append("(" + " OR ".join([one] * len(regions)) + ")")
+        params += [str(w) for r in regions for w in (r, r)]
+    if agencies:
+        one = "contains(coalesce(agency, ''), ?)"
+        clauses.append("(" + " OR ".join([one] * len(agencies)) + ")")
+        params += [str(a) for a in agencies]
+    return (" AND ".join(clauses) or "TRUE"), params
 
 
 def _count(table: str, row: str, what: str = "total") -> str:
@@ -509,8 +524,8 @@ def _cases(kind: str, what: str) -> str:
 #: Per report and row: its total (the 总计 cell, else the sum of the row's other numbers,
 #: 0 when it prints none), pending and corrected; then per report the counts of COUNTS.
 _COUNTS_SQL = f"""
-WITH per_row AS (
-  SELECT CAST(report_id AS VARCHAR) AS report_id, "table" AS t, "row" AS r,
+per_row AS (
+  SELECT report_id, "table" AS t, "row" AS r,
     coalesce(sum(number) FILTER (WHERE c = 'total'),
              coalesce(sum(number) FILTER (WHERE c <> 'total'), 0)) AS total,
     coalesce(sum(number) FILTER (WHERE c = 'pending'), 0) AS pending,
@@ -518,43 +533,77 @@ WITH per_row AS (
   FROM (
     SELECT report_id, "table", "row", "column" AS c,
            coalesce(CAST(value AS DOUBLE), CAST(amount AS DOUBLE)) AS number
-    FROM figures
+    FROM {{facts}}
   )
   GROUP BY 1, 2, 3
-)
-SELECT report_id,
-  {_count("applications", "new_received")} + {_count("applications", "carried_over")}
-    AS applications,
-  {_count("applications", "total_handled")} AS handled,
-  {_count("applications", "granted")} + {_count("applications", "partially_granted")}
-    AS granted_or_partly,
-  {_count("applications", "unavailable_not_held")} AS unavailable_not_held,
-  ({_cases("review", "total")}) - ({_cases("review", "pending")}) AS reviews_concluded,
-  {_cases("review", "corrected")} AS reviews_corrected,
-  ({_cases("lawsuit", "total")}) - ({_cases("lawsuit", "pending")}) AS lawsuits_concluded,
-  {_cases("lawsuit", "corrected")} AS lawsuits_corrected
-FROM per_row GROUP BY report_id
-"""
+),
+counts AS (
+  SELECT report_id,
+    {_count("applications", "new_received")} + {_count("applications", "carried_over")}
+      AS applications,
+    {_count("applications", "total_handled")} AS handled,
+    {_count("applications", "granted")} + {_count("applications", "partially_granted")}
+      AS granted_or_partly,
+    {_count("applications", "unavailable_not_held")} AS unavailable_not_held,
+    ({_cases("review", "total")}) - ({_cases("review", "pending")}) AS reviews_concluded,
+    {_cases("review", "corrected")} AS reviews_corrected,
+    ({_cases("lawsuit", "total")}) - ({_cases("lawsuit", "pending")}) AS lawsuits_concluded,
+    {_cases("lawsuit", "corrected")} AS lawsuits_corrected
+  FROM per_row GROUP BY report_id
+)"""
 
 
-def _rate_counts(figures: pa.Table, ids: pd.Index) -> pd.DataFrame:
-    """Per report: the counts of :data:`COUNTS` (``NA`` where a row it needs is missing),
-    computed by DuckDB from the Arrow table of the two tables' figures."""
-    con = duckdb.connect()
-    try:
-        con.register("figures", figures)
-        counts = con.sql(_COUNTS_SQL).to_arrow_table()
-    finally:
-        con.close()
-    frame = counts.to_pandas(types_mapper={pa.float64(): pd.Float64Dtype()}.get)
-    frame = frame.set_index("report_id").reindex(ids)
-    return frame[list(COUNTS)].astype("Float64")
+def _rates_sql(reports: str, facts: str, where: str, groups: list[str]) -> str:
+    """One query: the reports kept (filters, latest copy), their counts, and the rates per
+    report or pooled over ``groups`` (the rules of :data:`RATE_DEFINITIONS`)."""
+    head = f"""
+    WITH meta AS (
+      SELECT * REPLACE (nullif(report_year, 0) AS report_year) FROM {reports}
+      WHERE {where}
+      QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY extracted_at DESC NULLS FIRST) = 1
+    ),
+    {_COUNTS_SQL.format(facts=facts)},
+    joined AS (SELECT * FROM meta LEFT JOIN counts USING (report_id))
+    """
+    if not groups:
+        context = ", ".join(f'"{c}"' for c in ["report_id", *REPORT_CONTEXT])
+        rates = ", ".join(
+            f"CASE WHEN {d} > 0 THEN {n} / {d} END AS {rate}" for rate, (n, d) in RATES.items()
+        )
+        order = "report_year NULLS LAST, agency NULLS LAST, report_id"
+        return f"{head} SELECT {context}, {', '.join(COUNTS)}, {rates} FROM joined ORDER BY {order}"
+    keys = ", ".join(f'"{g}"' for g in groups)
+    sums = ", ".join(f"sum({c}) AS {c}" for c in COUNTS)
+    pooled = []
+    for rate, (n, d) in RATES.items():
+        both = f"FILTER (WHERE {n} IS NOT NULL AND {d} IS NOT NULL)"
+        pooled.append(
+            f"CASE WHEN sum({d}) {both} > 0 THEN sum({n}) {both} / sum({d}) {both} END AS {rate}"
+        )
+        pooled.append(f"count(*) {both} AS {rate}_reports")
+    order = ", ".join(f'"{g}" NULLS LAST' for g in groups)
+    return (
+        f"{head} SELECT {keys}, count(*) AS n_reports, {sums}, {', '.join(pooled)} "
+        f"FROM joined GROUP BY {keys} ORDER BY {order}"
+    )
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    num = numerator.astype("Float64")
-    den = denominator.astype("Float64")
-    return (num / den.where(den > 0)).astype("Float64")
+def _rates_frame(table: pa.Table) -> pd.DataFrame:
+    """The query's result as pandas: nullable numbers, categorical keys as :func:`reports`
+    gives them."""
+    frame = table.to_pandas(
+        types_mapper={
+            pa.float64(): pd.Float64Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+        }.get
+    )
+    schema = full_schema("reports")
+    for name in frame.columns:
+        if name in schema.names and pa.types.is_dictionary(schema.field(name).type):
+            frame[name] = frame[name].astype("category")
+        elif name in COUNTS or name in RATES:
+            frame[name] = frame[name].astype("Float64")
+    return frame
 
 
 def dictionary() -> pd.DataFrame:
