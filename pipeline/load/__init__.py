@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pipeline import canonical
@@ -301,13 +301,26 @@ def table(
     if labels not in ("key", "en", "zh"):
         raise ValueError("labels must be 'key', 'en' or 'zh'")
     entity, spread, entity_name = _WIDE[name]
+    order, entity_order = _order(name, spread), _order(name, entity)
     base = resolve(data_dir)
-    columns = ["report_id", "table", "row", "column", "value", "amount", "report_year"]
+    years = _as_list(year)
+    where, params = _where(_as_list(region), _as_list(agency))
     with reading(base):
-        long = _facts(_snapshot(base), name, year, region, agency, columns)
-    order = _order(name, spread)
-    entity_order = _order(name, entity)
-    wide = _pivot(long, entity, spread, entity_name, entity_order, order, name)
+        snap = _snapshot(base)
+        _staged(snap, "facts")
+        with live.session() as session:
+            reports_view = live.create_view(session, snap, "reports", years=years)
+            facts_view = live.create_view(
+                session,
+                snap,
+                "facts",
+                years=years,
+                columns=["report_id", "table", "row", "column", "value", "amount", "report_year"],
+                tables=[name],
+            )
+            sql = _wide_sql(reports_view, facts_view, where, name, order, entity_order)
+            result = live.fetch(session, sql, params)
+    wide = _wide_frame(result, order, entity_name)
     if labels != "key":
         spread_axis = "row" if spread == "row" else "column"
         entity_axis = "row" if entity == "row" else "column"
@@ -317,54 +330,66 @@ def table(
     return wide.reset_index(drop=True)
 
 
-def _positions(column: pd.Series, order: list[str]) -> np.ndarray:
-    """Position of each row's key in ``order`` (-1 for keys not in it), via category codes."""
-    cat = column.astype("category")
-    lookup = np.array([order.index(c) if c in order else -1 for c in cat.cat.categories] + [-1])
-    return lookup[cat.cat.codes.to_numpy()]  # code -1 (missing) takes the final -1
+def _strings(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _pivot(
-    long: pd.DataFrame,
-    entity: str,
-    spread: str,
-    entity_name: str,
-    entity_order: list[str],
-    order: list[str],
-    name: str,
-) -> pd.DataFrame:
-    """Long facts to one row per (report, entity) and one column per spread key (numpy)."""
-    context = ["report_id", *REPORT_CONTEXT]
-    if long.empty:
-        return pd.DataFrame(columns=[*context, entity_name, *order])
-    ent = _positions(long[entity], entity_order)
-    spr = _positions(long[spread], order)
-    ok = (ent >= 0) & (spr >= 0)
-    reports = long["report_id"].astype("category")
-    rep = reports.cat.codes.to_numpy()[ok]
-    ent, spr = ent[ok], spr[ok]
-    numbers = (long["value"] if name != "active_disclosure" else long["number"]).to_numpy(
-        dtype="float64", na_value=np.nan
-    )[ok]
-    keys, row = np.unique(rep.astype(np.int64) * len(entity_order) + ent, return_inverse=True)
-    grid = np.full((len(keys), len(order)), np.nan)
-    grid[row, spr] = numbers
-    present = np.zeros((len(keys), len(order)), dtype=bool)
-    present[row, spr] = True
-    used = [i for i in range(len(order)) if present[:, i].any()]
-    rep_ids = reports.cat.categories.to_numpy()[keys // len(entity_order)]
-    wide = pd.DataFrame({"report_id": rep_ids})
-    meta = long.drop_duplicates("report_id").set_index("report_id")
-    for column in REPORT_CONTEXT:
-        wide[column] = meta[column].reindex(rep_ids).to_numpy()
-    wide["report_year"] = wide["report_year"].astype("Int16")
-    wide[entity_name] = np.array(entity_order, dtype=object)[keys % len(entity_order)]
-    dtype = "Float64" if name == "active_disclosure" else "Int64"
-    for i in used:
-        wide[order[i]] = pd.array(grid[:, i], dtype="Float64").astype(dtype)
-    wide["_rank"] = keys % len(entity_order)
-    wide = wide.sort_values(["report_year", "agency", "report_id", "_rank"], kind="stable")
-    return wide.drop(columns="_rank").reset_index(drop=True)
+def _meta_sql(reports: str, where: str) -> str:
+    """SQL: the reports kept (filters, the latest copy of each), year NULL where unknown."""
+    return f"""
+    meta AS (
+      SELECT * REPLACE (nullif(report_year, 0) AS report_year) FROM {reports}
+      WHERE {where}
+      QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY extracted_at DESC NULLS FIRST) = 1
+    )"""
+
+
+def _wide_sql(
+    reports: str, facts: str, where: str, name: str, order: list[str], entity_order: list[str]
+) -> str:
+    """One row per report and entity, one column per spread key (and ``_has_<key>``: whether
+    any kept report prints it), in the order of :func:`reports` and the canonical fields."""
+    entity, spread, entity_name = _WIDE[name]
+    figure = (
+        "coalesce(CAST(value AS DOUBLE), CAST(amount AS DOUBLE))"
+        if name == "active_disclosure"
+        else "value"
+    )
+    cells = ", ".join(
+        f"max(x) FILTER (WHERE s = '{key}') AS \"{key}\", bool_or(s = '{key}') AS \"_has_{key}\""
+        for key in order
+    )
+    keys = ", ".join(f'w."{k}", w."_has_{k}"' for k in order)
+    context = ", ".join(f"m.{c}" for c in REPORT_CONTEXT)
+    return f"""
+    WITH {_meta_sql(reports, where)},
+    f AS (
+      SELECT report_id, report_year, "{entity}" AS e, "{spread}" AS s, {figure} AS x
+      FROM {facts}
+      WHERE "{entity}" IN ({_strings(entity_order)}) AND "{spread}" IN ({_strings(order)})
+    ),
+    w AS (SELECT report_id, report_year, e, {cells} FROM f GROUP BY report_id, report_year, e)
+    SELECT w.report_id, {context}, w.e AS "{entity_name}", {keys}
+    FROM w JOIN meta m
+      ON w.report_id = m.report_id AND w.report_year = coalesce(m.report_year, 0)
+    ORDER BY m.report_year NULLS LAST, m.agency NULLS LAST, w.report_id,
+      list_position([{_strings(entity_order)}], w.e)
+    """
+
+
+def _wide_frame(result: pa.Table, order: list[str], entity_name: str) -> pd.DataFrame:
+    """The query's result as pandas: nullable numbers, only the columns some report prints."""
+    if result.num_rows == 0:
+        return pd.DataFrame(columns=["report_id", *REPORT_CONTEXT, entity_name, *order])
+    used = [k for k in order if pc.any(result.column(f"_has_{k}")).as_py()]
+    result = result.select(["report_id", *REPORT_CONTEXT, entity_name, *used])
+    return result.to_pandas(
+        types_mapper={
+            pa.int64(): pd.Int64Dtype(),
+            pa.float64(): pd.Float64Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+        }.get
+    )
 
 
 def _order(name: str, axis: str) -> list[str]:
@@ -557,11 +582,7 @@ def _rates_sql(reports: str, facts: str, where: str, groups: list[str]) -> str:
     """One query: the reports kept (filters, latest copy), their counts, and the rates per
     report or pooled over ``groups`` (the rules of :data:`RATE_DEFINITIONS`)."""
     head = f"""
-    WITH meta AS (
-      SELECT * REPLACE (nullif(report_year, 0) AS report_year) FROM {reports}
-      WHERE {where}
-      QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY extracted_at DESC NULLS FIRST) = 1
-    ),
+    WITH {_meta_sql(reports, where)},
     {_COUNTS_SQL.format(facts=facts)},
     joined AS (SELECT * FROM meta LEFT JOIN counts USING (report_id))
     """
