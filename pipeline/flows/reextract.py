@@ -34,7 +34,6 @@ from pipeline.datasets import (
     Snapshot,
     as_printed,
     bucket_of,
-    reading,
     rows_of,
     snapshot,
     to_pandas,
@@ -313,12 +312,10 @@ def _tasks(
             job
         )
     empty = _plain_figures(pa.schema([FACTS_SCHEMA.field("report_id"), *_FIGURES]).empty_table())
+    snap = snapshot(data_dir)  # we hold the write lock: no compaction changes it meanwhile
     for (staged, year, _), group in sorted(groups.items()):
         ids = [report_id_for(j.url) for j in group]
-        old = None
-        if staged:
-            with reading(data_dir):
-                old = OldFacts(snapshot(data_dir), None if year == -1 else year, ids)
+        old = OldFacts(snap, None if year == -1 else year, ids) if staged else None
         for start in range(0, len(group), TASK_SIZE):
             batch = tuple(group[start : start + TASK_SIZE])
             mine = ids[start : start + TASK_SIZE]

@@ -154,16 +154,13 @@ def compact_locked(data_dir: Path, *, workers: int | None = None) -> Compacted:
     snap = snapshot(data_dir)
     if not snap.commits:
         return Compacted()
-    places = _places(data_dir)
+    places = _places(data_dir)  # read before the leave pass: the context a report keeps
     todo = plan(snap.live, places)
-    # Reports rows first, while the versions they replace are still where they were.
-    reports = keep_context(snap, pending_rows(snap, "reports", with_seq=True), places)
-    reports = reports.drop_columns(["_seq"])
     touched = set(snap.live.column("report_id").to_pylist())
     workers = workers or os.cpu_count() or 1
     with _mapper(workers if len(touched) >= PARALLEL_FROM else 1) as mapper:
         files = _leave(data_dir, todo.leave)  # every move out before any move in
-        files += _arrive(data_dir, snap, reports, todo.arrive, mapper, workers)
+        files += _arrive(data_dir, snap, places, todo.arrive, mapper, workers)
         refresh_after(data_dir, todo.years, touched, todo.old_keys, mapper)
     _retire(data_dir, snap.commits)
     write_datapackage(data_dir)
@@ -274,48 +271,49 @@ def _by_bucket(table: pa.Table) -> dict[str, pa.Table]:
 @dataclass(frozen=True, slots=True)
 class YearWork:
     """What publishing some buckets of one year needs (picklable, for a worker process):
-    the reports that arrive there, their new ``reports`` rows, the pending writes."""
+    the reports that arrive there and the pending writes that hold their rows."""
 
     data_dir: str
     year: int | None
     ids: dict[str, frozenset[str]]  # bucket -> the reports arriving in it
-    reports: pa.Table  # the buckets' new reports rows (context kept), without report_year
     commits: tuple[Commit, ...]
-    live: pa.Table  # the year's newest pending versions (report_id, _seq, ...)
+    versions: pa.Table  # these reports' pending versions (report_id, _seq, ...)
+    live: pa.Table  # the year's newest pending versions
+    places: pa.Table  # these reports' published rows: report_id and the context they keep
 
 
 def _arrive(
     data_dir: Path,
     snap: Snapshot,
-    reports: pa.Table,
+    places: pa.Table,
     arrive: dict[int | None, set[str]],
     mapper: Mapper,
     workers: int,
 ) -> int:
     """Write the newest version of every pending report into its year's bucket files,
     ``workers`` tasks per year (memory follows a year's share), through ``mapper``."""
-    years = reports.column("report_year")
     live_years = snap.live.column("report_year")
     work = []
     for year, ids in sorted(arrive.items(), key=lambda kv: _key(kv[0])):
         by_bucket: dict[str, set[str]] = defaultdict(set)
         for rid in ids:
             by_bucket[bucket_of(rid)].add(rid)
-        mine = reports.filter(pc.equal(years, _key(year))).drop_columns(["report_year"])
-        new = _by_bucket(mine)
         live = snap.live.filter(pc.equal(live_years, _key(year)))
         buckets = sorted(by_bucket)
         for share in (buckets[i::workers] for i in range(min(workers, len(buckets)))):
+            mine = pa.array(sorted(set().union(*(by_bucket[b] for b in share))), pa.string())
             work.append(
                 YearWork(
                     data_dir=str(data_dir),
                     year=year,
                     ids={b: frozenset(by_bucket[b]) for b in share},
-                    reports=pa.concat_tables(
-                        [new[b] for b in share if b in new] or [mine.slice(0, 0)]
-                    ),
                     commits=snap.commits,
+                    versions=snap.versions.filter(
+                        pc.is_in(snap.versions.column("report_id"), value_set=mine)
+                    ),
                     live=live,
+                    places=places.filter(pc.is_in(places.column("report_id"), value_set=mine))
+                    .select(["report_id", *CONTEXT]),
                 )
             )
     return sum(int(n) for n in mapper(publish_year, work))  # type: ignore[call-overload]
@@ -329,8 +327,11 @@ def publish_year(work: YearWork) -> int:
     """Merge arriving reports into some bucket files of one year: ``reports`` first, then
     ``facts`` and ``findings``. Returns the files rewritten."""
     data_dir = Path(work.data_dir)
-    snap = Snapshot(data_dir, work.commits, work.live, work.live)
-    new_reports = _by_bucket(work.reports)
+    snap = Snapshot(data_dir, work.commits, work.versions, work.live)
+    where = _in_buckets(work.ids)
+    reports = pending_rows(snap, "reports", years=[work.year], where=where, with_seq=True)
+    reports = keep_context(snap, reports, work.places)  # a report staged without a region
+    new_reports = _by_bucket(reports.drop_columns(["_seq", "report_year"]))
     versions = {
         b: sorted({v for v in t.column("extractor_version").to_pylist() if v})
         for b, t in new_reports.items()
@@ -340,7 +341,7 @@ def publish_year(work: YearWork) -> int:
         if dataset == "reports":
             new = new_reports
         else:
-            rows = pending_rows(snap, dataset, years=[work.year], where=_in_buckets(work.ids))
+            rows = pending_rows(snap, dataset, years=[work.year], where=where)
             new = _by_bucket(rows.drop_columns(["report_year"]))
         for bucket in sorted(work.ids):
             files += _merge_bucket(
