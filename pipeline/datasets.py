@@ -6,11 +6,21 @@ Three datasets live under ``<data dir>/parquet/``: ``reports`` (one row per repo
 observations, cross-year checks included). Each is hive-partitioned by ``report_year``
 (``report_year=2023/``; ``report_year=0`` where the year is unknown), so the year lives in
 the directory name, not in the files.
+
+Those are the published files plain Parquet readers see. Staging writes land first in
+pending writes beside them (``_pending/``), and :func:`read_live` gives every report's
+newest version from both: the layout and the reading rules are below, so the writer
+(:mod:`pipeline.stage`) and the readers (:mod:`pipeline.load`, ``reextract``) share them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -20,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from pipeline.datadir import parquet_dir
 
@@ -232,9 +243,35 @@ def _pandas_metadata(dataset: str) -> str:
 
 
 # --------------------------------------------------------------------------- layout
+#
+# Published files (what plain Parquet readers see): ``<dataset>/report_year=<Y>/part-<b>.parquet``,
+# one bucket file per year and bucket ``b`` (:func:`bucket_of`), plus
+# ``findings/report_year=<Y>/cross-year.parquet``. A report lives in one bucket file per
+# dataset. Only compaction rewrites them, each in one rename.
+#
+# Pending writes (what :mod:`pipeline.load` adds to them): every staging write appends one
+# directory ``_pending/<seq>/`` holding only the reports it wrote, as files named
+# ``<dataset>_<seq>_<year>_<chunk>.parquet`` (and ``removed_<seq>_0_0.parquet`` listing the
+# report_ids a removal took away). The directory appears in one rename: that is the commit.
+# It lies outside the dataset directories, so plain readers never see it; the newest
+# version of a report is the one in the highest ``seq``, else the published one.
 
 #: Partition of the reports whose year is unknown (a real null key trips some readers).
 UNKNOWN_YEAR = 0
+
+#: Bucket files per year partition; a report always lives in bucket
+#: ``int(report_id[0], 16) % BUCKETS``, so each report maps to exactly one file.
+BUCKETS = 16
+
+CROSS_YEAR_FILE = "cross-year.parquet"
+PENDING_DIR = "_pending"
+REMOVED = "removed"
+#: Compaction holds it exclusively, readers shared: a reader never sees a half-done compaction.
+COMPACT_LOCK = ".compact.lock"
+
+
+def bucket_of(report_id: str) -> str:
+    return format(int(report_id[0], 16) % BUCKETS, "x")
 
 
 def dataset_dir(data_dir: Path, dataset: str) -> Path:
@@ -257,6 +294,21 @@ def partitions(data_dir: Path, dataset: str) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("report_year="))
 
 
+def bucket_path(data_dir: Path, dataset: str, year: int | None, bucket: str) -> Path:
+    """The published file of ``bucket`` in the ``year`` partition of ``dataset``."""
+    return dataset_dir(data_dir, dataset) / partition_name(year) / f"part-{bucket}.parquet"
+
+
+def published_files(data_dir: Path, dataset: str) -> list[Path]:
+    """Every published file of ``dataset`` (names starting with ``.`` are temporaries)."""
+    return [
+        p
+        for part in partitions(data_dir, dataset)
+        for p in sorted(part.glob("*.parquet"))
+        if not p.name.startswith(".")
+    ]
+
+
 def dict_equals(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
     """``column == key`` for a dictionary column, compared on its indices (no decoding);
     null and absent keys compare False."""
@@ -271,14 +323,8 @@ def dict_equals(column: pa.ChunkedArray, key: str) -> pa.ChunkedArray:
 
 
 def open_dataset(data_dir: Path, dataset: str) -> ds.Dataset | None:
-    """The dataset with its explicit schema, or ``None`` if nothing is staged yet."""
-    root = dataset_dir(data_dir, dataset)
-    files = [
-        str(p)
-        for part in partitions(data_dir, dataset)
-        for p in sorted(part.glob("*.parquet"))
-        if not p.name.startswith(".")
-    ]
+    """The published files of ``dataset`` with its explicit schema (``None`` if none)."""
+    files = [str(p) for p in published_files(data_dir, dataset)]
     if not files:
         return None
     return ds.dataset(
@@ -286,8 +332,335 @@ def open_dataset(data_dir: Path, dataset: str) -> ds.Dataset | None:
         schema=full_schema(dataset),
         format="parquet",
         partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-        partition_base_dir=str(root),
+        partition_base_dir=str(dataset_dir(data_dir, dataset)),
     )
+
+
+# --------------------------------------------------------------------------- pending writes
+
+#: ``<kind>_<seq>_<year>_<chunk>.parquet``: the name says which write and year a file holds.
+PENDING_PARTITIONING = ds.FilenamePartitioning(
+    pa.schema([("_kind", pa.string()), ("_seq", pa.int64()), PARTITION_FIELD])
+)
+SEQ_FIELD = pa.field("_seq", pa.int64())
+REMOVED_SCHEMA = pa.schema([pa.field("report_id", pa.string(), nullable=False)])
+#: One row per version of a report in the pending writes (``_removed``: a tombstone).
+VERSIONS_SCHEMA = pa.schema(
+    [
+        pa.field("report_id", pa.string()),
+        SEQ_FIELD,
+        PARTITION_FIELD,
+        pa.field("_removed", pa.bool_()),
+    ]
+)
+
+
+def pending_root(data_dir: Path) -> Path:
+    return parquet_dir(data_dir) / PENDING_DIR
+
+
+def pending_name(kind: str, seq: int, year: int | None, chunk: int) -> str:
+    return f"{kind}_{seq}_{UNKNOWN_YEAR if year is None else int(year)}_{chunk}.parquet"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Commit:
+    """One committed staging write: ``_pending/<seq>/``."""
+
+    seq: int
+    path: Path
+
+    def files(self, kind: str) -> list[Path]:
+        return sorted(self.path.glob(f"{kind}_*.parquet"))
+
+
+def commits(data_dir: Path) -> list[Commit]:
+    """The committed pending writes, oldest first (hidden names are unfinished writes)."""
+    root = pending_root(data_dir)
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    return sorted(Commit(int(name), root / name) for name in names if name.isdigit())
+
+
+def _pending_dataset(found: list[Commit], kind: str, schema: pa.Schema) -> ds.Dataset | None:
+    files = [str(p) for commit in found for p in commit.files(kind)]
+    if not files:
+        return None
+    return ds.dataset(
+        files,
+        schema=schema.append(SEQ_FIELD).append(PARTITION_FIELD),
+        format="parquet",
+        partitioning=PENDING_PARTITIONING,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The pending writes at one moment: which version of each report they hold.
+
+    ``live`` has one row per report_id some pending write touched: its newest version
+    (``_seq``, ``report_year``) or, with ``_removed``, its removal. ``versions`` has them all.
+    """
+
+    data_dir: Path
+    commits: tuple[Commit, ...]
+    versions: pa.Table
+    live: pa.Table
+
+    @property
+    def touched(self) -> pa.Array:
+        """report_ids whose published rows the pending writes replace or remove."""
+        return self.live.column("report_id").combine_chunks()
+
+    def kept(self) -> pa.Table:
+        """``live`` without the removals."""
+        return self.live.filter(pc.invert(self.live.column("_removed")))
+
+
+def snapshot(data_dir: Path) -> Snapshot:
+    found = commits(data_dir)
+    if not found:
+        empty = VERSIONS_SCHEMA.empty_table()
+        return Snapshot(Path(data_dir), (), empty, empty)
+    parts = []
+    reports = _pending_dataset(found, "reports", pa.schema([REPORTS_SCHEMA.field("report_id")]))
+    if reports is not None:
+        table = reports.to_table(columns=["report_id", "_seq", "report_year"])
+        parts.append(table.append_column("_removed", pa.repeat(False, table.num_rows)))
+    removed = _pending_dataset(found, REMOVED, REMOVED_SCHEMA)
+    if removed is not None:
+        table = removed.to_table(columns=["report_id", "_seq", "report_year"])
+        parts.append(table.append_column("_removed", pa.repeat(True, table.num_rows)))
+    versions = (
+        pa.concat_tables(parts).cast(VERSIONS_SCHEMA) if parts else VERSIONS_SCHEMA.empty_table()
+    )
+    newest = versions.group_by("report_id").aggregate([("_seq", "max")])
+    newest = newest.rename_columns({"_seq_max": "_seq"})
+    live = newest.join(versions, keys=["report_id", "_seq"], join_type="inner")
+    return Snapshot(Path(data_dir), tuple(found), versions, live.select(VERSIONS_SCHEMA.names))
+
+
+def _pair_keys(ids: pa.ChunkedArray | pa.Array, seqs: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(
+        pc.cast(ids, pa.string()), pc.cast(seqs, pa.string()), "@"
+    )
+
+
+def _year_filter(years: Iterable[int | None] | None) -> ds.Expression | None:
+    if years is None:
+        return None
+    keys = [UNKNOWN_YEAR if y is None else int(y) for y in years]
+    return ds.field("report_year").isin(keys)
+
+
+def _both(a: ds.Expression | None, b: ds.Expression | None) -> ds.Expression | None:
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def pending_rows(
+    snap: Snapshot,
+    dataset: str,
+    *,
+    years: Iterable[int | None] | None = None,
+    columns: list[str] | None = None,
+    where: ds.Expression | None = None,
+    with_seq: bool = False,
+) -> pa.Table:
+    """The rows of ``dataset`` in the newest pending version of each report (removals and
+    older versions left out), with ``report_year``."""
+    names = columns or full_schema(dataset).names
+    wanted = [*names, "_seq"] if "_seq" not in names else names
+    empty = full_schema(dataset).append(SEQ_FIELD).empty_table().select(wanted)
+    found = _pending_dataset(list(snap.commits), dataset, DATASETS[dataset])
+    if found is None:
+        table = empty
+    else:
+        table = found.to_table(columns=wanted, filter=_both(_year_filter(years), where))
+        kept = snap.kept()
+        live = _pair_keys(kept.column("report_id"), kept.column("_seq"))
+        mask = pc.is_in(
+            _pair_keys(table.column("report_id"), table.column("_seq")), value_set=live
+        )
+        table = table.filter(mask)
+    return table if with_seq else table.drop_columns(["_seq"])
+
+
+def published_rows(
+    data_dir: Path,
+    dataset: str,
+    *,
+    years: Iterable[int | None] | None = None,
+    columns: list[str] | None = None,
+    where: ds.Expression | None = None,
+) -> pa.Table:
+    found = open_dataset(data_dir, dataset)
+    names = columns or full_schema(dataset).names
+    if found is None:
+        return full_schema(dataset).empty_table().select(names)
+    return found.to_table(columns=names, filter=_both(_year_filter(years), where))
+
+
+def read_live(
+    snap: Snapshot,
+    dataset: str,
+    *,
+    years: Iterable[int | None] | None = None,
+    columns: list[str] | None = None,
+    where: ds.Expression | None = None,
+) -> pa.Table:
+    """Every live row of ``dataset``: the published rows of the reports no pending write
+    touched, and the rows of the newest pending version of the others (``columns`` must
+    include ``report_id``). Reports come with their crawl context kept, see
+    :func:`keep_context`."""
+    years = None if years is None else list(years)
+    published = published_rows(snap.data_dir, dataset, years=years, columns=columns, where=where)
+    if not snap.commits:
+        return published
+    untouched = pc.invert(pc.is_in(published.column("report_id"), value_set=snap.touched))
+    if dataset != "reports":
+        pending = pending_rows(snap, dataset, years=years, columns=columns, where=where)
+        return pa.concat_tables([published.filter(untouched), pending])
+    pending = pending_rows(snap, dataset, years=years, columns=columns, where=where, with_seq=True)
+    pending = keep_context(snap, pending)
+    return pa.concat_tables([published.filter(untouched), pending.drop_columns(["_seq"])])
+
+
+def rows_of(
+    snap: Snapshot, dataset: str, year: int | None, ids: Iterable[str], columns: list[str]
+) -> pa.Table:
+    """The live rows of ``dataset`` of the reports ``ids`` staged in ``year``, read from
+    their bucket files and the pending writes only (``columns`` includes report_id)."""
+    wanted = pa.array(sorted(set(ids)), pa.string())
+    schema = pa.schema([DATASETS[dataset].field(c) for c in columns])
+    parts = [schema.empty_table()]
+    for bucket in sorted({bucket_of(i) for i in wanted.to_pylist()}):
+        path = bucket_path(snap.data_dir, dataset, year, bucket)
+        if not path.exists():
+            continue
+        table = pq.read_table(path, columns=columns)
+        rid = table.column("report_id")
+        keep = pc.and_(
+            pc.is_in(rid, value_set=wanted), pc.invert(pc.is_in(rid, value_set=snap.touched))
+        )
+        parts.append(table.filter(keep).cast(schema))
+    if snap.commits:
+        where = ds.field("report_id").isin(wanted)
+        pending = pending_rows(snap, dataset, years=[year], columns=columns, where=where)
+        parts.append(pending.select(columns).cast(schema))
+    return pa.concat_tables(parts)
+
+
+#: What a reports row staged without a region (``extract URL --stage``) takes from the
+#: version it replaces.
+CONTEXT = ("region", "region_code", "content_type")
+
+
+def _without_context(table: pa.Table) -> pa.Array:
+    return pc.and_kleene(
+        pc.is_null(table.column("region")), pc.is_null(table.column("region_code"))
+    ).combine_chunks().fill_null(False)
+
+
+def keep_context(
+    snap: Snapshot, rows: pa.Table, published: pa.Table | None = None
+) -> pa.Table:
+    """Pending reports ``rows`` (with ``_seq``) staged without a region or region code take
+    region, region code and content type from the newest earlier version that had them
+    (an earlier pending write, else the published row; ``published``: those rows, when the
+    caller has them already)."""
+    if rows.num_rows == 0 or not all(c in rows.column_names for c in CONTEXT):
+        return rows
+    bare = _without_context(rows)
+    if not pc.any(bare).as_py():
+        return rows
+    ids = pc.unique(rows.filter(bare).column("report_id").cast(pa.string()))
+    return fill_context(rows, history(snap, ids, published))
+
+
+_HISTORY_SCHEMA = pa.schema(
+    [
+        pa.field("report_id", pa.string()),
+        *(REPORTS_SCHEMA.field(c) for c in CONTEXT),
+        SEQ_FIELD,
+    ]
+)
+
+
+def history(snap: Snapshot, ids: pa.Array, published: pa.Table | None = None) -> pa.Table:
+    """Every staged version of the reports ``ids``: report_id, :data:`CONTEXT` and ``_seq``
+    (0 for the published row), read from their pending writes and bucket files only (or
+    taken from ``published``, the published rows with those columns)."""
+    columns = ["report_id", *CONTEXT]
+    parts = []
+    versions = snap.versions.filter(pc.is_in(snap.versions.column("report_id"), value_set=ids))
+    pending = _pending_dataset(list(snap.commits), "reports", REPORTS_SCHEMA)
+    if pending is not None and len(pc.unique(versions.column("report_id"))) < len(versions):
+        where = ds.field("report_id").isin(ids)  # some report has an earlier pending version
+        parts.append(pending.to_table(columns=[*columns, "_seq"], filter=where))
+    if published is not None:
+        old = published.filter(pc.is_in(published.column("report_id"), value_set=ids))
+        parts.append(old.select(columns).append_column(SEQ_FIELD, _zeros(old.num_rows)))
+    else:
+        buckets = {bucket_of(i) for i in ids.to_pylist()}
+        for part in partitions(snap.data_dir, "reports"):
+            for bucket in sorted(buckets):
+                path = part / f"part-{bucket}.parquet"
+                if not path.exists():
+                    continue
+                old = pq.read_table(path, columns=columns)
+                old = old.filter(pc.is_in(old.column("report_id"), value_set=ids))
+                parts.append(old.append_column(SEQ_FIELD, _zeros(old.num_rows)))
+    if not parts:
+        return _HISTORY_SCHEMA.empty_table()
+    return pa.concat_tables([t.select(_HISTORY_SCHEMA.names).cast(_HISTORY_SCHEMA) for t in parts])
+
+
+def _zeros(count: int) -> pa.Array:
+    return pa.array(np.zeros(count, dtype=np.int64))
+
+
+def fill_context(rows: pa.Table, history: pa.Table) -> pa.Table:
+    """``rows`` (newest versions, with ``_seq``) without region and region code take
+    :data:`CONTEXT` from the newest row of ``history`` (older versions, with ``_seq``) of the
+    same report that has a region or region code."""
+    bare = _without_context(rows).to_pylist()
+    if not any(bare) or history.num_rows == 0:
+        return rows
+    best: dict[str, tuple[int, dict[str, object]]] = {}
+    for row in history.to_pylist():
+        if row["region"] is None and row["region_code"] is None:
+            continue
+        rid = str(row["report_id"])
+        if rid not in best or row["_seq"] >= best[rid][0]:
+            best[rid] = (row["_seq"], row)
+    records = rows.to_pylist()
+    for record, empty in zip(records, bare, strict=True):
+        found = best.get(str(record["report_id"])) if empty else None
+        if found is not None and found[0] < record["_seq"]:
+            for column in CONTEXT:
+                if record[column] is None:
+                    record[column] = found[1][column]
+    return pa.Table.from_pylist(records, schema=rows.schema)
+
+
+@contextlib.contextmanager
+def reading(data_dir: Path) -> Iterator[None]:
+    """Readers share the compaction lock: none sees a compaction half done."""
+    try:
+        handle = open(parquet_dir(data_dir) / COMPACT_LOCK, "rb")  # noqa: SIM115
+    except OSError:  # never compacted (or not ours to lock): nothing can be half done
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- reading

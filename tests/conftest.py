@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.stage import stage_reports
+from pipeline.stage import compact, stage_reports
 from tests.gold_items import gold_item
 
 #: Real reports with hand-checked figures: 平潭 2020/2021/2022 (one agency, three years),
@@ -14,7 +14,9 @@ DOCS = ("044", "001", "043", "000", "021", "016")
 
 @pytest.fixture()
 def staged(tmp_path: Path) -> Path:
+    """The gold reports staged and compacted (published: plain Parquet readers see them)."""
     stage_reports(tmp_path, [gold_item(doc) for doc in DOCS])
+    compact(tmp_path)
     return tmp_path
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+import duckdb
 import pyarrow as pa
 
 from pipeline.cli import logs
@@ -37,6 +38,7 @@ COMMAND_MODULES = [
     "pipeline.cli.demo",
     "pipeline.cli.export_warc",
     "pipeline.cli.portals",
+    "pipeline.cli.compact",
 ]
 
 
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return ExitCode.FAILED
-        except pa.ArrowException as exc:
+        except (pa.ArrowException, duckdb.Error) as exc:
             print(
                 f"error: a staged Parquet file is damaged ({printable(str(exc), 300)}): move "
                 "it aside and run `python -m pipeline reextract` to stage its reports again "

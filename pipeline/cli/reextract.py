@@ -67,7 +67,9 @@ def extractor_version(text: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir or default_data_dir()
-    if not raw_dir(data_dir).is_dir() and not parquet_dir(data_dir).is_dir():
+    archived = (raw_dir(data_dir) / "index.sqlite").is_file()
+    # staged data: a published or a pending file (any() stops at the first)
+    if not archived and not any(parquet_dir(data_dir).rglob("*.parquet")):
         print(
             f"error: {data_dir}: no raw archive or staged data here (run a crawl first)",
             file=sys.stderr,

@@ -44,7 +44,7 @@ from pipeline.flows import runs
 from pipeline.flows.bounded import BoundedExtractor
 from pipeline.model import Finding, Report
 from pipeline.sniff import looks_like_html
-from pipeline.stage import BATCH_SIZE, StageItem, stage_reports
+from pipeline.stage import BATCH_SIZE, StageItem, compact, stage_reports
 from pipeline.titles import title_agency, title_year
 
 log = logging.getLogger("pipeline.flows.nightly")
@@ -112,6 +112,7 @@ def nightly(
             return summary
         finally:
             state.close()
+            compact(data_dir)  # publish the night's writes to the plain Parquet files
 
 
 async def _crawl_until_signalled(

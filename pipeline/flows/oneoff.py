@@ -26,7 +26,7 @@ from pipeline.extract import extract_document
 from pipeline.httpbody import ACCEPT_ENCODING, BodyTooLarge, UndecodableBody, read_body
 from pipeline.logsafe import printable
 from pipeline.model import Report
-from pipeline.stage import StageItem, stage_report
+from pipeline.stage import StageItem, compact, stage_report
 from pipeline.stage import facts_table as stage_facts_table
 from pipeline.version import USER_AGENT
 
@@ -164,4 +164,5 @@ def stage_source(
         stage_report(
             data_dir, report, url=url, region=None, region_code=None, fetched_at=fetched_at
         )
+        compact(data_dir)  # published at once: plain Parquet readers see it too
     return url

@@ -2,16 +2,20 @@
 
 Bodies come from :mod:`pipeline.archive`: every staged report is re-extracted from the
 body it was staged from, plus archived report pages that were never staged (a better
-extractor may now find their tables). Extraction runs on all cores; staging is one batch,
-so a crash before its end leaves the staged data as it was.
+extractor may now find their tables). The work runs on all cores in tasks of
+:data:`TASK_SIZE` reports: a worker extracts them, compares their figures with the staged
+ones (sent with the task, as plain Arrow) and writes their rows itself into one pending
+staging write; it returns only a small summary, never a Report. The parent commits the
+write when every task is done (a crash before leaves the staged data as it was), then
+compacts.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,23 +25,34 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline import load
 from pipeline.archive import list_bodies, read_body
 from pipeline.datadir import WriterLock
-from pipeline.datasets import FACTS_SCHEMA, as_printed, to_pandas
+from pipeline.datasets import (
+    FACTS_SCHEMA,
+    Snapshot,
+    as_printed,
+    bucket_of,
+    rows_of,
+    snapshot,
+    to_pandas,
+)
 from pipeline.extract import extract_document
 from pipeline.model import Report
 from pipeline.stage import (
     StageItem,
-    bucket_of,
+    compact,
     facts_table,
     remove_reports,
     report_id_for,
-    stage_reports,
+    staging,
+    write_chunk,
 )
-from pipeline.stage.store import bucket_path
+
+#: Reports per task sent to a worker: big enough that a task's overhead is small, small
+#: enough that the workers stay busy to the end.
+TASK_SIZE = 32
 
 #: Figures compared between the old and the new extraction.
 FIGURE = ["table", "row", "column", "value", "amount", "semantic"]
@@ -60,6 +75,28 @@ class Outcome:
     changed: dict[str, list[str]] = field(default_factory=dict)  # report_id -> differences
     added: list[str] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: Outcome) -> None:
+        self.examined += other.examined
+        self.staged += other.staged
+        self.failed += other.failed
+        self.changed.update(other.changed)
+        self.added += other.added
+        self.titles.update(other.titles)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """What a worker needs for a few reports: the jobs, their staged figures (plain Arrow:
+    report_id + FIGURE, sorted) and where to write their rows."""
+
+    data_dir: str
+    directory: str  # the pending write's hidden directory
+    seq: int
+    chunk: int
+    jobs: tuple[Job, ...]
+    old: pa.Table
+    now: datetime
 
 
 def _version_key(version: str) -> tuple:
@@ -141,48 +178,33 @@ def _carry_context(report: Report, previous: dict[str, object] | None) -> Report
 
 
 class OldFacts:
-    """The staged figures of the reports being re-extracted (and of no other), typed Arrow.
+    """The staged figures of some reports (and of no other), grouped by report, with the
+    keys still dictionary-encoded; :meth:`take` gives a task its reports' figures as a small
+    plain table in canonical order (dictionaries and slices would pickle whole)."""
 
-    Read file by file from the bucket each report lives in, keeping only ``FIGURE``
-    columns (categorical keys stay dictionary-encoded), so memory follows the reports
-    re-extracted, not the whole dataset.
-    """
-
-    def __init__(self, data_dir: Path, jobs: list[Job]) -> None:
-        wanted: dict[Path, set[str]] = defaultdict(set)
-        for job in jobs:
-            if job.previous is None:
-                continue
-            year = job.previous.get("report_year")
-            year = None if year is None or pd.isna(year) else int(year)  # type: ignore[call-overload]
-            rid = str(job.previous["report_id"])  # as staged (ids made by older versions too)
-            wanted[bucket_path(data_dir, "facts", year, bucket_of(rid))].add(rid)
-        self.tables: list[pa.Table] = []
-        self.where: dict[str, tuple[int, int, int]] = {}  # rid -> (table, offset, length)
-        for path, ids in wanted.items():
-            if not path.exists():
-                continue
-            table = pq.read_table(path, columns=["report_id", *FIGURE])
-            rids = table.column("report_id").cast(pa.string())
-            keep = pc.is_in(rids, value_set=pa.array(sorted(ids), type=pa.string()))
-            table, rids = table.filter(keep), rids.filter(keep)
-            order = pc.sort_indices(rids)
-            table = table.take(order).drop_columns(["report_id"])
-            sorted_ids = rids.take(order).to_numpy(zero_copy_only=False)
-            if not len(sorted_ids):
-                continue
+    def __init__(self, snap: Snapshot, year: int | None, ids: Iterable[str]) -> None:
+        table = rows_of(snap, "facts", year, ids, ["report_id", *FIGURE])
+        rids = table.column("report_id").cast(pa.string())
+        order = pc.sort_indices(rids)
+        self.table = table.take(order)
+        sorted_ids = rids.take(order).to_numpy(zero_copy_only=False)
+        self.where: dict[str, tuple[int, int]] = {}
+        if len(sorted_ids):
             starts = [0, *(np.flatnonzero(sorted_ids[1:] != sorted_ids[:-1]) + 1).tolist()]
             ends = [*starts[1:], len(sorted_ids)]
             for begin, stop in zip(starts, ends, strict=True):
-                self.where[str(sorted_ids[begin])] = (len(self.tables), begin, stop - begin)
-            self.tables.append(table)
+                self.where[str(sorted_ids[begin])] = (begin, stop - begin)
 
-    def of(self, report_id: str) -> pa.Table:
-        found = self.where.get(report_id)
-        if found is None:
-            return _FIGURES.empty_table()
-        index, offset, length = found
-        return self.tables[index].slice(offset, length)
+    def take(self, ids: Iterable[str]) -> pa.Table:
+        spans = [self.where[i] for i in ids if i in self.where]
+        rows = [np.arange(b, b + n) for b, n in spans]
+        index = pa.array(np.concatenate(rows) if rows else np.array([], dtype=np.int64))
+        plain = _plain_figures(self.table.take(index))  # small: sorted once decoded
+        return plain.sort_by([("report_id", "ascending"), *((n, "ascending") for n in _ORDER)])
+
+
+def _plain_figures(table: pa.Table) -> pa.Table:
+    return table.cast(pa.schema([pa.field("report_id", pa.string()), *_FIGURES]))
 
 
 #: The compared columns as plain typed Arrow (keys decoded, figures as staged).
@@ -196,10 +218,13 @@ _FIGURES = pa.schema(
 )
 
 
+_ORDER = ("table", "row", "column", "semantic")
+
+
 def figures(table: pa.Table) -> pa.Table:
     """``table``'s figures in one canonical order and schema, for an exact comparison."""
     table = table.select(FIGURE).cast(_FIGURES)
-    return table.sort_by([(n, "ascending") for n in ("table", "row", "column", "semantic")])
+    return table.sort_by([(n, "ascending") for n in _ORDER])
 
 
 def new_figures(report: Report) -> pa.Table:
@@ -262,93 +287,178 @@ def _run(
 ) -> Outcome:
     jobs = plan(data_dir, since)
     outcome = Outcome()
-    old_facts = OldFacts(data_dir, jobs)
-    changed: list[tuple[str, str, pa.Table]] = []
-    superseded: set[str] = set()  # staged ids that are no longer any report's id
     now = datetime.now(UTC)
+    with staging(data_dir) as write:
+        tasks = _tasks(data_dir, jobs, write.tmp, write.seq, write.next_chunk, now)
+        for result in _results(tasks, len(jobs), workers, progress):
+            outcome.merge(result)
+    compact(data_dir, workers=workers)
+    # reports staged under an id made before URLs were canonical now live under their
+    # canonical id: the old copies go
+    superseded = {_staged_id(j) for j in jobs if j.previous is not None} - set(outcome.titles)
+    superseded -= {report_id_for(j.url) for j in jobs}
+    if superseded:
+        remove_reports(data_dir, superseded)
+    return outcome
 
-    def items() -> Iterator[StageItem]:
-        for job, result in _results(data_dir, jobs, workers, progress):
-            outcome.examined += 1
-            if isinstance(result, BaseException):
-                outcome.failed.append((job.url, f"{type(result).__name__}: {result}"))
-                continue
-            report = _carry_context(result, job.previous)
-            if job.previous is None and not report.fact_list:
-                continue  # still no tables: nothing to stage
-            rid = report_id_for(job.url)
-            outcome.titles[rid] = report.meta.title or job.url
-            if job.previous is None:
-                outcome.added.append(rid)
-            else:
-                old_rid = str(job.previous["report_id"])
-                if old_rid != rid:  # an id from before URLs were canonical: migrated
-                    superseded.add(old_rid)
-                new = new_figures(report)
-                if not new.equals(figures(old_facts.of(old_rid))):
-                    changed.append((rid, old_rid, new))
-            outcome.staged += 1
-            previous = job.previous or {}
-            yield StageItem(
+
+def _staged_id(job: Job) -> str:
+    """The id the report is staged under (an older version may have made it otherwise)."""
+    assert job.previous is not None
+    return str(job.previous.get("report_id") or report_id_for(job.url))
+
+
+def _year(job: Job) -> int | None:
+    year = None if job.previous is None else job.previous.get("report_year")
+    return None if year is None or pd.isna(year) else int(year)  # type: ignore[call-overload]
+
+
+def _tasks(
+    data_dir: Path,
+    jobs: list[Job],
+    directory: Path,
+    seq: int,
+    next_chunk: Callable[[], int],
+    now: datetime,
+) -> Iterator[Task]:
+    """Tasks of :data:`TASK_SIZE` jobs, grouped by the staged year and bucket of their
+    reports: each group's staged figures are read once, from its one bucket file, when its
+    first task is due (so memory follows a bucket, not the dataset)."""
+    groups: dict[tuple[bool, int, str], list[Job]] = defaultdict(list)
+    for job in jobs:
+        year = _year(job)
+        staged = job.previous is not None
+        rid = _staged_id(job) if staged else report_id_for(job.url)
+        groups[(staged, -1 if year is None else year, bucket_of(rid))].append(job)
+    empty = _plain_figures(pa.schema([FACTS_SCHEMA.field("report_id"), *_FIGURES]).empty_table())
+    snap = snapshot(data_dir)  # we hold the write lock: no compaction changes it meanwhile
+    for (staged, year, _), group in sorted(groups.items()):
+        ids = [_staged_id(j) if staged else report_id_for(j.url) for j in group]
+        old = OldFacts(snap, None if year == -1 else year, ids) if staged else None
+        for start in range(0, len(group), TASK_SIZE):
+            batch = tuple(group[start : start + TASK_SIZE])
+            mine = ids[start : start + TASK_SIZE]
+            yield Task(
+                data_dir=str(data_dir),
+                directory=str(directory),
+                seq=seq,
+                chunk=next_chunk(),
+                jobs=batch,
+                old=old.take(mine) if old is not None else empty,
+                now=now,
+            )
+
+
+def run_task(task: Task) -> Outcome:
+    """Extract, compare and write a task's reports (in a worker); returns the summary."""
+    out = Outcome()
+    old = _split(task.old)
+    items: list[StageItem] = []
+    for job in task.jobs:
+        out.examined += 1
+        try:
+            report = _carry_context(_extract(task.data_dir, job), job.previous)
+        except Exception as exc:  # one bad body must not stop the run
+            out.failed.append((job.url, f"{type(exc).__name__}: {exc}"))
+            continue
+        if job.previous is None and not report.fact_list:
+            continue  # still no tables: nothing to stage
+        rid = report_id_for(job.url)
+        if job.previous is None:
+            out.added.append(rid)
+        else:
+            new = new_figures(report)
+            before = old.get(_staged_id(job), new.slice(0, 0))
+            if not new.equals(before):
+                out.changed[rid] = differences(to_pandas(before), to_pandas(new))
+        out.titles[rid] = report.meta.title or job.url
+        previous = job.previous or {}
+        items.append(
+            StageItem(
                 report=report,
                 url=job.url,
                 region=_text(previous.get("region")),
                 region_code=_text(previous.get("region_code")),
                 fetched_at=job.fetched_at,
                 content_type=job.content_type,
-                extracted_at=now,
+                extracted_at=task.now,
                 page_url=_text(previous.get("page_url")),
             )
+        )
+    _write(task, items, out)
+    return out
 
-    stage_reports(data_dir, items(), now=now)
-    staged = set(outcome.titles)
-    if superseded - staged:
-        remove_reports(data_dir, superseded - staged)
-    for rid, old_rid, new in changed:
-        old = to_pandas(figures(old_facts.of(old_rid)))
-        outcome.changed[rid] = differences(old, to_pandas(new))
-    return outcome
+
+def _write(task: Task, items: list[StageItem], out: Outcome) -> None:
+    """Write the task's rows; a report that cannot be staged (a figure out of range) is
+    reported failed, and the others are written all the same."""
+    directory = Path(task.directory)
+    try:
+        write_chunk(directory, task.seq, task.chunk, items, task.now)
+        out.staged += len(items)
+        return
+    except (ValueError, OverflowError, pa.ArrowException):
+        for path in directory.glob(f"*_{task.seq}_*_{task.chunk}.parquet"):
+            path.unlink()
+    good = []
+    for item in items:
+        try:
+            facts_table([item])
+            good.append(item)
+        except (ValueError, OverflowError, pa.ArrowException) as exc:
+            out.failed.append((item.url, f"staging: {type(exc).__name__}: {exc}"))
+            out.changed.pop(item.report_id, None)
+            if item.report_id in out.added:
+                out.added.remove(item.report_id)
+    if good:
+        write_chunk(directory, task.seq, task.chunk, good, task.now)
+    out.staged += len(good)
+
+
+def _split(table: pa.Table) -> dict[str, pa.Table]:
+    """Figures per report_id (``table`` is sorted by report)."""
+    if table.num_rows == 0:
+        return {}
+    rids = table.column("report_id").to_numpy(zero_copy_only=False)
+    starts = [0, *(np.flatnonzero(rids[1:] != rids[:-1]) + 1).tolist()]
+    ends = [*starts[1:], len(rids)]
+    body = table.drop_columns(["report_id"])
+    return {str(rids[b]): body.slice(b, e - b) for b, e in zip(starts, ends, strict=True)}
 
 
 def _results(
-    data_dir: Path,
-    jobs: list[Job],
+    tasks: Iterator[Task],
+    total: int,
     workers: int | None,
     progress: Callable[[int, int], None] | None,
-) -> Iterator[tuple[Job, Report | BaseException]]:
-    """Extraction results in job order, computed on ``workers`` processes."""
-    total = len(jobs)
+) -> Iterator[Outcome]:
+    """The tasks' summaries, computed on ``workers`` processes (in this one for 1)."""
     workers = workers or os.cpu_count() or 1
+    done = 0
     if progress:
         progress(0, total)
-    if workers <= 1 or total <= 1:
-        for done, job in enumerate(jobs, 1):
-            try:
-                yield job, _extract(str(data_dir), job)
-            except Exception as exc:  # one bad body must not stop the run
-                yield job, exc
+    if workers <= 1 or total <= TASK_SIZE:
+        for task in tasks:
+            result = run_task(task)
+            done += len(task.jobs)
             if progress:
                 progress(done, total)
+            yield result
         return
-    window = workers * 4  # bounded number of results in flight
+    window = workers * 3  # bounded number of tasks in flight
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: list[tuple[Job, Future[Report]]] = []
-        queue = iter(jobs)
-        done = 0
-        for job in queue:
-            pending.append((job, pool.submit(_extract, str(data_dir), job)))
-            if len(pending) >= window:
-                break
+        pending: deque[tuple[int, Future[Outcome]]] = deque()
+        for task in tasks:
+            pending.append((len(task.jobs), pool.submit(run_task, task)))
+            while len(pending) >= window or (pending and pending[0][1].done()):
+                size, future = pending.popleft()
+                yield future.result()
+                done += size
+                if progress:
+                    progress(done, total)
         while pending:
-            job, future = pending.pop(0)
-            try:
-                result: Report | BaseException = future.result()
-            except Exception as exc:
-                result = exc
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(_extract, str(data_dir), nxt)))
-            done += 1
+            size, future = pending.popleft()
+            yield future.result()
+            done += size
             if progress:
                 progress(done, total)
-            yield job, result

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pipeline import canonical
@@ -28,12 +28,16 @@ from pipeline.datadir import ENV_VAR, resolve
 from pipeline.datasets import (
     NULLABLE_INTEGERS,
     UNKNOWN_YEAR,
+    Snapshot,
     as_printed,
-    dict_equals,
     full_schema,
-    open_dataset,
+    published_files,
+    read_live,
+    reading,
+    snapshot,
 )
 from pipeline.errors import DataDirError
+from pipeline.load import live
 
 Years = int | Iterable[int] | None
 Names = str | Iterable[str] | None
@@ -78,29 +82,39 @@ class EmptyDataWarning(UserWarning):
     """The data directory exists but holds no staged data yet."""
 
 
-def _read(dataset: str, data_dir: Path, years: list[int] | None) -> pa.Table:
+def _snapshot(data_dir: Path) -> Snapshot:
     if not data_dir.is_dir():
         raise DataDirError(
             f"{data_dir}: no such data directory (pass data_dir= or set ${ENV_VAR})"
         )
-    found = open_dataset(data_dir, dataset)
-    if found is None:
-        warnings.warn(
-            f"{data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
-            EmptyDataWarning,
-            stacklevel=4,
-        )
-        return full_schema(dataset).empty_table()
-    expr = None
-    if years is not None:
-        keys = [UNKNOWN_YEAR if y is None else int(y) for y in years]
-        expr = ds.field("report_year").isin(keys)
-    return found.to_table(filter=expr)
+    return snapshot(data_dir)
 
 
-def _only_table(table: pa.Table, name: str) -> pa.Table:
-    """Rows whose ``table`` key is ``name``."""
-    return table.filter(dict_equals(table.column("table"), name))
+def _staged(snap: Snapshot, dataset: str) -> bool:
+    """Whether anything of ``dataset`` is staged; warns when not."""
+    if snap.commits or published_files(snap.data_dir, dataset):
+        return True
+    warnings.warn(
+        f"{snap.data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
+        EmptyDataWarning,
+        stacklevel=5,
+    )
+    return False
+
+
+def _read(
+    dataset: str,
+    snap: Snapshot,
+    years: list[int] | None,
+    *,
+    columns: list[str] | None = None,
+    where: ds.Expression | None = None,
+) -> pa.Table:
+    """The live rows of ``dataset``: published files and committed pending writes."""
+    if not _staged(snap, dataset):
+        names = columns or full_schema(dataset).names
+        return full_schema(dataset).empty_table().select(names)
+    return read_live(snap, dataset, years=years, columns=columns, where=where)
 
 
 def _plain(table: pa.Table) -> pd.DataFrame:
@@ -114,7 +128,19 @@ def reports(
     *, year: Years = None, region: Names = None, agency: Names = None, data_dir: DataDir = None
 ) -> pd.DataFrame:
     """One row per staged report (the latest staging of each report_id)."""
-    frame = _plain(_read("reports", resolve(data_dir), _as_list(year)))
+    base = resolve(data_dir)
+    with reading(base):
+        return _reports(_snapshot(base), year, region, agency)
+
+
+def _reports(snap: Snapshot, year: Years, region: Names, agency: Names) -> pd.DataFrame:
+    if _staged(snap, "reports"):
+        with live.session() as session:  # many small files: DuckDB opens them faster
+            view = live.create_view(session, snap, "reports", years=_as_list(year))
+            table = live.as_dictionaries(live.fetch(session, f"SELECT * FROM {view}"), "reports")
+    else:
+        table = full_schema("reports").empty_table()
+    frame = _plain(table)
     frame = frame.sort_values("extracted_at").drop_duplicates("report_id", keep="last")
     frame = _filter(frame, _as_list(region), _as_list(agency))
     return frame.sort_values(["report_year", "agency", "report_id"]).reset_index(drop=True)
@@ -140,17 +166,16 @@ def _filter(frame: pd.DataFrame, regions: list | None, agencies: list | None) ->
 
 def _with_context(
     dataset: str,
+    snap: Snapshot,
     year: Years,
     region: Names,
     agency: Names,
-    data_dir: DataDir,
     table_name: str | None = None,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    base = resolve(data_dir)
-    meta = reports(year=year, region=region, agency=agency, data_dir=base)
-    table = _read(dataset, base, _as_list(year))
-    if table_name is not None:
-        table = _only_table(table, table_name)
+    meta = _reports(snap, year, region, agency)
+    where = None if table_name is None else ds.field("table") == table_name
+    table = _read(dataset, snap, _as_list(year), columns=columns, where=where)
     frame = _plain(table)
     # Keep only rows of the reports kept above (filters, and the partition of the latest
     # copy of a report, should a crash have left an older copy in another year).
@@ -183,7 +208,20 @@ def facts(
     data_dir: DataDir = None,
 ) -> pd.DataFrame:
     """Every staged figure (long form), with the report's year, region and agency."""
-    frame = _with_context("facts", year, region, agency, data_dir, table)
+    base = resolve(data_dir)
+    with reading(base):
+        return _facts(_snapshot(base), table, year, region, agency)
+
+
+def _facts(
+    snap: Snapshot,
+    table: str | None,
+    year: Years,
+    region: Names,
+    agency: Names,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    frame = _with_context("facts", snap, year, region, agency, table, columns)
     frame["amount"] = _amounts(frame["amount"])
     frame["number"] = _number(frame)
     return frame
@@ -222,7 +260,9 @@ def findings(
     data_dir: DataDir = None,
 ) -> pd.DataFrame:
     """Identity checks, structural findings and cross-year checks (``cross_year_carry``)."""
-    frame = _with_context("findings", year, region, agency, data_dir)
+    base = resolve(data_dir)
+    with reading(base):
+        frame = _with_context("findings", _snapshot(base), year, region, agency)
     if check is not None:
         frame = frame[frame["check"].astype("string") == check]
     if status is not None:
@@ -261,10 +301,26 @@ def table(
     if labels not in ("key", "en", "zh"):
         raise ValueError("labels must be 'key', 'en' or 'zh'")
     entity, spread, entity_name = _WIDE[name]
-    long = facts(table=name, year=year, region=region, agency=agency, data_dir=data_dir)
-    order = _order(name, spread)
-    entity_order = _order(name, entity)
-    wide = _pivot(long, entity, spread, entity_name, entity_order, order, name)
+    order, entity_order = _order(name, spread), _order(name, entity)
+    base = resolve(data_dir)
+    years = _as_list(year)
+    where, params = _where(_as_list(region), _as_list(agency))
+    with reading(base):
+        snap = _snapshot(base)
+        _staged(snap, "facts")
+        with live.session() as session:
+            reports_view = live.create_view(session, snap, "reports", years=years)
+            facts_view = live.create_view(
+                session,
+                snap,
+                "facts",
+                years=years,
+                columns=["report_id", "table", "row", "column", "value", "amount", "report_year"],
+                tables=[name],
+            )
+            sql = _wide_sql(reports_view, facts_view, where, name, order, entity_order)
+            result = live.fetch(session, sql, params)
+    wide = _wide_frame(result, order, entity_name)
     if labels != "key":
         spread_axis = "row" if spread == "row" else "column"
         entity_axis = "row" if entity == "row" else "column"
@@ -274,54 +330,66 @@ def table(
     return wide.reset_index(drop=True)
 
 
-def _positions(column: pd.Series, order: list[str]) -> np.ndarray:
-    """Position of each row's key in ``order`` (-1 for keys not in it), via category codes."""
-    cat = column.astype("category")
-    lookup = np.array([order.index(c) if c in order else -1 for c in cat.cat.categories] + [-1])
-    return lookup[cat.cat.codes.to_numpy()]  # code -1 (missing) takes the final -1
+def _strings(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _pivot(
-    long: pd.DataFrame,
-    entity: str,
-    spread: str,
-    entity_name: str,
-    entity_order: list[str],
-    order: list[str],
-    name: str,
-) -> pd.DataFrame:
-    """Long facts to one row per (report, entity) and one column per spread key (numpy)."""
-    context = ["report_id", *REPORT_CONTEXT]
-    if long.empty:
-        return pd.DataFrame(columns=[*context, entity_name, *order])
-    ent = _positions(long[entity], entity_order)
-    spr = _positions(long[spread], order)
-    ok = (ent >= 0) & (spr >= 0)
-    reports = long["report_id"].astype("category")
-    rep = reports.cat.codes.to_numpy()[ok]
-    ent, spr = ent[ok], spr[ok]
-    numbers = (long["value"] if name != "active_disclosure" else long["number"]).to_numpy(
-        dtype="float64", na_value=np.nan
-    )[ok]
-    keys, row = np.unique(rep.astype(np.int64) * len(entity_order) + ent, return_inverse=True)
-    grid = np.full((len(keys), len(order)), np.nan)
-    grid[row, spr] = numbers
-    present = np.zeros((len(keys), len(order)), dtype=bool)
-    present[row, spr] = True
-    used = [i for i in range(len(order)) if present[:, i].any()]
-    rep_ids = reports.cat.categories.to_numpy()[keys // len(entity_order)]
-    wide = pd.DataFrame({"report_id": rep_ids})
-    meta = long.drop_duplicates("report_id").set_index("report_id")
-    for column in REPORT_CONTEXT:
-        wide[column] = meta[column].reindex(rep_ids).to_numpy()
-    wide["report_year"] = wide["report_year"].astype("Int16")
-    wide[entity_name] = np.array(entity_order, dtype=object)[keys % len(entity_order)]
-    dtype = "Float64" if name == "active_disclosure" else "Int64"
-    for i in used:
-        wide[order[i]] = pd.array(grid[:, i], dtype="Float64").astype(dtype)
-    wide["_rank"] = keys % len(entity_order)
-    wide = wide.sort_values(["report_year", "agency", "report_id", "_rank"], kind="stable")
-    return wide.drop(columns="_rank").reset_index(drop=True)
+def _meta_sql(reports: str, where: str) -> str:
+    """SQL: the reports kept (filters, the latest copy of each), year NULL where unknown."""
+    return f"""
+    meta AS (
+      SELECT * REPLACE (nullif(report_year, 0) AS report_year) FROM {reports}
+      WHERE {where}
+      QUALIFY row_number() OVER (PARTITION BY report_id ORDER BY extracted_at DESC NULLS FIRST) = 1
+    )"""
+
+
+def _wide_sql(
+    reports: str, facts: str, where: str, name: str, order: list[str], entity_order: list[str]
+) -> str:
+    """One row per report and entity, one column per spread key (and ``_has_<key>``: whether
+    any kept report prints it), in the order of :func:`reports` and the canonical fields."""
+    entity, spread, entity_name = _WIDE[name]
+    figure = (
+        "coalesce(CAST(value AS DOUBLE), CAST(amount AS DOUBLE))"
+        if name == "active_disclosure"
+        else "value"
+    )
+    cells = ", ".join(
+        f"max(x) FILTER (WHERE s = '{key}') AS \"{key}\", bool_or(s = '{key}') AS \"_has_{key}\""
+        for key in order
+    )
+    keys = ", ".join(f'w."{k}", w."_has_{k}"' for k in order)
+    context = ", ".join(f"m.{c}" for c in REPORT_CONTEXT)
+    return f"""
+    WITH {_meta_sql(reports, where)},
+    f AS (
+      SELECT report_id, report_year, "{entity}" AS e, "{spread}" AS s, {figure} AS x
+      FROM {facts}
+      WHERE "{entity}" IN ({_strings(entity_order)}) AND "{spread}" IN ({_strings(order)})
+    ),
+    w AS (SELECT report_id, report_year, e, {cells} FROM f GROUP BY report_id, report_year, e)
+    SELECT w.report_id, {context}, w.e AS "{entity_name}", {keys}
+    FROM w JOIN meta m
+      ON w.report_id = m.report_id AND w.report_year = coalesce(m.report_year, 0)
+    ORDER BY m.report_year NULLS LAST, m.agency NULLS LAST, w.report_id,
+      list_position([{_strings(entity_order)}], w.e)
+    """
+
+
+def _wide_frame(result: pa.Table, order: list[str], entity_name: str) -> pd.DataFrame:
+    """The query's result as pandas: nullable numbers, only the columns some report prints."""
+    if result.num_rows == 0:
+        return pd.DataFrame(columns=["report_id", *REPORT_CONTEXT, entity_name, *order])
+    used = [k for k in order if pc.any(result.column(f"_has_{k}")).as_py()]
+    result = result.select(["report_id", *REPORT_CONTEXT, entity_name, *used])
+    return result.to_pandas(
+        types_mapper={
+            pa.int64(): pd.Int64Dtype(),
+            pa.float64(): pd.Float64Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+        }.get
+    )
 
 
 def _order(name: str, axis: str) -> list[str]:
@@ -384,15 +452,7 @@ def active_disclosure(
     )
 
 
-#: The counts behind the rates, per report: name -> (table, row or case types).
-_APPLICATION_COUNTS = (
-    "new_received",
-    "carried_over",
-    "granted",
-    "partially_granted",
-    "unavailable_not_held",
-    "total_handled",
-)
+#: The case types of Table 4 behind the review and lawsuit counts.
 _CASE_TYPES = {"review": ("review",), "lawsuit": ("lawsuit_direct", "lawsuit_after_review")}
 #: rate -> (numerator count, denominator count)
 RATES = {
@@ -431,117 +491,140 @@ def rates(
     ``<rate>_reports`` says how many went in, ``n_reports`` how many the group has. See
     :data:`RATE_DEFINITIONS`.
     """
-    meta = reports(year=year, region=region, agency=agency, data_dir=data_dir)
     groups = [] if by is None else [by] if isinstance(by, str) else list(by)
-    unknown = [g for g in groups if g not in meta.columns]
+    columns = full_schema("reports").names
+    unknown = [g for g in groups if g not in columns]
     if unknown:
         raise ValueError(
-            f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the reports; "
-            f"use any of: {', '.join(meta.columns)}"
+            f"rates(by=...): {', '.join(map(repr, unknown))} is not a column of the "
+            f"reports; use any of: {', '.join(columns)}"
         )
-    long = facts(year=year, region=region, agency=agency, data_dir=data_dir)
-    counts = _rate_counts(long, pd.Index(meta["report_id"].astype("object"), name="report_id"))
-    if by is None:
-        out = meta[["report_id", *REPORT_CONTEXT]].join(counts, on="report_id")
-        for rate, (num, den) in RATES.items():
-            out[rate] = _ratio(out[num], out[den])
-        return out.reset_index(drop=True)
-    frame = meta.set_index("report_id")[groups].join(counts)
-    grouped = frame.groupby(groups, observed=True, dropna=False)
-    out = grouped[list(COUNTS)].sum(min_count=1)
-    out.insert(0, "n_reports", grouped.size())
-    for rate, (num, den) in RATES.items():
-        complete = frame[num].notna() & frame[den].notna()
-        pooled = frame[[*groups]].assign(
-            _num=frame[num].where(complete), _den=frame[den].where(complete)
+    base = resolve(data_dir)
+    years = _as_list(year)
+    where, params = _where(_as_list(region), _as_list(agency))
+    with reading(base):
+        snap = _snapshot(base)
+        _staged(snap, "reports")
+        with live.session() as session:
+            reports_view = live.create_view(session, snap, "reports", years=years)
+            facts_view = live.create_view(
+                session,
+                snap,
+                "facts",
+                years=years,
+                columns=["report_id", "table", "row", "column", "value", "amount", "report_year"],
+                tables=["applications", "reviews_lawsuits"],
+            )
+            sql = _rates_sql(reports_view, facts_view, where, groups)
+            table = live.fetch(session, sql, params)
+    return _rates_frame(table)
+
+
+def _where(regions: list | None, agencies: list | None) -> tuple[str, list[object]]:
+    """SQL filter of the reports (as :func:`_filter`: a region name matches as a substring,
+    a code exactly; an agency as a substring), and its parameters."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if regions:
+        one = "(coalesce(region_code, '') = ? OR contains(coalesce(region, ''), ?))"
+        clauses.append("(" + " OR ".join([one] * len(regions)) + ")")
+        params += [str(w) for r in regions for w in (r, r)]
+    if agencies:
+        one = "contains(coalesce(agency, ''), ?)"
+        clauses.append("(" + " OR ".join([one] * len(agencies)) + ")")
+        params += [str(a) for a in agencies]
+    return (" AND ".join(clauses) or "TRUE"), params
+
+
+def _count(table: str, row: str, what: str = "total") -> str:
+    """SQL: a report's ``what`` count of one row (NULL when the report does not print it)."""
+    return f"max({what}) FILTER (WHERE t = '{table}' AND r = '{row}')"
+
+
+def _cases(kind: str, what: str) -> str:
+    """SQL: a case type's count, summed over its rows (NULL when one is missing)."""
+    return " + ".join(_count("reviews_lawsuits", row, what) for row in _CASE_TYPES[kind])
+
+
+#: Per report and row: its total (the 总计 cell, else the sum of the row's other numbers,
+#: 0 when it prints none), pending and corrected; then per report the counts of COUNTS.
+_COUNTS_SQL = f"""
+per_row AS (
+  SELECT report_id, "table" AS t, "row" AS r,
+    coalesce(sum(number) FILTER (WHERE c = 'total'),
+             coalesce(sum(number) FILTER (WHERE c <> 'total'), 0)) AS total,
+    coalesce(sum(number) FILTER (WHERE c = 'pending'), 0) AS pending,
+    coalesce(sum(number) FILTER (WHERE c = 'corrected'), 0) AS corrected
+  FROM (
+    SELECT report_id, "table", "row", "column" AS c,
+           coalesce(CAST(value AS DOUBLE), CAST(amount AS DOUBLE)) AS number
+    FROM {{facts}}
+  )
+  GROUP BY 1, 2, 3
+),
+counts AS (
+  SELECT report_id,
+    {_count("applications", "new_received")} + {_count("applications", "carried_over")}
+      AS applications,
+    {_count("applications", "total_handled")} AS handled,
+    {_count("applications", "granted")} + {_count("applications", "partially_granted")}
+      AS granted_or_partly,
+    {_count("applications", "unavailable_not_held")} AS unavailable_not_held,
+    ({_cases("review", "total")}) - ({_cases("review", "pending")}) AS reviews_concluded,
+    {_cases("review", "corrected")} AS reviews_corrected,
+    ({_cases("lawsuit", "total")}) - ({_cases("lawsuit", "pending")}) AS lawsuits_concluded,
+    {_cases("lawsuit", "corrected")} AS lawsuits_corrected
+  FROM per_row GROUP BY report_id
+)"""
+
+
+def _rates_sql(reports: str, facts: str, where: str, groups: list[str]) -> str:
+    """One query: the reports kept (filters, latest copy), their counts, and the rates per
+    report or pooled over ``groups`` (the rules of :data:`RATE_DEFINITIONS`)."""
+    head = f"""
+    WITH {_meta_sql(reports, where)},
+    {_COUNTS_SQL.format(facts=facts)},
+    joined AS (SELECT * FROM meta LEFT JOIN counts USING (report_id))
+    """
+    if not groups:
+        context = ", ".join(f'"{c}"' for c in ["report_id", *REPORT_CONTEXT])
+        rates = ", ".join(
+            f"CASE WHEN {d} > 0 THEN {n} / {d} END AS {rate}" for rate, (n, d) in RATES.items()
         )
-        sums = pooled.groupby(groups, observed=True, dropna=False)[["_num", "_den"]].sum(
-            min_count=1
+        order = "report_year NULLS LAST, agency NULLS LAST, report_id"
+        return f"{head} SELECT {context}, {', '.join(COUNTS)}, {rates} FROM joined ORDER BY {order}"
+    keys = ", ".join(f'"{g}"' for g in groups)
+    sums = ", ".join(f"sum({c}) AS {c}" for c in COUNTS)
+    pooled = []
+    for rate, (n, d) in RATES.items():
+        both = f"FILTER (WHERE {n} IS NOT NULL AND {d} IS NOT NULL)"
+        pooled.append(
+            f"CASE WHEN sum({d}) {both} > 0 THEN sum({n}) {both} / sum({d}) {both} END AS {rate}"
         )
-        out[rate] = _ratio(sums["_num"], sums["_den"])
-        out[f"{rate}_reports"] = complete.groupby(
-            [frame[g] for g in groups], observed=True, dropna=False
-        ).sum()
-    return out.reset_index()
-
-
-def _rate_counts(long: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """Per report: the counts of :data:`COUNTS` (``NA`` where a row it needs is missing)."""
-    rows = {name: _row_counts(long, "applications", name, "total") for name in _APPLICATION_COUNTS}
-    cases: dict[str, pd.Series] = {}
-    for prefix, kinds in _CASE_TYPES.items():
-        parts = [_case_counts(long, kind) for kind in kinds]
-        for column in ("total", "pending", "corrected"):
-            series = [p[column] for p in parts]
-            total = series[0]
-            for more in series[1:]:
-                total = total.add(more.reindex(total.index.union(more.index)))  # NA if missing
-            cases[f"{prefix}_{column}"] = total
-    counts = pd.DataFrame(index=ids)
-    for name, series in {**rows, **cases}.items():
-        counts[name] = series.reindex(ids).astype("Float64")
-    out = pd.DataFrame(index=ids)
-    out["applications"] = counts["new_received"] + counts["carried_over"]
-    out["handled"] = counts["total_handled"]
-    out["granted_or_partly"] = counts["granted"] + counts["partially_granted"]
-    out["unavailable_not_held"] = counts["unavailable_not_held"]
-    out["reviews_concluded"] = counts["review_total"] - counts["review_pending"]
-    out["reviews_corrected"] = counts["review_corrected"]
-    out["lawsuits_concluded"] = counts["lawsuit_total"] - counts["lawsuit_pending"]
-    out["lawsuits_corrected"] = counts["lawsuit_corrected"]
-    return out
-
-
-def _row_counts(long: pd.DataFrame, table_name: str, row: str, total: str) -> pd.Series:
-    """Per report printing ``row``: its ``total`` cell, else the sum of its other numbers."""
-    part = long[(long["table"] == table_name) & (long["row"] == row)]
-    printed = pd.Index(part["report_id"].unique())
-    totals = _column_sum(part, printed, total, min_count=1)
-    others = _column_sum(part, printed, None, exclude=total)
-    return totals.fillna(others)
-
-
-def _case_counts(long: pd.DataFrame, case_type: str) -> dict[str, pd.Series]:
-    """Per report printing the ``case_type`` row of Table 4: total (its 总计, else the sum of
-    its four results), pending and corrected."""
-    part = long[(long["table"] == "reviews_lawsuits") & (long["row"] == case_type)]
-    printed = pd.Index(part["report_id"].unique())
-    results = _column_sum(part, printed, None, exclude="total")
-    return {
-        "total": _column_sum(part, printed, "total", min_count=1).fillna(results),
-        "pending": _column_sum(part, printed, "pending"),
-        "corrected": _column_sum(part, printed, "corrected"),
-    }
-
-
-def _column_sum(
-    part: pd.DataFrame,
-    printed: pd.Index,
-    column: str | None,
-    *,
-    exclude: str | None = None,
-    min_count: int = 0,
-) -> pd.Series:
-    """Per report in ``printed``: the sum of the numbers in ``column`` (every column but
-    ``exclude`` when ``None``); 0 where none is printed, NA with ``min_count=1``."""
-    if part.empty:
-        return pd.Series(dtype="Float64")
-    mask = (part["column"] == column) if column is not None else (part["column"] != exclude)
-    chosen = part[mask.to_numpy()]
-    sums = (
-        chosen["number"]
-        .astype("Float64")
-        .groupby(chosen["report_id"].astype("object"))
-        .sum(min_count=min_count)
+        pooled.append(f"count(*) {both} AS {rate}_reports")
+    order = ", ".join(f'"{g}" NULLS LAST' for g in groups)
+    return (
+        f"{head} SELECT {keys}, count(*) AS n_reports, {sums}, {', '.join(pooled)} "
+        f"FROM joined GROUP BY {keys} ORDER BY {order}"
     )
-    out = sums.reindex(printed).astype("Float64")
-    return out if min_count else out.fillna(0)
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    num = numerator.astype("Float64")
-    den = denominator.astype("Float64")
-    return (num / den.where(den > 0)).astype("Float64")
+def _rates_frame(table: pa.Table) -> pd.DataFrame:
+    """The query's result as pandas: nullable numbers, categorical keys as :func:`reports`
+    gives them."""
+    frame = table.to_pandas(
+        types_mapper={
+            pa.float64(): pd.Float64Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+        }.get
+    )
+    schema = full_schema("reports")
+    for name in frame.columns:
+        if name in schema.names and pa.types.is_dictionary(schema.field(name).type):
+            frame[name] = frame[name].astype("category")
+        elif name in COUNTS or name in RATES:
+            frame[name] = frame[name].astype("Float64")
+    return frame
 
 
 def dictionary() -> pd.DataFrame:

@@ -9,15 +9,20 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from pipeline.datasets import AMOUNT_TYPE, FACTS_SCHEMA, FINDINGS_SCHEMA, REPORTS_SCHEMA
+from pipeline.datasets import (
+    AMOUNT_TYPE,
+    BUCKETS,
+    FACTS_SCHEMA,
+    FINDINGS_SCHEMA,
+    REPORTS_SCHEMA,
+    bucket_of,
+)
 from pipeline.dates import parse_iso_date
 from pipeline.model import Report
 from pipeline.stage.publisher import publisher_kind, publisher_level
 from pipeline.urls import canonical_url
 
-#: Number of bucket files per year partition; a report always lives in bucket
-#: ``int(report_id[0], 16) % BUCKETS``, so each report maps to exactly one file.
-BUCKETS = 16
+__all__ = ["BUCKETS", "bucket_of"]  # re-exported from pipeline.datasets (the layout)
 
 _AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_TYPE.scale)
 
@@ -27,10 +32,6 @@ def report_id_for(url: str) -> str:
     (:func:`pipeline.urls.canonical_url`: no session id, fragment, default port or tracking
     parameter, one case of scheme and host), so the spellings of one page share one id."""
     return hashlib.sha256(canonical_url(url.strip()).encode("utf-8")).hexdigest()[:16]
-
-
-def bucket_of(report_id: str) -> str:
-    return format(int(report_id[0], 16) % BUCKETS, "x")
 
 
 @dataclass(frozen=True, slots=True)

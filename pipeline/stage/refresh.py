@@ -1,11 +1,12 @@
-"""Cross-year findings kept current: after a write, the agencies whose reports changed get
-their ``cross_year_carry`` findings recomputed (this year's 上年结转 against last year's
-结转下年度), reading only the files those agencies' reports live in. Callers hold the write
-lock."""
+"""Cross-year findings kept current: when a compaction publishes reports, the agencies whose
+reports changed get their ``cross_year_carry`` findings recomputed (this year's 上年结转
+against last year's 结转下年度), reading only the published files those agencies' reports
+live in. Callers hold the write lock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.datasets import (
+    CROSS_YEAR_FILE,
     DATASETS,
     FACTS_SCHEMA,
     FINDINGS_SCHEMA,
@@ -26,14 +28,23 @@ from pipeline.datasets import (
 )
 from pipeline.stage.convert import bucket_of
 from pipeline.stage.cross_year import agency_key, cross_year_findings
-from pipeline.stage.store import CROSS_YEAR_FILE, read_file, without_ids, write_atomic
+from pipeline.stage.store import read_columns, read_file, without_ids, write_atomic
 
-#: Reports per staging write that still takes the incremental path (the nightly flow
-#: stages in batches of this size); larger writes recompute cross-year findings whole.
+#: Reports per staging write of the nightly flow; also the most reports a compaction
+#: refreshes agency by agency (more: it recomputes the cross-year findings of their years).
 BATCH_SIZE = 500
 
 
-def refresh_after(data_dir: Path, years: set[int | None], ids: set[str], keys: set[str]) -> None:
+Mapper = Callable[..., Iterable[object]]  # map, or a process pool's map
+
+
+def refresh_after(
+    data_dir: Path,
+    years: set[int | None],
+    ids: set[str],
+    keys: set[str],
+    mapper: Mapper = map,
+) -> None:
     """Cross-year findings after ``ids`` changed in ``years`` (``keys``: agencies they had)."""
     known = {y for y in years if y is not None}
     affected = known | {y + 1 for y in known}
@@ -42,7 +53,19 @@ def refresh_after(data_dir: Path, years: set[int | None], ids: set[str], keys: s
         affected,
         report_ids=ids if len(ids) <= BATCH_SIZE else None,
         agency_keys=keys,
+        mapper=mapper,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class YearRefresh:
+    """One year's cross-year findings to recompute (picklable, for a worker process)."""
+
+    data_dir: Path
+    year: int
+    staged: frozenset[int]  # the years that have reports
+    touched: frozenset[str] | None  # only these reports' agencies (None: every agency)
+    agency_keys: frozenset[str]
 
 
 def refresh_locked(
@@ -51,45 +74,53 @@ def refresh_locked(
     *,
     report_ids: Iterable[str] | None = None,
     agency_keys: Iterable[str] = (),
+    mapper: Mapper = map,
 ) -> None:
-    """Recompute the cross-year findings of ``years`` (all staged years if ``None``).
+    """Recompute the cross-year findings of ``years`` (all staged years if ``None``), each
+    year through ``mapper``.
 
     With ``report_ids``, only the agencies of those reports are recomputed (what staging a
     few reports needs; it reads only the files those agencies' reports live in), plus the
     agencies named by ``agency_keys`` (those the reports had before they changed).
     """
-    staged: set[int] = {
+    staged = frozenset(
         y
         for p in partitions(data_dir, "reports")
         if (y := year_of_partition(p.name)) is not None and any(p.glob("part-*.parquet"))
-    }
+    )
     targets = sorted(staged if years is None else set(years))
-    touched = None if report_ids is None else set(report_ids)
-    for year in targets:
-        path = dataset_dir(data_dir, "findings") / partition_name(year) / CROSS_YEAR_FILE
-        if year not in staged or (year - 1) not in staged:
-            write_atomic(FINDINGS_SCHEMA.empty_table(), path, "findings", [])
-            continue
-        this = _partition_frame(data_dir, "reports", year)
-        last = _partition_frame(data_dir, "reports", year - 1)
-        kept = FINDINGS_SCHEMA.empty_table()
-        if touched is not None:
-            keys = _keys(this, touched) | _keys(last, touched) | set(agency_keys)
-            this, last = _with_keys(this, keys), _with_keys(last, keys)
-            drop = set(this["report_id"]) | touched
-            kept = without_ids(read_file(path, "findings"), drop)
-        found = cross_year_findings(
-            this,
-            _carry_facts(data_dir, year, "carried_over", set(this["report_id"])),
-            last,
-            _carry_facts(data_dir, year - 1, "carried_forward", set(last["report_id"])),
-            year,
-        )
-        table = pa.concat_tables([kept, _findings_from_frame(found)])
-        write_atomic(table, path, "findings", [])
+    touched = None if report_ids is None else frozenset(report_ids)
+    jobs = [YearRefresh(data_dir, y, staged, touched, frozenset(agency_keys)) for y in targets]
+    for _ in mapper(refresh_year, jobs):
+        pass
 
 
-def _keys(reports: pd.DataFrame, ids: set[str]) -> set[str]:
+def refresh_year(job: YearRefresh) -> None:
+    data_dir, year, touched = job.data_dir, job.year, job.touched
+    path = dataset_dir(data_dir, "findings") / partition_name(year) / CROSS_YEAR_FILE
+    if year not in job.staged or (year - 1) not in job.staged:
+        write_atomic(FINDINGS_SCHEMA.empty_table(), path, "findings", [])
+        return
+    this = _partition_frame(data_dir, "reports", year)
+    last = _partition_frame(data_dir, "reports", year - 1)
+    kept = FINDINGS_SCHEMA.empty_table()
+    if touched is not None:
+        keys = _keys(this, touched) | _keys(last, touched) | job.agency_keys
+        this, last = _with_keys(this, keys), _with_keys(last, keys)
+        drop = set(this["report_id"]) | touched
+        kept = without_ids(read_file(path, "findings"), drop)
+    found = cross_year_findings(
+        this,
+        _carry_facts(data_dir, year, "carried_over", set(this["report_id"])),
+        last,
+        _carry_facts(data_dir, year - 1, "carried_forward", set(last["report_id"])),
+        year,
+    )
+    table = pa.concat_tables([kept, _findings_from_frame(found)])
+    write_atomic(table, path, "findings", [])
+
+
+def _keys(reports: pd.DataFrame, ids: frozenset[str]) -> set[str]:
     part = reports[reports["report_id"].isin(ids)]
     return {
         k
@@ -115,9 +146,27 @@ def _partition_files(data_dir: Path, dataset: str, year: int) -> list[Path]:
     return sorted(part.glob("part-*.parquet"))
 
 
+#: The reports columns the cross-year check needs.
+_REPORT_COLUMNS = [
+    "report_id",
+    "agency",
+    "region",
+    "region_code",
+    "published",
+    "fetched_at",
+    "extracted_at",
+]
+
+
 def _partition_frame(data_dir: Path, dataset: str, year: int) -> pd.DataFrame:
-    tables = [read_file(p, dataset) for p in _partition_files(data_dir, dataset, year)]
-    table = pa.concat_tables(tables) if tables else DATASETS[dataset].empty_table()
+    tables = [
+        read_columns(p, dataset, _REPORT_COLUMNS) for p in _partition_files(data_dir, dataset, year)
+    ]
+    table = (
+        pa.concat_tables(tables)
+        if tables
+        else DATASETS[dataset].empty_table().select(_REPORT_COLUMNS)
+    )
     return to_pandas(table)
 
 

@@ -1,11 +1,11 @@
-"""File layout and crash-safe writes of the staged datasets.
+"""Crash-safe file writes, the write lock and the compaction lock (the layout itself is in
+:mod:`pipeline.datasets`).
 
-Layout: ``<data dir>/parquet/<dataset>/report_year=<YYYY>/part-<b>.parquet`` where ``b`` is
-the report's bucket (:func:`~pipeline.stage.convert.bucket_of`), so every report lives in
-exactly one file of each dataset. A write rewrites whole bucket files: the new file is
-written beside the old one under a hidden temporary name (ignored by Parquet readers, which
-skip names starting with ``.``), flushed to disk and renamed over the old one. A reader, or
-a crash at any moment, sees either the old file or the new one, never a part of one.
+A published file is replaced whole: the new file is written beside the old one under a
+hidden temporary name (``.part-3.parquet.tmp-...``: no reader lists it), flushed to disk and
+renamed over the old one. A reader, or a crash at any moment, sees either the old file or
+the new one, never a part of one. Pending writes are files in a hidden directory renamed
+into place in one step (:mod:`pipeline.stage.pending`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,42 +25,74 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.datadir import parquet_dir as parquet_root
-from pipeline.datasets import DATASETS, datapackage, dataset_dir, partition_name, with_metadata
+from pipeline.datasets import (
+    COMPACT_LOCK,
+    DATASETS,
+    bucket_path,
+    datapackage,
+    with_metadata,
+)
 
-CROSS_YEAR_FILE = "cross-year.parquet"
-#: The order a write replaces a report's files in: its ``reports`` row last, as the commit.
-ORDER = ("facts", "findings", "reports")
-JOURNAL_FILE = ".journal.json"
+__all__ = ["bucket_path"]  # re-exported: the published file of a bucket
+
 _TMP_MARK = ".tmp-"
 _thread_lock = threading.Lock()
 
 
-def bucket_path(data_dir: Path, dataset: str, year: int | None, bucket: str) -> Path:
-    return dataset_dir(data_dir, dataset) / partition_name(year) / f"part-{bucket}.parquet"
+class Sequence:
+    """Numbers the pending writes: increasing, from the clock (microseconds) and the last
+    number given, kept in the write lock's file (no fsync needed: a kill keeps it, and a
+    power cut falls back on the clock)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def next(self) -> int:
+        raw = os.pread(self.fd, 32, 0).strip()
+        last = int(raw) if raw.isdigit() else 0
+        seq = max(time.time_ns() // 1000, last + 1)
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, str(seq).encode())  # the file is opened for appending: offset 0
+        return seq
 
 
 @contextlib.contextmanager
-def write_lock(data_dir: Path) -> Iterator[None]:
+def write_lock(data_dir: Path) -> Iterator[Sequence]:
     """Serialise writers (threads and processes) on one data directory."""
     root = parquet_root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
+    # Created before anything is staged, so a reader never misses the first compaction.
+    (root / COMPACT_LOCK).touch()
     with _thread_lock, open(root / ".lock", "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            _remove_stale_temporaries(root)
+            yield Sequence(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def compacting(data_dir: Path) -> Iterator[None]:
+    """The compaction lock, exclusively: readers (:func:`pipeline.datasets.reading`) wait
+    until the published files and the pending writes agree again."""
+    root = parquet_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / COMPACT_LOCK, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _remove_stale_temporaries(root: Path) -> None:
+def remove_stale_temporaries(root: Path) -> None:
     """Temporary files left by a writer that was killed (we hold the lock: none is live)."""
     for path in [*root.glob(f"*/*/.*{_TMP_MARK}*"), *root.glob(f".*{_TMP_MARK}*")]:
         with contextlib.suppress(OSError):
             path.unlink()
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -67,35 +100,46 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]) -> None:
-    """Replace ``path`` with ``table`` in one rename; an empty table removes the file."""
+def write_atomic(
+    table: pa.Table,
+    path: Path,
+    dataset: str,
+    extractor_versions: list[str],
+    *,
+    sync_dir: bool = True,
+) -> None:
+    """Replace ``path`` with ``table`` in one rename; an empty table removes the file.
+    ``sync_dir=False``: the caller fsyncs the directory after a series of renames."""
     if table.num_rows == 0:
         if path.exists():
             path.unlink()
-            _fsync_dir(path.parent)
+            if sync_dir:
+                fsync_dir(path.parent)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = table.replace_schema_metadata(None).cast(
-        with_metadata(DATASETS[dataset], dataset, extractor_versions)
-    )
     tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
-        with open(tmp, "wb") as handle:
-            pq.write_table(
-                table,
-                handle,
-                compression="zstd",
-                row_group_size=1_000_000,
-                store_schema=True,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
+        write_file(table, tmp, dataset, extractor_versions)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def write_file(table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]) -> None:
+    """Write ``table`` to a new file with the dataset's schema and metadata, durably."""
+    table = table.replace_schema_metadata(None).cast(
+        with_metadata(DATASETS[dataset], dataset, extractor_versions)
+    )
+    with open(path, "wb") as handle:
+        pq.write_table(
+            table, handle, compression="zstd", row_group_size=1_000_000, store_schema=True
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def read_file(path: Path, dataset: str) -> pa.Table:
@@ -117,6 +161,22 @@ def read_file(path: Path, dataset: str) -> pa.Table:
             names=schema.names,
         )
     return table.cast(schema)
+
+
+def read_columns(path: Path, dataset: str, columns: list[str]) -> pa.Table:
+    """Some columns of one bucket file, typed as the dataset's schema (empty if absent)."""
+    schema = pa.schema([DATASETS[dataset].field(c) for c in columns])
+    if not path.exists():
+        return schema.empty_table()
+    present = set(pq.read_schema(path).names)
+    table = pq.read_table(path, columns=[c for c in columns if c in present])
+    return pa.table(
+        [
+            table.column(c) if c in present else pa.nulls(table.num_rows, schema.field(c).type)
+            for c in columns
+        ],
+        names=columns,
+    ).cast(schema)
 
 
 def read_ids(path: Path) -> pa.Array:
@@ -142,42 +202,6 @@ def file_versions(path: Path) -> list[str]:
         return []
     raw = meta.get(b"ogi.extractor_version", b"").decode()
     return [v for v in raw.split(",") if v]
-
-
-def journal_path(data_dir: Path) -> Path:
-    return parquet_root(data_dir) / JOURNAL_FILE
-
-
-def begin_journal(data_dir: Path, report_ids: list[str], *, action: str) -> None:
-    """Record (durably) that a write spanning several partitions is about to touch
-    ``report_ids``: ``move`` (staged into another year) or ``remove``. A writer killed
-    before :func:`end_journal` leaves it for the next write to finish the job."""
-    path = journal_path(data_dir)
-    tmp = path.with_name(f"{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump({"action": action, "report_ids": report_ids}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def read_journal(data_dir: Path) -> tuple[str, list[str]] | None:
-    path = journal_path(data_dir)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return ("move", [])  # torn journal: the generic repair pass still runs
-    return str(data.get("action", "move")), [str(i) for i in data.get("report_ids", [])]
-
-
-def end_journal(data_dir: Path) -> None:
-    path = journal_path(data_dir)
-    if path.exists():
-        path.unlink()
-        _fsync_dir(path.parent)
 
 
 def write_datapackage(data_dir: Path) -> None:

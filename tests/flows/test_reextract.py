@@ -104,7 +104,7 @@ def test_reextract_waits_for_no_crawl(tmp_path: Path, capsys) -> None:
 
 
 def test_since_reads_only_the_facts_of_the_reports_it_reextracts(tmp_path: Path) -> None:
-    from pipeline.stage import bucket_of
+    from pipeline.stage import bucket_of, compact
 
     sha = _archive(tmp_path, "043", URL, "text/html; charset=utf-8")
     old = gold_report("043", extractor_version="0.0.1")
@@ -119,6 +119,7 @@ def test_since_reads_only_the_facts_of_the_reports_it_reextracts(tmp_path: Path)
     stage_report(
         tmp_path, current, url=current_url, region=None, region_code=None, fetched_at=FETCHED
     )
+    compact(tmp_path)
     # The up-to-date report's facts file is unreadable: a --since run must not need it.
     bucket = bucket_of(report_id_for(current_url))
     (tmp_path / "parquet" / "facts" / "report_year=2023" / f"part-{bucket}.parquet").write_bytes(
@@ -163,3 +164,28 @@ def test_reextract_moves_reports_staged_under_old_ids_to_their_canonical_id(
     assert report_id_for(legacy_url) == report_id_for(URL)
     facts = pd.read_parquet(tmp_path / "parquet" / "facts")
     assert set(facts["report_id"]) == {report_id_for(URL)}
+
+
+def test_two_workers_stage_what_one_does(tmp_path: Path) -> None:
+    """Enough reports for several tasks: workers write their rows themselves, the parent
+    commits once; the outcome and the staged data match a one-worker run."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    docs = ("043", "000", "044", "021")
+    for data_dir in (one, two):
+        for number in range(reextract.TASK_SIZE + 9):
+            doc = docs[number % len(docs)]
+            _archive(data_dir, doc, f"http://127.0.0.1/r/{number}.html", "text/html")
+    first = reextract.run(one, workers=1)
+    second = reextract.run(two, workers=2)
+    assert first.examined == second.examined == reextract.TASK_SIZE + 9
+    assert sorted(first.added) == sorted(second.added) and len(first.added) > 30
+    assert not first.failed and not second.failed
+
+    def staged(data_dir: Path) -> pd.DataFrame:
+        facts = pd.read_parquet(data_dir / "parquet" / "facts")
+        facts = facts.astype({c: str for c in ("report_id", "table", "row", "column")})
+        key = ["report_id", "table", "row", "column"]
+        return facts.sort_values(key).reset_index(drop=True)[[*key, "value"]]
+
+    pd.testing.assert_frame_equal(staged(one), staged(two))
+    assert not list((two / "parquet" / "_pending").iterdir())  # committed and compacted

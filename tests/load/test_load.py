@@ -181,3 +181,32 @@ def test_amounts_display_as_printed(tmp_path: Path) -> None:
     assert shown == ["0", "251000"]  # not 0E-8, not 251000.00000000
     assert all(isinstance(a, Decimal) for a in amounts)
     assert facts.loc[facts["row"] == "fees", "number"].iloc[0] == 0
+
+
+def test_loads_see_a_pending_write_over_the_published_data_once(staged: Path) -> None:
+    """A report re-staged (pending, not yet compacted) replaces its published version in
+    every loader: no double counting, the new figures."""
+    from dataclasses import replace
+
+    from pipeline.stage import stage_report
+    from tests.gold_items import gold_report
+
+    report = gold_report("043")  # 平潭 2022: 予以公开 21 of 75 handled
+    report.fact_list = [
+        replace(f, value=51, raw="51") if f.key == "applications/granted/total" else f
+        for f in report.fact_list
+    ]
+    before = len(load.facts(data_dir=staged))
+    stage_report(
+        staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
+    )
+    assert (staged / "parquet" / "_pending").is_dir()
+    assert len(load.facts(data_dir=staged)) == before
+    assert load.reports(data_dir=staged)["report_id"].is_unique
+    yearly = load.rates(data_dir=staged, by="report_year").set_index("report_year")
+    assert yearly.loc[2022, "n_reports"] == 1
+    assert yearly.loc[2022, "grant_rate"] == pytest.approx((51 + 9) / 75)
+    apps = load.applications(data_dir=staged, year=2022).set_index("applicant")
+    assert apps.loc["total", "granted"] == 51 and len(apps) == len(canonical.APPLICANT_COLUMNS)
+    pingtan = load.rates(data_dir=staged, region="平潭").set_index("report_year")
+    assert pingtan.loc[2022, "region"] == "福建省平潭综合实验区"  # kept from the crawl

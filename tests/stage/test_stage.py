@@ -1,4 +1,5 @@
-"""Staging: real gold figures round-trip; idempotent, crash-safe writes; schemas."""
+"""Staging: real gold figures round-trip; idempotent, crash-safe, append-only writes;
+compaction publishes them for plain Parquet readers; schemas."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +18,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import load
 from pipeline.datasets import AMOUNT_TYPE
-from pipeline.stage import SCHEMA_VERSION, StageItem, report_id_for, stage_report, stage_reports
+from pipeline.stage import (
+    SCHEMA_VERSION,
+    StageItem,
+    compact,
+    report_id_for,
+    stage_report,
+    stage_reports,
+)
 from tests.conftest import DOCS
 from tests.gold_items import FETCHED, gold, gold_item, gold_report, url_of
 from tests.synthetic import synthetic_report, synthetic_url
@@ -30,9 +40,19 @@ def _facts(data_dir: Path) -> pd.DataFrame:
 
 
 def _counts(data_dir: Path) -> tuple[int, int, int]:
+    """Rows a plain Parquet reader sees (the published files)."""
     return tuple(  # type: ignore[return-value]
         len(pd.read_parquet(data_dir / "parquet" / name))
         for name in ("reports", "facts", "findings")
+    )
+
+
+def _live_counts(data_dir: Path) -> tuple[int, int, int]:
+    """Rows ``pipeline.load`` sees (published files and pending writes)."""
+    return (
+        len(load.reports(data_dir=data_dir)),
+        len(load.facts(data_dir=data_dir)),
+        len(load.findings(data_dir=data_dir)),
     )
 
 
@@ -107,6 +127,7 @@ def test_partitioned_by_year_with_explicit_schema_and_metadata(staged: Path) -> 
 
 def test_staging_twice_leaves_one_copy(staged: Path) -> None:
     before = _counts(staged)
+    assert _live_counts(staged) == before
     stage_reports(staged, [gold_item(doc) for doc in DOCS])
     for doc in DOCS[:2]:
         item = gold_item(doc)
@@ -118,9 +139,38 @@ def test_staging_twice_leaves_one_copy(staged: Path) -> None:
             region_code=None,
             fetched_at=datetime(2026, 1, 2),  # naive: taken as UTC
         )
+    # pipeline.load sees the writes at once, one copy of each report ...
+    assert _live_counts(staged)[:2] == before[:2]
+    assert load.reports(data_dir=staged)["report_id"].is_unique
+    # ... plain readers after the compaction, the same.
+    compact(staged)
     assert _counts(staged) == before
     reports = pd.read_parquet(staged / "parquet" / "reports")
     assert reports["report_id"].is_unique
+
+
+def test_a_staging_write_appends_only_its_own_rows(staged: Path) -> None:
+    published = {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in (staged / "parquet").rglob("*.parquet")
+    }
+    report = gold_report("043")
+    stage_report(
+        staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
+    )
+    after = {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in (staged / "parquet").rglob("*.parquet")
+        if "_pending" not in p.parts
+    }
+    assert after == published  # no published file rewritten, none added
+    (write,) = (staged / "parquet" / "_pending").iterdir()
+    new = {p.name.split("_")[0]: pq.read_table(p) for p in write.iterdir()}
+    assert set(new) == {"reports", "facts", "findings"}
+    rid = report_id_for(url_of("043"))
+    assert new["reports"].column("report_id").to_pylist() == [rid]
+    assert new["facts"].num_rows == len(report.fact_list)
+    assert set(new["facts"].column("report_id").cast(pa.string()).to_pylist()) == {rid}
 
 
 def test_restaging_replaces_changed_figures(staged: Path) -> None:
@@ -132,8 +182,13 @@ def test_restaging_replaces_changed_figures(staged: Path) -> None:
     stage_report(
         staged, changed, url="http://x.test/7", region=None, region_code=None, fetched_at=FETCHED
     )
+    rid = report_id_for("http://x.test/7")
+    live = load.facts(data_dir=staged)
+    assert live.loc[live["report_id"] == rid, "value"].dropna().min() >= 1000
+    assert rid not in set(_facts(staged)["report_id"].astype(str))  # not published yet
+    compact(staged)
     facts = _facts(staged)
-    mine = facts[facts["report_id"] == report_id_for("http://x.test/7")]
+    mine = facts[facts["report_id"] == rid]
     assert len(mine) == len(changed.fact_list)
     assert mine["value"].dropna().min() >= 1000
 
@@ -145,36 +200,45 @@ def test_year_change_moves_the_report(staged: Path) -> None:
     stage_report(
         staged, report, url=url_of("016"), region=None, region_code=None, fetched_at=FETCHED
     )
+    rid = report_id_for(url_of("016"))
+    live = load.facts(data_dir=staged)
+    assert set(live.loc[live["report_id"] == rid, "report_year"].astype(int)) == {2023}
+    compact(staged)
     assert _counts(staged) == before
     facts = _facts(staged)
-    rid = report_id_for(url_of("016"))
     assert set(facts.loc[facts["report_id"] == rid, "report_year"].astype(int)) == {2023}
 
 
-def test_large_batch_spills_and_matches_small_batches(tmp_path: Path) -> None:
+def test_large_batch_in_chunks_matches_small_batches(tmp_path: Path) -> None:
     items = [
         StageItem(synthetic_report(i, 2020 + i % 3), synthetic_url(i), None, None, FETCHED)
         for i in range(30)
     ]
-    # A later copy of report 0 in the same batch wins.
+    # A later copy of report 0 in the same write (another chunk, another year) wins.
     items.append(
-        StageItem(synthetic_report(0, 2020, bump=500), synthetic_url(0), None, None, FETCHED)
+        StageItem(synthetic_report(0, 2021, bump=500), synthetic_url(0), None, None, FETCHED)
     )
-    spilled, plain = tmp_path / "a", tmp_path / "b"
-    stage_reports(spilled, items, chunk_size=7, spill_rows=1_000)
+    chunked, plain = tmp_path / "a", tmp_path / "b"
+    stage_reports(chunked, items, chunk_size=7)
     for item in items:
         stage_reports(plain, [item])
-    assert not list((spilled / "parquet").glob(".spill-*"))
+    assert len(list((chunked / "parquet" / "_pending").iterdir())) == 1  # one write
     key = ["report_id", "table", "row", "column"]
 
-    def frame(path: Path) -> pd.DataFrame:
-        out = _facts(path).astype({"report_id": str, "table": str, "row": str, "column": str})
-        return out.sort_values(key).reset_index(drop=True)[[*key, "value"]]
+    def frame(facts: pd.DataFrame) -> pd.DataFrame:
+        out = facts.astype({"report_id": str, "table": str, "row": str, "column": str})
+        return out.sort_values(key).reset_index(drop=True)[[*key, "value", "report_year"]]
 
-    pd.testing.assert_frame_equal(frame(spilled), frame(plain))
-    zero = frame(spilled)
-    assert zero.loc[zero["report_id"] == report_id_for(synthetic_url(0)), "value"].min() >= 500
-    assert len(zero) == 30 * 200
+    live = frame(load.facts(data_dir=chunked)).astype({"report_year": int})
+    pd.testing.assert_frame_equal(live, frame(load.facts(data_dir=plain)).astype(live.dtypes))
+    zero = live[live["report_id"] == report_id_for(synthetic_url(0))]
+    assert zero["value"].min() >= 500 and set(zero["report_year"]) == {2021}
+    assert len(live) == 30 * 200
+    compact(chunked)
+    compact(plain)
+    published = frame(_facts(chunked)).astype({"report_year": int})
+    pd.testing.assert_frame_equal(published, live)
+    pd.testing.assert_frame_equal(frame(_facts(plain)).astype({"report_year": int}), live)
 
 
 def test_cross_year_carry_findings(staged: Path) -> None:
@@ -203,6 +267,7 @@ def test_cross_year_carry_findings(staged: Path) -> None:
         region_code=None,
         fetched_at=FETCHED,
     )
+    compact(staged)  # cross-year checks are recomputed when a compaction publishes
     findings = pd.read_parquet(staged / "parquet" / "findings")
     row = findings[
         (findings["check"] == "cross_year_carry")
@@ -216,34 +281,35 @@ def test_cross_year_carry_findings(staged: Path) -> None:
 _WRITER = """
 import sys
 from pathlib import Path
-from pipeline.stage import StageItem, stage_reports
+from pipeline.stage import StageItem, compact, stage_reports
 from tests.synthetic import synthetic_report, synthetic_url
-data_dir = Path(sys.argv[1])
+data_dir, compacting = Path(sys.argv[1]), sys.argv[2] == "compact"
 round = 0
 while True:
     round += 1
+    year = 2021 + round % 2  # every round moves the reports to the other year
     stage_reports(data_dir, (
-        StageItem(synthetic_report(i, 2022, bump=round), synthetic_url(i), None, None, None)
-        for i in range(1500)
+        StageItem(synthetic_report(i, year, bump=round), synthetic_url(i), None, None, None)
+        for i in range(600)
     ))
+    if compacting:
+        compact(data_dir)
 """
 
 
-def test_killed_writer_leaves_previous_data_whole(staged: Path) -> None:
-    before = _facts(staged)
-    before_reports = pd.read_parquet(staged / "parquet" / "reports")
-    partition = staged / "parquet" / "facts" / "report_year=2022"
+def _killed_when(data_dir: Path, mode: str, seen: Callable[[], bool]) -> None:
+    """Run the writer until ``seen()``, then kill -9 it."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(staged)],
+        [sys.executable, "-c", _WRITER, str(data_dir), mode],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     caught = False
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
-            if any(".tmp-" in name for name in os.listdir(partition)):
+            if seen():
                 proc.send_signal(signal.SIGKILL)
                 caught = True
                 break
@@ -253,29 +319,101 @@ def test_killed_writer_leaves_previous_data_whole(staged: Path) -> None:
             proc.kill()
         proc.wait()
     assert caught, proc.stderr.read().decode() if proc.stderr else "writer ended"
-    # Readable, the earlier reports whole and identical; synthetic reports whole or absent.
-    after = _facts(staged)
-    old_ids = set(before["report_id"].astype(str))
-    kept = after[after["report_id"].astype(str).isin(old_ids)]
+
+
+def _assert_consistent(
+    facts: pd.DataFrame, reports: pd.DataFrame, before: pd.DataFrame, old_ids: set[str]
+) -> None:
+    """The earlier reports whole and identical; every other report whole or absent, once;
+    no fact without its report."""
     key = ["report_id", "table", "row", "column"]
 
     def norm(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.astype({c: str for c in key}).sort_values(key).reset_index(drop=True)
         return frame[[*key, "value", "raw"]]
 
-    pd.testing.assert_frame_equal(norm(kept), norm(before))
-    sizes = (
-        after[~after["report_id"].astype(str).isin(old_ids)]
-        .groupby("report_id", observed=True)
-        .size()
-    )
+    ids = facts["report_id"].astype(str)
+    pd.testing.assert_frame_equal(norm(facts[ids.isin(old_ids)]), norm(before))
+    sizes = facts[~ids.isin(old_ids)].groupby(ids[~ids.isin(old_ids)]).size()
     assert (sizes == 200).all()
-    reports = pd.read_parquet(staged / "parquet" / "reports")
     assert reports["report_id"].is_unique
-    assert set(before_reports["report_id"]) <= set(reports["report_id"])
-    # The next write clears the dead writer's temporary file and stages normally.
-    stage_reports(staged, [gold_item("000")])
-    assert not any(".tmp-" in p.name for p in (staged / "parquet").rglob("*"))
+    assert set(ids) <= set(reports["report_id"].astype(str))
+
+
+def test_killed_writer_leaves_previous_data_whole(staged: Path) -> None:
+    before = _facts(staged)
+    old_ids = set(before["report_id"].astype(str))
+    published = {p: p.read_bytes() for p in (staged / "parquet").rglob("*.parquet")}
+    pending = staged / "parquet" / "_pending"
+    _killed_when(
+        staged, "append", lambda: any(n.startswith(".w-") for n in os.listdir(pending))
+    )
+    # Plain readers: nothing changed. pipeline.load: whole writes only.
+    assert {p: p.read_bytes() for p in published} == published
+    facts, reports = load.facts(data_dir=staged), load.reports(data_dir=staged)
+    _assert_consistent(facts, reports, before, old_ids)
+    # The next compaction clears the dead writer's files and publishes what was committed.
+    compact(staged)
+    assert not any(p.name.startswith((".w-", ".tmp")) for p in (staged / "parquet").rglob("*"))
+    raw = _facts(staged)
+    _assert_consistent(raw, pd.read_parquet(staged / "parquet" / "reports"), before, old_ids)
+    assert len(raw) == len(facts)
+
+
+def test_killed_compaction_leaves_published_data_whole(staged: Path) -> None:
+    before = _facts(staged)
+    old_ids = set(before["report_id"].astype(str))
+    partitions = [staged / "parquet" / d / f"report_year={y}" for d in ("facts", "reports")
+                  for y in (2021, 2022)]
+
+    def compacting() -> bool:
+        return any(".tmp-" in n for d in partitions if d.is_dir() for n in os.listdir(d))
+
+    _killed_when(staged, "compact", compacting)
+    # Killed halfway through a compaction that moves reports between years.
+    _assert_consistent(
+        _facts(staged), pd.read_parquet(staged / "parquet" / "reports"), before, old_ids
+    )
+    live = load.facts(data_dir=staged)
+    _assert_consistent(live, load.reports(data_dir=staged), before, old_ids)
+    compact(staged)  # finishes the job from the same pending writes
+    raw = _facts(staged)
+    _assert_consistent(raw, pd.read_parquet(staged / "parquet" / "reports"), before, old_ids)
+    assert len(raw) == len(live)
+    assert not list((staged / "parquet" / "_pending").iterdir())
+
+
+def test_plain_readers_never_see_a_report_twice_while_writes_go_on(staged: Path) -> None:
+    """The uninterrupted case: a writer stages and compacts in a loop, moving 600 reports
+    between two years every round, while a plain reader (holding the shared lock, as the
+    README says) reads facts and reports again and again."""
+    import fcntl
+
+    before = _facts(staged)
+    old_ids = set(before["report_id"].astype(str))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(staged), "compact"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    reads, years = 0, set()
+    try:
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and proc.poll() is None:
+            with open(staged / "parquet" / ".compact.lock", "rb") as lock:
+                fcntl.flock(lock, fcntl.LOCK_SH)
+                facts = _facts(staged)
+                reports = pd.read_parquet(staged / "parquet" / "reports")
+                fcntl.flock(lock, fcntl.LOCK_UN)
+            _assert_consistent(facts, reports, before, old_ids)
+            reads += 1
+            years |= set(reports.loc[~reports["report_id"].isin(old_ids), "report_year"])
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert reads >= 5 and {2021, 2022} <= {int(y) for y in years}  # the reports did move
 
 
 def test_duckdb_and_polars_read_the_datasets(staged: Path) -> None:
@@ -298,6 +436,7 @@ def test_report_without_facts_or_findings_is_staged(tmp_path: Path) -> None:
     stage_report(
         tmp_path, report, url=url_of("033"), region=None, region_code=None, fetched_at=FETCHED
     )
+    compact(tmp_path)
     reports = pd.read_parquet(tmp_path / "parquet" / "reports")
     assert list(reports["report_year"].astype(int)) == [2011]
     assert (reports["fact_rows"].iloc[0], reports["number_facts"].iloc[0]) == (0, 0)
@@ -314,8 +453,12 @@ def test_restaging_without_region_keeps_the_crawled_one(staged: Path) -> None:
         region_code=None,
         fetched_at=FETCHED,
     )
+    rid = report_id_for(url_of("043"))
+    live = load.reports(data_dir=staged).set_index("report_id")
+    assert live.loc[rid, "region"] == "福建省平潭综合实验区"
+    compact(staged)
     reports = pd.read_parquet(staged / "parquet" / "reports").set_index("report_id")
-    assert reports.loc[report_id_for(url_of("043")), "region"] == "福建省平潭综合实验区"
+    assert reports.loc[rid, "region"] == "福建省平潭综合实验区"
 
 
 def test_remove_reports_drops_every_row_and_their_cross_year_checks(staged: Path) -> None:
@@ -333,62 +476,68 @@ def test_remove_reports_drops_every_row_and_their_cross_year_checks(staged: Path
 
 
 @pytest.mark.parametrize(
-    ("crash_at", "journal"),
+    "crash_at",
     [
-        ("old-facts", True),  # new year written, killed before the stale copy is removed
-        ("old-facts", False),  # the same, by a writer that kept no journal
-        ("new-reports", True),  # killed while writing the new year: facts there, no commit
+        ("report_year=2022", "facts"),  # taking it out of the old year, facts first
+        ("report_year=2022", "reports"),  # its old facts gone, its reports row not yet
+        ("report_year=2023", "reports"),  # out of the old year, not yet in the new one
+        ("report_year=2023", "facts"),  # its reports row in the new year, its facts not yet
     ],
 )
-def test_crash_while_moving_year_leaves_one_copy_after_the_next_write(
-    staged: Path, monkeypatch: pytest.MonkeyPatch, crash_at: str, journal: bool
+def test_compaction_killed_while_moving_a_report_never_shows_it_twice(
+    staged: Path, monkeypatch: pytest.MonkeyPatch, crash_at: tuple[str, str]
 ) -> None:
-    import pipeline.stage.core as core
+    import pipeline.stage.compaction as compaction
 
     before = _counts(staged)
     rid = report_id_for(url_of("043"))  # staged in 2022
     report = gold_report("043")
     report.meta.report_year = 2023
-    real = core.write_atomic
-    old_part, new_part = "report_year=2022", "report_year=2023"
+    stage_report(
+        staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
+    )
+    real = compaction.write_atomic
 
     class Killed(Exception):
         pass
 
-    def dying(table, path, dataset, versions):  # type: ignore[no-untyped-def]
-        if (crash_at, path.parent.name, dataset) in (
-            ("old-facts", old_part, "facts"),
-            ("new-reports", new_part, "reports"),
-        ):
+    def dying(table, path, dataset, versions, **kwargs):  # type: ignore[no-untyped-def]
+        if (path.parent.name, dataset) == crash_at:
             raise Killed
-        return real(table, path, dataset, versions)
+        return real(table, path, dataset, versions, **kwargs)
 
-    monkeypatch.setattr(core, "write_atomic", dying)
+    monkeypatch.setattr(compaction, "write_atomic", dying)
     with pytest.raises(Killed):
-        stage_report(
-            staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
-        )
-    monkeypatch.setattr(core, "write_atomic", real)
-    if not journal:
-        (staged / "parquet" / ".journal.json").unlink()
+        compact(staged)
+    monkeypatch.setattr(compaction, "write_atomic", real)
+
+    # Plain readers: the report once at most, and its facts only with its reports row.
     facts = _facts(staged)
-    assert len(facts[facts["report_id"] == rid]) == 2 * len(report.fact_list)  # both copies
+    reports = pd.read_parquet(staged / "parquet" / "reports")
+    assert reports["report_id"].is_unique
+    mine = facts[facts["report_id"] == rid]
+    assert len(mine) in (0, len(report.fact_list))
+    assert set(facts["report_id"].astype(str)) <= set(reports["report_id"])
+    # pipeline.load: the new version, whole.
+    live = load.facts(data_dir=staged)
+    assert set(live.loc[live["report_id"] == rid, "report_year"]) == {2023}
+    assert (live["report_id"] == rid).sum() == len(report.fact_list)
 
     stage_reports(staged, [gold_item("000")])  # the next write, of another report
+    compact(staged)
 
     assert _counts(staged)[:2] == before[:2]
     reports = pd.read_parquet(staged / "parquet" / "reports")
     assert reports["report_id"].is_unique
-    year = 2023 if crash_at == "old-facts" else 2022  # committed move kept, else undone
-    assert int(reports.set_index("report_id").loc[rid, "report_year"]) == year
+    assert int(reports.set_index("report_id").loc[rid, "report_year"]) == 2023
     facts = _facts(staged)
     mine = facts[facts["report_id"] == rid]
     assert len(mine) == len(report.fact_list)
-    assert set(mine["report_year"].astype(int)) == {year}
+    assert set(mine["report_year"].astype(int)) == {2023}
     findings = pd.read_parquet(staged / "parquet" / "findings")
     gold_rows = findings[(findings["report_id"] == rid) & (findings["check"] == "gold")]
-    assert set(gold_rows["report_year"].astype(int)) == {year} and len(gold_rows) == 1
-    assert not (staged / "parquet" / ".journal.json").exists()
+    assert set(gold_rows["report_year"].astype(int)) == {2023} and len(gold_rows) == 1
+    assert not list((staged / "parquet" / "_pending").iterdir())
 
 
 def test_agency_change_drops_the_old_agencys_cross_year_findings(tmp_path: Path) -> None:
@@ -403,8 +552,10 @@ def test_agency_change_drops_the_old_agencys_cross_year_findings(tmp_path: Path)
 
     # 平潭 2021 (001) and 2022 (043), both as 甲局: 2022 is checked against 2021.
     stage_reports(tmp_path, [item("001", "甲局"), item("043", "甲局")])
+    compact(tmp_path)
     assert len(carries()) > 0
     stage_reports(tmp_path, [item("001", "乙局")])  # re-staged under another agency
+    compact(tmp_path)
     assert carries().empty
 
 
@@ -451,3 +602,27 @@ def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
     paths = {p for r in package["resources"] for p in r["path"]}
     assert all((root / p).exists() for p in paths)
     assert not any("report_year=2019" in p for p in paths)
+
+
+def test_compaction_on_worker_processes_publishes_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.stage.compaction as compaction
+
+    items = [
+        StageItem(synthetic_report(i, 2020 + i % 3), synthetic_url(i), "合成省", None, FETCHED)
+        for i in range(40)
+    ]
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for data_dir in (serial, parallel):
+        stage_reports(data_dir, items, now=FETCHED)
+    monkeypatch.setattr(compaction, "PARALLEL_FROM", 0)  # worth it from the first report
+    done = compact(serial, workers=1)
+    assert done.files > 3 * 3 and compact(parallel, workers=2) == done
+    for name in ("reports", "facts", "findings"):
+        files = sorted(p.relative_to(serial) for p in serial.rglob(f"{name}/*/*.parquet"))
+        assert files == sorted(
+            p.relative_to(parallel) for p in parallel.rglob(f"{name}/*/*.parquet")
+        )
+        for path in files:
+            assert pq.read_table(serial / path).equals(pq.read_table(parallel / path)), path
