@@ -13,10 +13,12 @@ name matches as a substring, so ``"衢州"`` finds 浙江省衢州市柯城区) 
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -84,10 +86,28 @@ class EmptyDataWarning(UserWarning):
 
 def _snapshot(data_dir: Path) -> Snapshot:
     if not data_dir.is_dir():
-        raise DataDirError(
-            f"{data_dir}: no such data directory (pass data_dir= or set ${ENV_VAR})"
-        )
+        raise DataDirError(f"{data_dir}: no such data directory (pass data_dir= or set ${ENV_VAR})")
     return snapshot(data_dir)
+
+
+_FIGURE_COLUMNS = ["report_id", "table", "row", "column", "value", "amount", "report_year"]
+
+
+@contextlib.contextmanager
+def _figure_views(
+    base: Path, warn_for: str, years: list | None, tables: list[str]
+) -> Iterator[tuple[Any, str, str]]:
+    """A DuckDB session with the live ``reports`` and the figures of ``tables`` as views
+    (under the reader lock: no compaction meanwhile); warns when ``warn_for`` is empty."""
+    with reading(base):
+        snap = _snapshot(base)
+        _staged(snap, warn_for)
+        with live.session() as session:
+            reports_view = live.create_view(session, snap, "reports", years=years)
+            facts_view = live.create_view(
+                session, snap, "facts", years=years, columns=_FIGURE_COLUMNS, tables=tables
+            )
+            yield session, reports_view, facts_view
 
 
 def _staged(snap: Snapshot, dataset: str) -> bool:
@@ -305,21 +325,9 @@ def table(
     base = resolve(data_dir)
     years = _as_list(year)
     where, params = _where(_as_list(region), _as_list(agency))
-    with reading(base):
-        snap = _snapshot(base)
-        _staged(snap, "facts")
-        with live.session() as session:
-            reports_view = live.create_view(session, snap, "reports", years=years)
-            facts_view = live.create_view(
-                session,
-                snap,
-                "facts",
-                years=years,
-                columns=["report_id", "table", "row", "column", "value", "amount", "report_year"],
-                tables=[name],
-            )
-            sql = _wide_sql(reports_view, facts_view, where, name, order, entity_order)
-            result = live.fetch(session, sql, params)
+    with _figure_views(base, "facts", years, [name]) as (session, reports_view, facts_view):
+        sql = _wide_sql(reports_view, facts_view, where, name, order, entity_order)
+        result = live.fetch(session, sql, params)
     wide = _wide_frame(result, order, entity_name)
     if labels != "key":
         spread_axis = "row" if spread == "row" else "column"
@@ -502,21 +510,10 @@ def rates(
     base = resolve(data_dir)
     years = _as_list(year)
     where, params = _where(_as_list(region), _as_list(agency))
-    with reading(base):
-        snap = _snapshot(base)
-        _staged(snap, "reports")
-        with live.session() as session:
-            reports_view = live.create_view(session, snap, "reports", years=years)
-            facts_view = live.create_view(
-                session,
-                snap,
-                "facts",
-                years=years,
-                columns=["report_id", "table", "row", "column", "value", "amount", "report_year"],
-                tables=["applications", "reviews_lawsuits"],
-            )
-            sql = _rates_sql(reports_view, facts_view, where, groups)
-            table = live.fetch(session, sql, params)
+    tables = ["applications", "reviews_lawsuits"]
+    with _figure_views(base, "reports", years, tables) as (session, reports_view, facts_view):
+        sql = _rates_sql(reports_view, facts_view, where, groups)
+        table = live.fetch(session, sql, params)
     return _rates_frame(table)
 
 
