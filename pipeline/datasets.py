@@ -785,3 +785,17 @@ def datapackage(data_dir: Path) -> dict[str, object]:
         ],
         "resources": resources,
     }
+
+
+def printed_amounts(column: pd.Series) -> pd.Series:
+    """Money figures as exact decimals at the scale they were printed with.
+
+    Parquet stores them as decimal(28, 8), so they read back padded to 8 places
+    (``Decimal('0E-8')`` for a zero fee); ``number`` has them as floats.
+    """
+    present = column.notna().to_numpy()
+    if not present.any():
+        return column
+    out = column.astype("object").copy()
+    out[present] = [as_printed(a) for a in column[present]]
+    return out

@@ -21,7 +21,7 @@ from pipeline.canonical import (
 )
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.datadir import default_data_dir
-from pipeline.datasets import as_printed, to_pandas
+from pipeline.datasets import printed_amounts, to_pandas
 from pipeline.errors import LockedError, SourceError
 from pipeline.extract import extract_document
 from pipeline.flows.oneoff import facts_table, read_source, stage_source
@@ -105,10 +105,15 @@ def output_table(report: Report, source: str) -> pa.Table:
     """What csv and parquet write: the facts with the staged facts' columns plus
     ``source``; for a report with no canonical figure but a pre-2019 statistics table,
     that table's figures (plus ``source``)."""
-    if report.pre2019_list and not report.fact_list:
+    if _pre2019_only(report):
         frame = report.pre2019.assign(source=source)
         return pa.Table.from_pandas(frame, preserve_index=False)
     return facts_table(report, source)
+
+
+def _pre2019_only(report: Report) -> bool:
+    """A report with no canonical figure but a pre-2019 statistics table."""
+    return bool(report.pre2019_list) and not report.fact_list
 
 
 def write(report: Report, source: str, fmt: str, stream: TextIO) -> None:
@@ -117,7 +122,7 @@ def write(report: Report, source: str, fmt: str, stream: TextIO) -> None:
         stream.write(render(report))
         return
     if fmt == "csv":
-        if report.pre2019_list and not report.fact_list:
+        if _pre2019_only(report):
             report.pre2019.assign(source=source).to_csv(stream, index=False)
         else:
             facts_frame(report, source).to_csv(stream, index=False)
@@ -152,9 +157,7 @@ def _missing(value: object) -> bool:
 def facts_frame(report: Report, source: str) -> pd.DataFrame:
     """The facts as :func:`pipeline.load.facts` gives them: decimals at the printed scale."""
     frame = to_pandas(facts_table(report, source))
-    present = frame["amount"].notna().to_numpy()
-    frame["amount"] = frame["amount"].astype(object)
-    frame.loc[present, "amount"] = [as_printed(a) for a in frame["amount"][present]]
+    frame["amount"] = printed_amounts(frame["amount"])
     return frame
 
 

@@ -31,8 +31,8 @@ from pipeline.datasets import (
     NULLABLE_INTEGERS,
     UNKNOWN_YEAR,
     Snapshot,
-    as_printed,
     full_schema,
+    printed_amounts,
     published_files,
     read_live,
     reading,
@@ -242,23 +242,9 @@ def _facts(
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
     frame = _with_context("facts", snap, year, region, agency, table, columns)
-    frame["amount"] = _amounts(frame["amount"])
+    frame["amount"] = printed_amounts(frame["amount"])
     frame["number"] = _number(frame)
     return frame
-
-
-def _amounts(column: pd.Series) -> pd.Series:
-    """Money figures as exact decimals at the scale they were printed with.
-
-    Parquet stores them as decimal(28, 8), so they read back padded to 8 places
-    (``Decimal('0E-8')`` for a zero fee); ``number`` has them as floats.
-    """
-    present = column.notna().to_numpy()
-    if not present.any():
-        return column
-    out = column.astype("object").copy()
-    out[present] = [as_printed(a) for a in column[present]]
-    return out
 
 
 def _number(frame: pd.DataFrame) -> pd.Series:
