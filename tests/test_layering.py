@@ -50,9 +50,7 @@ def test_import_pipeline_does_not_load_the_crawler_or_staging() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import sys, pipeline; "
-        "print(sorted(m for m in sys.modules if m.startswith(('pipeline.crawl', 'pipeline.load'))))"
-    )
+    steps = "('pipeline.crawl', 'pipeline.load', 'pipeline.stage', 'pipeline.archive')"
+    code = f"import sys, pipeline; print(sorted(m for m in sys.modules if m.startswith({steps})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

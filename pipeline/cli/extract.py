@@ -24,7 +24,8 @@ from pipeline.datadir import default_data_dir
 from pipeline.datasets import printed_amounts, to_pandas
 from pipeline.errors import LockedError, SourceError
 from pipeline.extract import extract_document
-from pipeline.flows.oneoff import facts_table, read_source, stage_source
+from pipeline.flows.oneoff import read_source
+from pipeline.flows.oneoff_staging import facts_table, stage_source
 from pipeline.model import Report
 
 FORMATS = ("table", "jsonl", "csv", "parquet")

@@ -2,7 +2,7 @@
 
 - :mod:`pipeline.flows.nightly`: the scheduled crawl, with retries from the archive;
 - :mod:`pipeline.flows.reextract`: archive -> extract -> stage, after an extractor change;
-- :mod:`pipeline.flows.oneoff`: one URL or file, extracted (and optionally staged);
+- :mod:`pipeline.flows.oneoff`: one URL or file, extracted (``oneoff_staging``: staged);
 - :mod:`pipeline.flows.demo`: the offline demo on a bundled sample portal.
 
 Each step (:mod:`pipeline.crawl`, :mod:`pipeline.archive`, :mod:`pipeline.extract`,

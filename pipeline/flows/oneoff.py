@@ -1,4 +1,6 @@
-"""The one-off flow: one report URL or file -> extract (-> archive and stage, on request).
+"""The one-off flow: one report URL or file -> extract; archiving and staging it, on
+request, is :mod:`pipeline.flows.oneoff_staging` (kept apart so that ``import pipeline``
+does not load staging).
 
 ``pipeline.extract(source)`` and ``python -m pipeline extract SOURCE [--stage]`` run it.
 Reading the source is this flow's edge; the extractor only ever sees bytes.
@@ -10,24 +12,17 @@ import asyncio
 import concurrent.futures
 import os
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
-import pyarrow as pa
 
-from pipeline import archive
-from pipeline.datadir import WriterLock
-from pipeline.datasets import PARTITION_FIELD
 from pipeline.errors import SourceError
 from pipeline.extract import extract_document
 from pipeline.httpbody import ACCEPT_ENCODING, BodyTooLarge, UndecodableBody, read_body
 from pipeline.logsafe import printable
 from pipeline.model import Report
-from pipeline.stage import StageItem, compact, stage_report
-from pipeline.stage import facts_table as stage_facts_table
 from pipeline.version import USER_AGENT
 
 #: A report file, or the URL of one.
@@ -121,48 +116,3 @@ def extract(source: Source) -> Report:
     """
     content, content_type = read_source(source)
     return extract_document(content, source=source_text(source), content_type=content_type)
-
-
-def staged_url(source: Source) -> str:
-    """The URL a report from ``source`` is staged under: the URL, or a file's ``file://``
-    URI (its ``report_id`` is derived from it)."""
-    text = source_text(source)
-    return text if is_url(source) else Path(text).resolve().as_uri()
-
-
-def facts_table(report: Report, source: Source) -> pa.Table:
-    """The report's facts with the staged facts' columns and types (``report_id`` as staging
-    would give it, ``report_year``), plus the ``source`` they were read from."""
-    item = StageItem(
-        report=report, url=staged_url(source), region=None, region_code=None, fetched_at=None
-    )
-    table = stage_facts_table([item])
-    rows = table.num_rows
-    table = table.append_column(
-        PARTITION_FIELD, pa.array([report.meta.report_year] * rows, PARTITION_FIELD.type)
-    )
-    return table.append_column("source", pa.array([source_text(source)] * rows, pa.string()))
-
-
-def stage_source(
-    data_dir: Path, source: Source, content: bytes, content_type: str | None, report: Report
-) -> str:
-    """Archive the body (so ``reextract`` can re-read it) and stage the report, holding the
-    writer lock so that a running crawl or reextract is not overwritten. Returns the URL the
-    report is staged under (a file's ``file://`` URI)."""
-    url = staged_url(source)
-    fetched_at = datetime.now(UTC)
-    with WriterLock(data_dir):
-        archive.write_body(
-            data_dir,
-            content,
-            url=url,
-            kind="report",
-            content_type=content_type,
-            fetched_at=fetched_at,
-        )
-        stage_report(
-            data_dir, report, url=url, region=None, region_code=None, fetched_at=fetched_at
-        )
-        compact(data_dir)  # published at once: plain Parquet readers see it too
-    return url
