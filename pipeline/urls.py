@@ -74,6 +74,17 @@ def _netloc(scheme: str, netloc: str) -> str:
     return f"{userinfo}{at}{host}{':' + port if port else ''}"
 
 
+def _stable(url: str, passes: int = 4) -> str:
+    """w3lib's canonical form, taken again until it no longer changes: decoding an escaped
+    unreserved character can form a new escape (``%%30a`` -> ``%0a``, then ``%0A``)."""
+    for _ in range(passes):
+        again = canonicalize_url(url)
+        if again == url:
+            break
+        url = again
+    return url
+
+
 def canonical_url(url: str) -> str:
     """The canonical form of an http(s) URL; any other string comes back stripped.
 
@@ -90,7 +101,7 @@ def canonical_url(url: str) -> str:
     # Session ids out of the path before w3lib, which keeps path parameters as they are.
     before_query = _PATH_SESSION.sub("", before_query)
     try:
-        base = canonicalize_url(before_query)
+        base = _stable(before_query)
     except ValueError:  # a port that is not a number, a host IDNA refuses: leave it be
         return url
     parts = urlsplit(base)

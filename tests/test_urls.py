@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.urls import canonical_url
@@ -145,6 +145,9 @@ _params = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
+@example(  # an escaped "0" forms a new escape: w3lib's form changed on a second pass
+    scheme="http", host="www.kecheng.gov.cn", port="", segments=["%%30a"], params=[], fragment=""
+)
 @given(
     scheme=st.sampled_from(["http", "https", "HTTP"]),
     host=_hosts,
