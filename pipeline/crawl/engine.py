@@ -35,7 +35,8 @@ from pipeline.crawl.progress import Progress
 from pipeline.crawl.sink import Fetched, Sink
 from pipeline.crawl.state import FINAL_STATUSES, State, UrlRow, now
 from pipeline.crawl.summary import CrawlSummary, PortalSummary
-from pipeline.encoding import decode as decode_html
+from pipeline.encoding import decode
+from pipeline.html_depth import cap_nesting
 from pipeline.sniff import looks_like_html
 from pipeline.titles import title_agency, title_year
 
@@ -824,6 +825,15 @@ def _listing_values(job: Job) -> dict[str, object]:
         "agency": title_agency(title),
         "listed_date": job.link.date,
     }
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """The page as text, nested no deeper than a parser can read in linear time
+    (:mod:`pipeline.html_depth`); every parser of the crawl reads this text."""
+    html, removed = cap_nesting(decode(body, content_type))
+    if removed:
+        log.warning("event=nesting_capped tags_removed=%d", removed)
+    return html
 
 
 def _older_than(stamp: str, days: int) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 
 from pipeline.dates import iso_date
 from pipeline.titles import is_report_title
@@ -52,11 +53,18 @@ def normalise_url(href: str, base: str) -> str | None:
 
 
 def extract_links(html: str, base_url: str) -> list[Link]:
-    """Every ``<a href>`` with its title (``title=`` preferred) and a nearby date."""
+    """Every ``<a href>`` with its title (``title=`` preferred) and a nearby date: the
+    date printed in the closest of its three nearest containers that holds no other link."""
     tree = HTMLParser(html)
+    anchors = tree.css("a[href]")
+    shared = _shared_containers(anchors)
     links: list[Link] = []
-    for anchor in tree.css("a[href]"):
-        url = normalise_url(anchor.attributes.get("href") or "", base_url)
+    urls: dict[str, str | None] = {}  # href -> URL: a page repeats its links
+    for anchor in anchors:
+        href = anchor.attributes.get("href") or ""
+        if href not in urls:
+            urls[href] = normalise_url(href, base_url)
+        url = urls[href]
         if url is None:
             continue
         text = " ".join(anchor.text(separator=" ").split())
@@ -65,7 +73,7 @@ def extract_links(html: str, base_url: str) -> list[Link]:
         date = None
         node = anchor.parent
         for _ in range(3):
-            if node is None or len(node.css("a[href]")) > 1:
+            if node is None or node.mem_id in shared:
                 break
             date = iso_date(node.text(separator=" "))
             if date:
@@ -73,6 +81,25 @@ def extract_links(html: str, base_url: str) -> list[Link]:
             node = node.parent
         links.append(Link(url=url, title=title, date=date))
     return links
+
+
+def _shared_containers(anchors: list[Node]) -> set[int]:
+    """Ids (``mem_id``) of the elements that hold two or more of ``anchors``.
+
+    Each anchor climbs its ancestors until it meets one already known to be shared: an
+    element goes from unseen to held-by-one to shared once, so the work is linear in the
+    page (asking every container for its links is quadratic on a list of 20,000 links).
+    """
+    holder: dict[int, int] = {}  # element -> the one anchor seen inside it so far
+    shared: set[int] = set()
+    for anchor in anchors:
+        node = anchor.parent
+        while node is not None and node.mem_id not in shared:
+            first = holder.setdefault(node.mem_id, anchor.mem_id)
+            if first != anchor.mem_id:
+                shared.add(node.mem_id)
+            node = node.parent
+    return shared
 
 
 def report_links(links: list[Link], pattern: re.Pattern[str] | None = None) -> list[Link]:
@@ -143,12 +170,12 @@ def page_redirect(html: str, base_url: str) -> str | None:
 
 def iframe_links(html: str, base_url: str) -> list[str]:
     """``<iframe src>`` targets: some columns are shells whose list lives in an iframe."""
-    out: list[str] = []
-    for src in _IFRAME_RE.findall(html):
+    out: dict[str, None] = {}  # ordered and de-duplicated in linear time
+    for src in dict.fromkeys(_IFRAME_RE.findall(html)):
         url = normalise_url(src, base_url)
-        if url and url not in out and url != base_url:
-            out.append(url)
-    return out
+        if url and url != base_url:
+            out[url] = None
+    return list(out)
 
 
 def is_attachment_url(url: str) -> bool:
@@ -159,11 +186,11 @@ def is_attachment_url(url: str) -> bool:
 def attachment_links(html: str, base_url: str) -> list[str]:
     """Attachment URLs on a report page, including those only written by a script
     (TRS ``var file_appendix='<a href=…>'``)."""
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered and de-duplicated in linear time
     found = HREF_RE.findall(html)
     found += [u.replace("\\/", "/") for u in _JSON_URL_RE.findall(html)]
-    for href in found:
+    for href in dict.fromkeys(found):
         url = normalise_url(href, base_url)
-        if url and is_attachment_url(url) and url not in out:
-            out.append(url)
-    return out
+        if url and is_attachment_url(url):
+            out[url] = None
+    return list(out)

@@ -16,6 +16,7 @@ from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables, settle_national_format
 from pipeline.extract.text_cells import read_text_cells, text_cells
+from pipeline.html_depth import MAX_DEPTH, cap_nesting
 from pipeline.model import (
     DocumentFormat,
     Fact,
@@ -51,6 +52,7 @@ def _nothing(check: str, status: ReportStatus, message: str) -> _Read:
 
 def _read_html(markup: str | bytes) -> _Read:
     """``markup``: the page as text, or as UTF-8 bytes (parsed without re-encoding)."""
+    markup, removed = cap_nesting(markup)  # parsing stays linear on hostile nesting
     tree = parse_html(markup)
     meta_tags = {
         (node.attributes.get("name") or node.attributes.get("property") or ""): (
@@ -73,6 +75,9 @@ def _read_html(markup: str | bytes) -> _Read:
         if from_text.facts:
             parsed = from_text
     read = _Read(parsed, head_text, meta_tags)
+    if removed:
+        message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"
+        read.findings.append(Finding(check="html_nesting", status="warning", message=message))
     if not parsed.facts and images:
         read.status = "image_only"
         read.findings.append(

@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from pipeline.extract.cells import read_value
 
 # Line breaks a browser would show, so the page's text keeps its lines.
-_BLOCK_END = re.compile(r"(?i)<(?:br\b[^>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
+_BLOCK_END = re.compile(r"(?i)<(?:br\b[^<>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
 MAX_SPAN = 200  # real tables span at most a few dozen rows; larger values are markup damage
 
 

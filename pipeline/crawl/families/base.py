@@ -8,6 +8,7 @@ cursor; none of them touches the network.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,25 @@ MAX_RECORDS = 500
 MAX_ENTRIES = 60
 #: Bytes of an answer handed to ``json.loads``: list answers are small, a huge one is garbage.
 MAX_JSON_BYTES = 5 * 1024 * 1024
+
+
+def between(text: str, opening: re.Pattern[str], closing: re.Pattern[str]) -> list[str]:
+    """The text between each ``opening`` and the first ``closing`` after it.
+
+    What ``re.findall(opening + "(.*?)" + closing)`` finds, in time linear in ``text``: the
+    regex rescans to the end of the page for every unclosed opening (40,000 unclosed
+    ``<datastore>`` tags in a 440 KB listing took minutes), while here the first opening
+    with no ``closing`` after it ends the scan, as no later one can have one.
+    """
+    found: list[str] = []
+    pos = 0
+    while (start := opening.search(text, pos)) is not None:
+        end = closing.search(text, start.end())
+        if end is None:
+            break
+        found.append(text[start.end() : end.start()])
+        pos = end.end()
+    return found
 
 
 @dataclass(frozen=True, slots=True)

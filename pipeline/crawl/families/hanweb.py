@@ -8,14 +8,15 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from pipeline.crawl.families.base import Cursor, Listing, Request
+from pipeline.crawl.families.base import Cursor, Listing, Request, between
 from pipeline.crawl.links import HREF_RE, extract_links
 
 NAME = "hanweb"
 
-_DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
-_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
-_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.S | re.I)
+# Opening and closing tags, read by ``between`` (linear where ``(.*?)`` is not).
+_DATASTORE = (re.compile(r"<datastore>", re.I), re.compile(r"</datastore>", re.I))
+_RECORD = (re.compile(r"<record>\s*<!\[CDATA\[", re.I), re.compile(r"\]\]>\s*</record>", re.I))
+_NEXTGROUP = (re.compile(r"<nextgroup>\s*<!\[CDATA\[", re.I), re.compile(r"\]\]>"))
 _TOTAL_RECORDS = re.compile(r"totalRecord\s*[:=]\s*['\"]?(\d+)|<totalrecord>\s*(\d+)", re.I)
 _PER_PAGE = re.compile(r"perPage\s*[:=]\s*['\"]?(\d+)", re.I)
 _PROXY_URL = re.compile(r"""proxyUrl\s*[:=]\s*['"]([^'"]+)['"]""")
@@ -40,17 +41,17 @@ class Datastore:
 
 def hanweb_datastore(html: str, base_url: str) -> Datastore | None:
     """Records, proxy URL/params and totals of a Hanweb jpage page or dataproxy answer."""
-    stores = _DATASTORE.findall(html)
+    stores = between(html, *_DATASTORE)
     if not stores and "dataproxy.jsp" not in html:
         return None
-    found = [r for s in stores for r in _RECORD.findall(s)]
+    found = [r for s in stores for r in between(s, *_RECORD)]
     records = "\n".join(found)
     proxy_url: str | None = None
     params: list[tuple[str, str]] = []
-    nextgroup = _NEXTGROUP.search(html)
+    nextgroup = between(html, *_NEXTGROUP)[:1]
     href = None
     if nextgroup:
-        match = HREF_RE.search(nextgroup.group(1))
+        match = HREF_RE.search(nextgroup[0])
         href = htmlmod.unescape(match.group(1)) if match else None
     if href is None:
         match = _PROXY_URL.search(html)

@@ -22,7 +22,9 @@ from pipeline.crawl.links import extract_links
 NAME = "jpaas"
 API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 
-_PAGINATION = re.compile(r"<div\b[^>]*\bqueryData\s*=\s*(\"[^\"]*\"|'[^']*')[^>]*>", re.I | re.S)
+_QUERY_DATA = re.compile(r"\bqueryData\s*=\s*", re.I)
+_DIV = re.compile(r"<div\b", re.I)
+_MAX_TAG = 4000  # characters from a tag's start to its queryData attribute
 _ATTR = re.compile(r"""\b(count|rows)\s*=\s*["']?(\d+)""", re.I)
 _PAIR = re.compile(r"""['"](\w+)['"]\s*:\s*['"]([^'"]*)['"]""")
 _EMPTY_TEMPLATE = "模板内容数据为空"
@@ -34,13 +36,34 @@ def sniff(html: str, url: str) -> bool:
 
 def pagination(html: str) -> tuple[dict[str, str], int | None, int | None]:
     """(queryData, record count, rows per page) of the column's pagination div."""
-    match = _PAGINATION.search(html)
-    if match is None:
+    found = _pagination_div(html)
+    if found is None:
         return {}, None, None
-    tag = match.group(0)
-    query = dict(_PAIR.findall(match.group(1).strip("\"'").replace("&quot;", '"')))
+    tag, value = found
+    query = dict(_PAIR.findall(value.replace("&quot;", '"')))
     attrs = {k.lower(): int(v) for k, v in _ATTR.findall(tag)}
     return query, attrs.get("count"), attrs.get("rows")
+
+
+def _pagination_div(html: str) -> tuple[str, str] | None:
+    """(the tag, its queryData value unquoted) of the first ``<div ... queryData="...">``.
+
+    Scanned by hand, not by one regex: ``<div\\b[^>]*queryData`` rescans the rest of the
+    page from every ``<div`` (quadratic on a page of 20,000 unclosed ``<div class='``).
+    """
+    for match in _QUERY_DATA.finditer(html):
+        start = html.rfind("<", max(0, match.start() - _MAX_TAG), match.start())
+        if start < 0 or not _DIV.match(html, start) or ">" in html[start : match.start()]:
+            continue
+        quote = html[match.end() : match.end() + 1]
+        if quote not in ('"', "'"):
+            continue
+        close = html.find(quote, match.end() + 1)
+        end = html.find(">", close + 1) if close >= 0 else -1
+        if end < 0:
+            return None  # no later value or tag is closed either
+        return html[start : end + 1], html[match.end() + 1 : close]
+    return None
 
 
 def api_request(column_url: str, query: dict[str, str], page: int, rows: int) -> Request:
