@@ -80,9 +80,7 @@ def test_repeated_attachment_and_iframe_sources_are_read_once() -> None:
     assert _timed(attachment_links, page, "http://127.0.0.1/r/1.html") == [
         "http://127.0.0.1/f/a.pdf"
     ]
-    assert _timed(iframe_links, page, "http://127.0.0.1/r/1.html") == [
-        "http://127.0.0.1/list.html"
-    ]
+    assert _timed(iframe_links, page, "http://127.0.0.1/r/1.html") == ["http://127.0.0.1/list.html"]
 
 
 def test_deep_nesting_is_capped_before_parsing() -> None:
