@@ -12,7 +12,8 @@ replaces the built-in 年报 title pattern), ``extra_hosts`` (``host`` or ``*.do
 ``browser`` (true: a listing page that is only scripts is rendered by headless Chromium,
 :mod:`pipeline.crawl.browser`) and
 politeness overrides (``delay``, ``per_host``, ``timeout``, ``max_bytes``, ``retries``,
-``backoff``, ``backoff_max``, ``max_retry_after``, ``max_crawl_delay``, ``robots``); each
+``backoff``, ``backoff_max``, ``max_retry_after``, ``max_crawl_delay``, ``robots``) and
+the portal's budgets for one run (``max_requests``, ``max_seconds``); each
 number must be finite and within :data:`LIMITS`. A top-level ``[defaults]``
 table sets politeness for every portal plus ``concurrency`` and ``user_agent``, which are
 crawl-wide (one client, one global limit) and rejected in a ``[[portal]]`` table.
@@ -55,6 +56,10 @@ class Politeness:
     backoff_max: float = 30.0
     max_retry_after: float = 120.0  # a longer Retry-After defers the host to the next run
     max_crawl_delay: float = 60.0  # a longer robots.txt Crawl-delay defers the host too
+    # Budgets of one portal in one run: a portal listing 20,000 reports, or a pager that
+    # never ends, is cut there and resumed by the next run (the summary says so).
+    max_requests: int = 2000
+    max_seconds: float = 3 * 3600.0
     user_agent: str = USER_AGENT  # set ``user_agent`` in the config to add a contact URL
     robots: bool = True
 
@@ -141,6 +146,8 @@ _POLITENESS_FIELDS: dict[str, type | tuple[type, ...]] = {
     "backoff_max": (int, float),
     "max_retry_after": (int, float),
     "max_crawl_delay": (int, float),
+    "max_requests": int,
+    "max_seconds": (int, float),
     "user_agent": str,
     "robots": bool,
 }
@@ -174,6 +181,8 @@ LIMITS: dict[str, float] = {
     "backoff_max": 3600.0,
     "max_retry_after": 3600.0,
     "max_crawl_delay": 3600.0,
+    "max_requests": 1_000_000,
+    "max_seconds": 24 * 3600.0,
 }
 
 
@@ -206,7 +215,10 @@ def _politeness(table: dict[str, Any], base: Politeness, portal: str) -> Politen
             raise _fail(portal, key, f"must not be negative, got {value!r}")
         if numeric and value > LIMITS[key]:
             raise _fail(portal, key, f"must be at most {LIMITS[key]:g}, got {value!r}")
-        if key in ("per_host", "concurrency", "retries", "max_bytes", "timeout") and value == 0:
+        if value == 0 and key in (
+            *("per_host", "concurrency", "retries", "max_bytes", "timeout"),
+            *("max_requests", "max_seconds"),
+        ):
             raise _fail(portal, key, "must be greater than zero")
         changes[key] = float(value) if kinds == (int, float) else value
     return replace(base, **changes)

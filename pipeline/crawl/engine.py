@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections import Counter
@@ -12,7 +13,7 @@ from collections.abc import Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from pipeline.crawl.blocks import is_js_shell, is_site_root, is_soft_404
 from pipeline.crawl.browser import MAX_BROWSER_PAGES, BrowserTier
@@ -121,13 +122,14 @@ class PortalCrawl:
         self.browser = browser  # the crawl's browser tier, used when portal.browser is set
         self.rendered = 0  # listing pages rendered by the browser in this run
         self.list_only = list_only  # `portals check`: list reports, fetch none
-        self.max_seconds = max_seconds
+        # the portal's budgets for this run: its config's, or the command's when smaller
+        self.max_seconds = min(max_seconds or math.inf, politeness.max_seconds)
         self.deadline: float | None = None
         self.sink = sink
         self.fetcher = fetcher
         self.state = state
         self.politeness = politeness
-        self.max_pages = max_pages
+        self.max_pages = min(max_pages or politeness.max_requests, politeness.max_requests)
         self.progress = progress
         self.pattern = re.compile(portal.link_pattern) if portal.link_pattern else None
         self.summary = PortalSummary(name=portal.name)
@@ -153,8 +155,7 @@ class PortalCrawl:
             "event=portal_start portal=%s run=%s resumed=%s", self.portal.name, self.run_id, resumed
         )
         loop = asyncio.get_running_loop()
-        if self.max_seconds is not None:
-            self.deadline = loop.time() + self.max_seconds
+        self.deadline = loop.time() + self.max_seconds
         workers = max(1, self.politeness.per_host * max(1, len(self.portal.hosts)))
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
         try:
@@ -280,20 +281,25 @@ class PortalCrawl:
 
     # ------------------------------------------------------------------ jobs
 
+    def _out_of_budget(self, reason: str) -> NoReturn:
+        """Stop fetching for this run: the next run resumes where this one stopped."""
+        self.budget_hit = True
+        self.summary.reasons[f"{reason}: the rest is left for the next run"] += 1
+        log.warning("event=budget_hit portal=%s reason=%s", self.portal.name, reason)
+        raise _Budget
+
     async def _handle(self, job: Job) -> None:
         key = job.request.key
         previous = self.state.get(self.portal.name, key)
         if previous and previous.run_id == self.run_id and previous.status in FINAL_STATUSES:
             self._resume(job, previous)
             return
-        if self.budget_hit or (self.max_pages is not None and self.fetches >= self.max_pages):
-            self.budget_hit = True
+        if self.budget_hit:
             raise _Budget
+        if self.fetches >= self.max_pages:
+            self._out_of_budget(f"request budget hit ({self.max_pages:,} requests)")
         if self.deadline is not None and asyncio.get_running_loop().time() > self.deadline:
-            if not self.budget_hit:
-                self.summary.reasons["time budget hit"] += 1
-            self.budget_hit = True
-            raise _Budget
+            self._out_of_budget(f"time budget hit ({self.max_seconds:,.0f} s)")
         self.fetches += 1
         conditional = previous is not None and previous.status == "ok" and previous.sha256
         validators = {

@@ -345,6 +345,11 @@ def test_spacing_counts_from_when_requests_were_sent(serve, tmp_path) -> None:
         ("max_retry_after = inf", "max_retry_after", "finite"),
         ("max_crawl_delay = -5", "max_crawl_delay", "negative"),
         ("backoff_max = nan", "backoff_max", "finite"),
+        ("max_requests = 0", "max_requests", "greater than zero"),
+        ("max_requests = 1e12", "max_requests", "expected a whole number"),
+        ("max_requests = 10000000", "max_requests", "at most"),
+        ("max_seconds = inf", "max_seconds", "finite"),
+        ("max_seconds = 0", "max_seconds", "greater than zero"),
     ],
 )
 def test_config_rejects_absurd_numbers(line: str, key: str, message: str) -> None:

@@ -116,3 +116,30 @@ def test_a_hostile_listing_does_not_hold_up_the_crawl(serve, tmp_path) -> None:
     assert time.monotonic() - started < 3 * BOUND_S
     assert [p.reports_new for p in result.portals] == [1, 1]
     assert all("/r/1.html" in site.paths() for site in (hostile, calm))
+
+
+def test_a_listing_of_three_hundred_reports_is_fetched_over_several_runs(serve, tmp_path) -> None:
+    """The 20,000-link listing in small: the portal's request budget (config
+    ``max_requests``, 2,000 by default) cuts each run, the summary says so, and the next
+    runs go on with the rest without asking any report twice."""
+    site = serve(Site())
+    paths = [f"/r/{i}.html" for i in range(300)]
+    lis = "".join(f'<li><a href="{p}" title="{TITLE}">{TITLE}</a></li>' for p in paths)
+    site.add("/nb/", _page(f"<ul>{lis}</ul>"))
+    for path in paths:
+        site.add(path, article_page(TITLE, "<p>正文</p>"))
+    budget = fast(max_requests=120)
+    results = [crawl([portal(site, "/nb/")], tmp_path, politeness_override=budget).portals[0]]
+    assert not results[0].completed
+    assert (
+        results[0].reasons["request budget hit (120 requests): the rest is left for the next run"]
+        == 1
+    )
+    while not results[-1].completed and len(results) < 5:
+        results.append(
+            crawl([portal(site, "/nb/")], tmp_path, politeness_override=budget).portals[0]
+        )
+    assert [r.completed for r in results] == [False, False, True]
+    assert sum(r.reports_new for r in results) == 300
+    asked = [p for p in site.paths() if p.startswith("/r/")]
+    assert sorted(asked) == sorted(paths)  # each report once over the three runs
