@@ -4,9 +4,12 @@ lexbor (selectolax), like every HTML5 tree builder, scans the stack of open elem
 each block start tag (``<div>``, ``<ul>``, ``<section>``, ``<pre>`` ...) to close an open
 ``<p>``: 40,000 unclosed ``<div>`` tags (200 KB) take 13 s to parse, 80,000 nearly a
 minute, and the time grows with the square of the page. Real pages nest a few dozen
-elements deep. :func:`cap_nesting` estimates the depth from the tags in one linear pass
+elements deep. :func:`cap_nesting` counts the depth from the tags in one linear pass
 and, only when it exceeds :data:`MAX_DEPTH`, drops the start tags beyond it (and their
 end tags), so the parse stays linear. Text is kept; on every ordinary page nothing changes.
+An ordinary page is let through by a quick upper bound of its depth (array operations,
+about the cost of one parse), so the exact count, a Python loop over every tag, runs
+only on pages that may be deep.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import AnyStr, overload
+
+import numpy as np
 
 MAX_DEPTH = 512
 
@@ -43,7 +48,7 @@ def cap_nesting(html: AnyStr, limit: int = MAX_DEPTH) -> tuple[AnyStr, int]:
     """``html`` (text, or bytes of an ASCII-compatible encoding) with the start tags nested
     deeper than ``limit`` and their end tags removed, and the number of tags removed; the
     page itself when it nests no deeper."""
-    if _max_depth(html) <= limit:
+    if _depth_bound(html) <= limit or _max_depth(html) <= limit:
         return html, 0
     keep: list[AnyStr] = []
     depth = 0
@@ -76,6 +81,61 @@ def _tags(html: str | bytes) -> Iterator[tuple[int, int, bool, str]]:
         name = (name if isinstance(name, str) else name.decode("ascii")).lower()
         if name not in _FLAT and not match.group(3):
             yield match.start(), match.end(), bool(match.group(1)), name
+
+
+#: End tags the bound subtracts: only elements that :func:`_max_depth` counts.
+_CLOSED = frozenset(
+    {
+        *("div", "span", "font", "b", "i", "u", "s", "strong", "em", "small", "big", "sup"),
+        *("sub", "ul", "ol", "dl", "section", "article", "center", "pre", "nav", "form"),
+        *("blockquote", "o:p", "h1", "h2", "h3", "h4", "h5", "h6", "label", "script"),
+        *("style", "title", "select", "button", "textarea", "object", "iframe", "noscript"),
+    }
+)
+_WINDOW = 8  # bytes of a tag name read as one number; longer names count as unknown
+# Bytes that end a tag name, as they read after ``| 0x20`` (which lower-cases ASCII
+# letters): ">", space, "/", and tab, newline, form feed, carriage return.
+_ENDS_NAME = np.zeros(256, dtype=bool)
+_ENDS_NAME[list(b"> /)*,-")] = True
+
+
+def _depth_bound(html: str | bytes) -> int:
+    """An upper bound of :func:`_max_depth`, computed with array operations in a fraction
+    of the time lexbor takes to parse the page (the exact count, a Python loop over the
+    tags, takes several times the parse). Start tags count as there, except that
+    self-closing ones count too; only end tags of common elements are subtracted."""
+    data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+    page = np.frombuffer(data + bytes(_WINDOW + 2), dtype=np.uint8)
+    at = np.flatnonzero(page[: len(data)] == ord("<"))
+    following = page[at + 1] | 0x20
+    starts = at[(following >= ord("a")) & (following <= ord("z"))]
+    ends = at[page[at + 1] == ord("/")]
+    steps = np.zeros(len(at), dtype=np.int32)
+    steps[np.searchsorted(at, starts[~_names_in(page, starts + 1, _FLAT_KEYS)])] = 1
+    steps[np.searchsorted(at, ends[_names_in(page, ends + 2, _CLOSED_KEYS)])] = -1
+    walk = np.cumsum(steps)
+    floored = walk - np.minimum(np.minimum.accumulate(walk), 0)  # depth never below 0
+    return int(floored.max()) if len(floored) else 0
+
+
+def _keys(names: frozenset[str]) -> np.ndarray:
+    """Each name of at most :data:`_WINDOW` bytes as the number :func:`_names_in` reads."""
+    spelled = [n.encode().ljust(_WINDOW, b"\0") for n in names if len(n) <= _WINDOW]
+    return np.frombuffer(b"".join(spelled), dtype=np.uint64)
+
+
+def _names_in(page: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which of the tag names starting at offsets ``first`` of ``page`` are one of ``keys``
+    (made by :func:`_keys`): each name is read as one 8-byte number, compared at once."""
+    window = page[first[:, None] + np.arange(_WINDOW + 1)] | 0x20
+    ended = _ENDS_NAME[window]
+    length = np.where(ended.any(axis=1), ended.argmax(axis=1), _WINDOW + 1)
+    window[np.arange(_WINDOW + 1) >= length[:, None]] = 0
+    read = np.ascontiguousarray(window[:, :_WINDOW]).view(np.uint64).ravel()
+    return np.isin(read, keys) & (length <= _WINDOW)
+
+
+_FLAT_KEYS, _CLOSED_KEYS = _keys(_FLAT), _keys(_CLOSED)
 
 
 def _max_depth(html: str | bytes) -> int:

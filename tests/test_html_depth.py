@@ -1,0 +1,53 @@
+"""The nesting cap in front of every HTML parse (:mod:`pipeline.html_depth`): ordinary
+pages pass untouched, and the quick bound that lets them through never under-counts."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.html_depth import MAX_DEPTH, _depth_bound, _max_depth, cap_nesting
+from tests.corpus import CORPUS
+
+_TAGS = st.sampled_from(
+    [
+        *("<div>", "</div>", "<DIV class='a'>", "</DIV >", "<span>", "</span>", "<p>", "</p>"),
+        *("<td>", "</td>", "<table>", "</table>", "<br>", "<br/>", "<div/>", "<o:p>", "</o:p>"),
+        *("<blockquote>", "</blockquote>", "<custom-el>", "</custom-el>", "</x>", "<li>"),
+        *(
+            "<!-- <div> -->",
+            "<!DOCTYPE html>",
+            "< div>",
+            "<",
+            "</",
+            "text",
+            "数字 12",
+            "<a href=x>",
+        ),
+        *("</a>", "<section\n>", "</section\t>", "<img src='<div>'>", "<verylongtagname>"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TAGS, max_size=120))
+def test_the_quick_bound_never_counts_less_than_the_exact_depth(tags: list[str]) -> None:
+    page = "".join(tags)
+    assert _depth_bound(page) >= _max_depth(page)
+    assert _depth_bound(page.encode()) >= _max_depth(page.encode())
+
+
+def test_real_pages_are_not_touched_and_bounded_closely() -> None:
+    for path in sorted((CORPUS / "raw").glob("*.html")):
+        page = path.read_bytes()
+        assert cap_nesting(page) == (page, 0)
+        assert _max_depth(page) <= _depth_bound(page) <= _max_depth(page) + 5 < MAX_DEPTH
+
+
+def test_deep_pages_are_cut_to_the_cap_whatever_balances_them() -> None:
+    """Unclosed divs between stray end tags of flat elements (``</p>``), which the parser
+    ignores: the quick bound must not be fooled into letting the page through."""
+    page = "<div></p>" * 2_000 + "<p>12</p>"
+    capped, removed = cap_nesting(page)
+    assert removed == 2_000 - MAX_DEPTH and _max_depth(capped) == MAX_DEPTH
+    assert capped.endswith("<p>12</p>")
