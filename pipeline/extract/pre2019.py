@@ -446,4 +446,6 @@ def _sums_hold(parent: _Row, children: list[_Row], chosen: dict[int, tuple[str, 
 
 def read_pre2019(raw: list[str], glued: Collection[int] = ()) -> Pre2019Result:
     """Figures of every pre-2019 statistics table among ``raw`` cells, in table order."""
+    if "指标名称" not in _squeeze("".join(raw)):
+        return Pre2019Result()  # no table's header in any cell: nothing to read
     return _Reader(raw, glued).read()
