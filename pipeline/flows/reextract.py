@@ -361,7 +361,7 @@ def run_task(task: Task) -> Outcome:
         except Exception as exc:  # one bad body must not stop the run
             out.failed.append((job.url, f"{type(exc).__name__}: {exc}"))
             continue
-        if job.previous is None and not report.fact_list:
+        if job.previous is None and not report.fact_list and not report.pre2019_list:
             continue  # still no tables: nothing to stage
         rid = report_id_for(job.url)
         if job.previous is None:

@@ -578,7 +578,14 @@ def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
     import json
 
     from pipeline.datasets import DATASETS
+    from pipeline.extract import extract_document
+    from tests.corpus import CORPUS
 
+    pre2019 = extract_document((CORPUS / "raw" / "056.txt").read_bytes(), source="056.txt")
+    stage_report(
+        staged, pre2019, url=url_of("056"), region=None, region_code=None, fetched_at=FETCHED
+    )
+    compact(staged)
     root = staged / "parquet"
     package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     assert package["version"] == SCHEMA_VERSION and package["licenses"]
@@ -594,6 +601,8 @@ def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
     facts = {f["name"]: f for f in by_name["facts"]["schema"]["fields"]}
     assert facts["value"]["type"] == "integer" and facts["amount"]["type"] == "number"
     assert by_name["facts"]["schema"]["primaryKey"] == ["report_id", "table", "row", "column"]
+    assert by_name["pre2019"]["schema"]["primaryKey"] == ["report_id", "position"]
+    assert by_name["pre2019"]["path"] == ["pre2019/report_year=2017/part-5.parquet"]
     # a report removed: the descriptor follows
     from pipeline.stage import remove_reports
 
