@@ -133,6 +133,7 @@ def test_a_pre2019_report_keeps_its_staged_table_when_a_new_version_lost_it(
         assert len(figures) == 34 and len(pd.read_parquet(tmp_path / "parquet" / "pre2019")) == 34
         assert figures.loc[figures["key"] == "applications_received", "value"].tolist() == [21, 21]
     assert [s.portals[0].suspicious for s in summaries] == [0, 1, 0]
+    assert not summaries[0].portals[0].unreadable  # read and staged: not a no_tables document
     state = State(tmp_path)
     try:
         (row,) = state.rows(kind="report")
