@@ -308,6 +308,30 @@ def duck_rates(data_dir: Path) -> pd.DataFrame:
     ).df()
 
 
+def duck_pre2019(data_dir: Path) -> pd.DataFrame:
+    return duckdb.sql(
+        f"""
+        SELECT p.report_id, nullif(p.report_year, 0) AS report_year, r.region, r.region_code,
+               r.agency, r.title, p.* EXCLUDE (report_id, report_year)
+        FROM {_glob(data_dir, "pre2019")} p JOIN {_glob(data_dir, "reports")} r
+          USING (report_id, report_year)
+        ORDER BY report_year, r.agency, p.report_id, p.position
+        """
+    ).df()
+
+
+def _same_pre2019(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    key = ["report_id", "position"]
+
+    def norm(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame[[*key, "label", "period", "value"]].astype(
+            {"report_id": str, "label": str, "period": str, "position": int}
+        )
+        return out.astype({"value": "Float64"}).sort_values(key).reset_index(drop=True)
+
+    return len(mine) > 0 and norm(mine).equals(norm(theirs))
+
+
 def _same_facts(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
     key = ["report_id", "table", "row", "column"]
 
@@ -375,6 +399,15 @@ def run_load(data_dir: Path, repeats: int) -> None:
             _same_rates,
         ),
     ]
+    if PRE2019_EVERY:
+        cases.append(
+            (
+                "load.pre2019()",
+                lambda: load.pre2019(data_dir=data_dir),
+                lambda: duck_pre2019(data_dir),
+                _same_pre2019,
+            )
+        )
     for label, mine, theirs, same in cases:
         ours, duck = [], []
         for _ in range(repeats):
