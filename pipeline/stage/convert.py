@@ -154,6 +154,8 @@ def pre2019_table(items: list[StageItem]) -> pa.Table:
     cols: dict[str, list[object]] = {name: [] for name in PRE2019_SCHEMA.names}
     for item in items:
         figures = item.report.pre2019_list
+        if not figures:  # most reports: skip before the report_id (a URL canonicalisation)
+            continue
         cols["report_id"].extend([item.report_id] * len(figures))
         cols["position"].extend(range(len(figures)))
         cols["amount"].extend([money(f.amount) for f in figures])
