@@ -1,17 +1,19 @@
 """Staging and loading benchmark (run on demand, not a test): prints figures, asserts nothing
 timed.
 
-Stages N synthetic 2021-format reports (200 figures each, spread over 7 report years) into
-a fresh data directory in one ``stage_reports`` batch (then compacts, as the end of a crawl
-does), re-stages some in batches of 500 (the crawler's call) and some one at a time
-(``stage_report``, what ``extract URL --stage`` calls). Each one-at-a-time re-stage is
-interleaved with the floor it is compared with: writing that report's own rows (its three
-small Parquet files, zstd, fsync'd and renamed into place) — medians of both are printed,
-and their ratio. Then the one-line loads are timed against the equivalent DuckDB query on
-the same files (interleaved, medians of ``--repeats``) and their results compared.
+Stages N synthetic 2021-format reports (200 figures each, spread over 7 report years; with
+``--pre2019-every K`` every K-th one is a report on 2011-2018 with a 50-figure pre-2019
+统计表 instead, staged in the fourth dataset) into a fresh data directory in one
+``stage_reports`` batch (then compacts, as the end of a crawl does), re-stages some in
+batches of 500 (the crawler's call) and some one at a time (``stage_report``, what
+``extract URL --stage`` calls). Each one-at-a-time re-stage is interleaved with the floor it
+is compared with: writing that report's own rows (its three small Parquet files, four with
+a pre-2019 table; zstd, fsync'd and renamed into place) — medians of both are printed, and
+their ratio. Then the one-line loads are timed against the equivalent DuckDB query on the
+same files (interleaved, medians of ``--repeats``) and their results compared.
 
     .venv/bin/python benchmarks/bench_stage.py [--reports N] [--batches N] [--single N]
-        [--repeats N] [--no-load] [--data-dir DIR]
+        [--repeats N] [--no-load] [--data-dir DIR] [--pre2019-every K]
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.synthetic
 
 from pipeline import load, stage
+from pipeline.model import Report
 from pipeline.stage import BATCH_SIZE as STAGE_BATCH
 from pipeline.stage import StageItem, stage_report, stage_reports
-from pipeline.stage.convert import facts_table, findings_table, reports_table
-from tests.synthetic import synthetic_report, synthetic_url
+from pipeline.stage.convert import facts_table, findings_table, pre2019_table, reports_table
+from tests.synthetic import synthetic_pre2019_report, synthetic_report, synthetic_url
 
 YEARS = range(2019, 2026)
+OLD_YEARS = range(2011, 2019)
+#: Every PRE2019_EVERY-th report is a pre-2019 one (0: none); set by ``--pre2019-every``.
+PRE2019_EVERY = 0
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
 COMPACT: Callable[[Path], object] | None = getattr(stage, "compact", None)
 
@@ -51,9 +57,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def report(number: int, bump: int = 0) -> Report:
+    if PRE2019_EVERY and number % PRE2019_EVERY == 0:
+        return synthetic_pre2019_report(number, OLD_YEARS[number % len(OLD_YEARS)], bump=bump)
+    return synthetic_report(number, YEARS[number % len(YEARS)], bump=bump)
+
+
 def item(number: int, bump: int = 0, region: bool = True) -> StageItem:
     return StageItem(
-        report=synthetic_report(number, YEARS[number % len(YEARS)], bump=bump),
+        report=report(number, bump),
         url=synthetic_url(number),
         region=f"合成省{number % 31}" if region else None,
         region_code=f"{110000 + number % 31 * 10000}" if region else None,
@@ -67,12 +79,16 @@ def items(count: int) -> Iterator[StageItem]:
 
 
 def write_own_rows(directory: Path, one: StageItem) -> None:
-    """The floor: the report's rows written as three new files, atomically and durably."""
+    """The floor: the report's rows written as new files (one per dataset it has rows in:
+    three, four with a pre-2019 table), atomically and durably."""
     for name, table in (
         ("facts", facts_table([one])),
         ("findings", findings_table([one])),
         ("reports", reports_table([one], FETCHED)),
+        ("pre2019", pre2019_table([one])),
     ):
+        if name == "pre2019" and table.num_rows == 0:  # what staging writes: nothing
+            continue
         final = directory / f"{name}-{uuid.uuid4().hex[:8]}.parquet"
         tmp = final.with_name(f".{final.name}.tmp")
         with open(tmp, "wb") as handle:
@@ -101,7 +117,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each load (medians)")
     parser.add_argument("--no-load", action="store_true", help="skip the load timings")
     parser.add_argument("--data-dir", type=Path, help="default: a temporary directory")
+    parser.add_argument(
+        "--pre2019-every", type=int, default=0, help="every K-th report is a pre-2019 one"
+    )
     args = parser.parse_args()
+    global PRE2019_EVERY
+    PRE2019_EVERY = args.pre2019_every
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-stage-"))
     try:
         run_stage(data_dir, args.reports, args.batches, args.single)
@@ -114,8 +135,10 @@ def main() -> None:
 
 
 def run_stage(data_dir: Path, count: int, batches: int, single: int) -> None:
-    rows = count * len(synthetic_report(0, 2020).fact_list)
-    print(f"reports: {count:,}  fact rows: {rows:,}")
+    old = sum(1 for n in range(count) if PRE2019_EVERY and n % PRE2019_EVERY == 0)
+    rows = (count - old) * len(synthetic_report(0, 2020).fact_list)
+    figures = old * len(synthetic_pre2019_report(0, 2012).pre2019_list)
+    print(f"reports: {count:,}  fact rows: {rows:,}  pre-2019 reports: {old:,}, rows {figures:,}")
     seconds, _ = timed(lambda: stage_reports(data_dir, items(count)))
     print(f"batch stage: {seconds:.1f} s, {count / seconds:,.0f} reports/s")
     if COMPACT is not None:
@@ -285,6 +308,30 @@ def duck_rates(data_dir: Path) -> pd.DataFrame:
     ).df()
 
 
+def duck_pre2019(data_dir: Path) -> pd.DataFrame:
+    return duckdb.sql(
+        f"""
+        SELECT p.report_id, nullif(p.report_year, 0) AS report_year, r.region, r.region_code,
+               r.agency, r.title, p.* EXCLUDE (report_id, report_year)
+        FROM {_glob(data_dir, "pre2019")} p JOIN {_glob(data_dir, "reports")} r
+          USING (report_id, report_year)
+        ORDER BY report_year, r.agency, p.report_id, p.position
+        """
+    ).df()
+
+
+def _same_pre2019(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    key = ["report_id", "position"]
+
+    def norm(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame[[*key, "label", "period", "value"]].astype(
+            {"report_id": str, "label": str, "period": str, "position": int}
+        )
+        return out.astype({"value": "Float64"}).sort_values(key).reset_index(drop=True)
+
+    return len(mine) > 0 and norm(mine).equals(norm(theirs))
+
+
 def _same_facts(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
     key = ["report_id", "table", "row", "column"]
 
@@ -352,6 +399,15 @@ def run_load(data_dir: Path, repeats: int) -> None:
             _same_rates,
         ),
     ]
+    if PRE2019_EVERY:
+        cases.append(
+            (
+                "load.pre2019()",
+                lambda: load.pre2019(data_dir=data_dir),
+                lambda: duck_pre2019(data_dir),
+                _same_pre2019,
+            )
+        )
     for label, mine, theirs, same in cases:
         ours, duck = [], []
         for _ in range(repeats):

@@ -1,5 +1,5 @@
 """The canonical fields: the keys of the three national tables, their Chinese and English
-labels and units.
+labels and units; and the keys of the pre-2019 statistics tables (:func:`pre2019_keys`).
 
 Shared by the extractor (which maps printed labels to these keys), staging (cross-year
 checks) and loading (labels); every canonical figure is listed in
@@ -263,3 +263,37 @@ def labels(table: str, axis: str, language: str) -> dict[str, str]:
         else:
             result[f.column] = f.column_zh if language == "zh" else f.column_en
     return result
+
+
+# --------------------------------------------------------------------------- pre-2019
+
+
+@dataclass(frozen=True, slots=True)
+class Pre2019Key:
+    """An indicator of the pre-2019 statistics tables that recurs nationally
+    (``pipeline/spec/pre2019.csv``; the extractor matches labels with its ``pattern``)."""
+
+    key: str
+    label_zh: str  # a typical printed label
+    label_en: str  # what it counts
+    notes: str
+
+
+@cache
+def pre2019_keys() -> tuple[Pre2019Key, ...]:
+    """The canonical keys of the ``pre2019`` dataset, in the order of the spec."""
+    text = resources.files("pipeline").joinpath("spec/pre2019.csv").read_text("utf-8")
+    return tuple(
+        Pre2019Key(row["key"], row["label_zh"], row["label_en"], row["notes"])
+        for row in csv.DictReader(text.splitlines())
+    )
+
+
+def pre2019_frame() -> pd.DataFrame:
+    """The pre-2019 keys as a DataFrame (key, label_zh, label_en, notes)."""
+    return pd.DataFrame(
+        [
+            {"key": k.key, "label_zh": k.label_zh, "label_en": k.label_en, "notes": k.notes}
+            for k in pre2019_keys()
+        ]
+    )

@@ -4,7 +4,7 @@ Layout under the data directory (``$OGI_DATA_DIR``, else ``./data``)::
 
     raw/       the raw archive: every fetched body, gzip, addressed by SHA-256 (+ index.sqlite)
     state/     the crawl state (crawl.sqlite) and the writer lock (writer.lock)
-    parquet/   the staged datasets: reports, facts, findings
+    parquet/   the staged datasets: reports, facts, findings, pre2019
     runs/      one JSON summary per crawl (<UTC start>.json) and latest.json
 
 Every command and :mod:`pipeline.load` take their default from :func:`default_data_dir`,

@@ -1,9 +1,10 @@
 """The staged Parquet datasets: their explicit Arrow schemas and their layout on disk,
 shared by the writer (:mod:`pipeline.stage`) and the readers (:mod:`pipeline.load`).
 
-Three datasets live under ``<data dir>/parquet/``: ``reports`` (one row per report),
-``facts`` (one row per printed figure) and ``findings`` (identity checks and structural
-observations, cross-year checks included). Each is hive-partitioned by ``report_year``
+Four datasets live under ``<data dir>/parquet/``: ``reports`` (one row per report),
+``facts`` (one row per printed figure), ``findings`` (identity checks and structural
+observations, cross-year checks included) and ``pre2019`` (one row per printed figure of
+a pre-2019 statistics table, 政府信息公开情况统计表). Each is hive-partitioned by ``report_year``
 (``report_year=2023/``; ``report_year=0`` where the year is unknown), so the year lives in
 the directory name, not in the files.
 
@@ -34,8 +35,9 @@ import pyarrow.parquet as pq
 
 from pipeline.datadir import parquet_dir
 
-#: Bumped whenever a column is added, removed or changes type.
-SCHEMA_VERSION = "2"
+#: Bumped whenever a column is added, removed or changes type, or a dataset is added.
+#: 3: the ``pre2019`` dataset (data directories staged before have none: it reads empty).
+SCHEMA_VERSION = "3"
 
 #: Money figures: up to 20 integer digits and 8 decimal places (fees in 万元 print 6).
 AMOUNT_TYPE = pa.decimal128(28, 8)
@@ -105,15 +107,36 @@ FINDINGS_SCHEMA = pa.schema(
     ]
 )
 
+PRE2019_SCHEMA = pa.schema(
+    [
+        pa.field("report_id", _ID, nullable=False),
+        pa.field("position", pa.int32(), nullable=False),
+        pa.field("label", _KEY, nullable=False),
+        pa.field("numbering", _KEY),
+        pa.field("parent", _KEY),
+        pa.field("period", _KEY, nullable=False),
+        pa.field("period_kind", _KEY),
+        pa.field("unit", _KEY),
+        pa.field("value", pa.int64()),
+        pa.field("amount", AMOUNT_TYPE),
+        pa.field("raw", pa.string()),
+        pa.field("semantic", _KEY, nullable=False),
+        pa.field("key", _KEY),
+    ]
+)
+
 DATASETS: dict[str, pa.Schema] = {
     "reports": REPORTS_SCHEMA,
     "facts": FACTS_SCHEMA,
     "findings": FINDINGS_SCHEMA,
+    "pre2019": PRE2019_SCHEMA,
 }
+#: The datasets holding rows of a report besides its ``reports`` row.
+REPORT_ROWS = ("facts", "findings", "pre2019")
 
 #: What each column means, per dataset (the data dictionary and datapackage.json).
 _SHARED_DOCS = {
-    "report_id": "16 hex digits of SHA-256 of the report URL; joins the three datasets",
+    "report_id": "16 hex digits of SHA-256 of the report URL; joins the datasets",
     "table": "statistical table key (see the fields below)",
     "row": "row key",
     "column": "column key",
@@ -203,6 +226,29 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "expected": "figure the check expected",
         "printed": "figure the report printed",
         "message": "human-readable explanation",
+    },
+    "pre2019": {
+        "position": "the figure's place in the printed table, in reading order (0, 1, ...)",
+        "label": (
+            "the 指标名称 cell as printed, white space removed, numbering and 其中 kept "
+            "(`其中：1.网站公开`)"
+        ),
+        "numbering": "its numbering as printed (`1.`, `2、`), where any",
+        "parent": "for a 其中 item: the label of the row it belongs to",
+        "period": "the column heading as printed (`2016年度`, `本年度`, `历年累计`)",
+        "period_kind": "what the period means: this_year or cumulative (历年累计)",
+        "unit": "the 计量单位 cell as printed (条, 件, 元 ...)",
+        "value": "whole figure as printed (nullable)",
+        "amount": (
+            "a figure that is not a whole number (money), decimal(28, 8) in Parquet; "
+            "`pipeline.load.pre2019()` returns exact Decimals at the printed scale"
+        ),
+        "raw": "cell text as printed",
+        "semantic": "number, blank (nothing printed), or mark (a printed '/', '—', '无')",
+        "key": (
+            "the indicator's canonical key where it recurs nationally "
+            "(`pipeline/spec/pre2019.csv`, listed below); empty for other labels"
+        ),
     },
 }
 for _docs in COLUMN_DOCS.values():
@@ -708,6 +754,7 @@ _FRICTIONLESS_TYPES = {
 _PRIMARY_KEYS = {
     "reports": ["report_id"],
     "facts": ["report_id", "table", "row", "column"],
+    "pre2019": ["report_id", "position"],
 }
 LICENSE_NOTE = (
     "The figures are taken from government information the publishing bodies disclosed "

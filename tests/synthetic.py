@@ -1,4 +1,5 @@
-"""Synthetic reports in the 2021 national format, for the staging benchmark and tests.
+"""Synthetic reports in the 2021 national format (and before 2019), for the staging
+benchmark and tests.
 
 Every canonical 2021 figure is present with a pseudo-random count (seeded by the report
 number, so a run is reproducible); none of these is a real figure.
@@ -10,8 +11,8 @@ import random
 from decimal import Decimal
 from functools import cache
 
-from pipeline.canonical import fields
-from pipeline.model import Fact, Finding, Report, ReportMeta
+from pipeline.canonical import fields, pre2019_keys
+from pipeline.model import Fact, Finding, Pre2019Figure, Report, ReportMeta
 
 EXTRACTOR_VERSION = "synthetic"
 
@@ -67,3 +68,41 @@ def synthetic_report(number: int, year: int, *, bump: int = 0) -> Report:
 
 def synthetic_url(number: int) -> str:
     return f"http://127.0.0.1/synthetic/{number}.html"
+
+
+def synthetic_pre2019_report(number: int, year: int, *, bump: int = 0) -> Report:
+    """Report ``number`` for ``year`` (2008-2018) with no national table and a 统计表 of
+    every pre-2019 key, this year and cumulative (50 figures, none of them real)."""
+    rng = random.Random(number)
+    figures = [
+        Pre2019Figure(
+            label=key.label_zh,
+            numbering=None,
+            parent=None,
+            period=period,
+            period_kind=kind,  # type: ignore[arg-type]
+            unit="件",
+            value=value,
+            amount=None,
+            raw=str(value),
+            semantic="number",
+            key=key.key,
+        )
+        for key in pre2019_keys()
+        for period, kind, value in (
+            (f"{year}年度", "this_year", rng.randrange(50) + bump),
+            ("历年累计", "cumulative", rng.randrange(1000) + bump),
+        )
+    ]
+    meta = ReportMeta(
+        source=synthetic_url(number),
+        sha256=f"{number:064x}",
+        extractor_version=EXTRACTOR_VERSION,
+        title=f"合成机关{number}{year}年政府信息公开工作年度报告",
+        agency=f"合成机关{number}",
+        report_year=year,
+        national_format="pre2019",
+        status="no_tables",
+    )
+    findings = [Finding(check="synthetic", status="info", message="synthetic")]
+    return Report(meta=meta, finding_list=findings, pre2019_list=figures)

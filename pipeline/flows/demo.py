@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +39,8 @@ class DemoResult:
     reports: pd.DataFrame
     fact_rows: int
     findings: pd.DataFrame
+    #: report_id -> figures of its pre-2019 statistics table (reports that have one)
+    pre2019_counts: dict[str, int] = field(default_factory=dict)
 
 
 def demo_portals(base_url: str) -> list[PortalConfig]:
@@ -81,7 +83,14 @@ def run_demo(data_dir: Path, *, port: int = DEFAULT_PORT) -> DemoResult:
         reports=load.reports(data_dir=data_dir),
         fact_rows=len(load.facts(data_dir=data_dir)),
         findings=load.findings(data_dir=data_dir),
+        pre2019_counts=_pre2019_counts(data_dir),
     )
+
+
+def _pre2019_counts(data_dir: Path) -> dict[str, int]:
+    figures = load.pre2019(data_dir=data_dir)
+    sizes = figures.groupby("report_id", observed=True).size()
+    return {str(rid): int(n) for rid, n in sizes.items()}
 
 
 def _demo_path(url: str) -> str | None:
@@ -115,9 +124,17 @@ def summary_text(result: DemoResult) -> str:
     root = result.data_dir / "parquet"
     out = ["", "Crawl:"]
     out += [f"  {line}" for line in result.crawl_lines]
-    out += ["", f"Staged {len(reports)} reports, {result.fact_rows} figures:"]
+    older = sum(result.pre2019_counts.values())
+    more = f", {older} of pre-2019 tables" if older else ""
+    out += ["", f"Staged {len(reports)} reports, {result.fact_rows} figures{more}:"]
     for row in reports.itertuples():
         year = "?" if pd.isna(row.report_year) else int(row.report_year)
+        if str(row.report_id) in result.pre2019_counts:
+            out.append(
+                f"  {year}  {row.agency or '(agency unknown)'}  [{row.national_format} format]"
+                f"  {result.pre2019_counts[str(row.report_id)]} figures of its 统计表"
+            )
+            continue
         out.append(
             f"  {year}  {row.agency or '(agency unknown)'}  [{row.national_format} format, "
             f"{row.status}]  {row.fact_rows} figures ({row.number_facts} numbers), "
@@ -139,6 +156,7 @@ def summary_text(result: DemoResult) -> str:
         f"  {root / 'reports'}",
         f"  {root / 'facts'}",
         f"  {root / 'findings'}",
+        f"  {root / 'pre2019'}",
         "",
         "Load them:",
         f'  pandas.read_parquet("{root / "facts"}")',

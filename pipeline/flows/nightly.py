@@ -256,8 +256,10 @@ class NightlySink:
             await self._compare(doc, report, page, summary, attempts=attempts)
             return
         unreadable = report.meta.status in UNREADABLE
+        outcome = extract_outcome(report)
         if (
             not report.fact_list
+            and not report.pre2019_list
             and not unreadable
             and (doc.kind == "attachment" or doc.attachments)
         ):
@@ -273,20 +275,20 @@ class NightlySink:
             )
             return
         staged = self.state.get(name, doc.key)
-        if staged is not None and _rank(report.meta.status) < _rank(staged.staged_status):
+        if staged is not None and _rank(outcome) < _rank(staged.staged_status):
             # an error page, a JS challenge, a cut or garbled body answered for a good
             # report: the good version stays staged, this body stays in the archive
             summary.suspicious += 1
+            figures = len(report.fact_list) + len(report.pre2019_list)
             message = (
-                f"suspicious change: this version reads {report.meta.status} "
-                f"({len(report.fact_list)} figures); the staged {staged.staged_status} "
-                "version is kept"
+                f"suspicious change: this version reads {outcome} ({figures} figures); "
+                f"the staged {staged.staged_status} version is kept"
             )
             log.warning("event=suspicious_change url=%s %s", doc.url, message)
             self.state.update(
                 name,
                 doc.key,
-                extract_status=report.meta.status,
+                extract_status=outcome,
                 extract_error=message,
                 stage_status="kept_previous",
                 extract_attempts=attempts,
@@ -295,7 +297,7 @@ class NightlySink:
         self.state.update(
             name,
             doc.key,
-            extract_status=report.meta.status,
+            extract_status=outcome,
             # an unreadable document is staged all the same (the reports dataset counts
             # it); the reason is kept for the run's summary
             extract_error=_unreadable_reason(report) if unreadable else None,
@@ -480,12 +482,22 @@ def disagreements(page: Report, official: Report, official_url: str) -> list[Fin
     return [summary, *found]
 
 
-_RANKS = {"ok": 2, "partial": 1}
+_RANKS = {"ok": 2, "partial": 1, "pre2019": 1}
 
 
 def _rank(status: str | None) -> int:
-    """How much of a report a status says was read: ok > partial > anything else."""
+    """How much of a report a status says was read: ok > partial and pre2019 > anything
+    else (a pre-2019 report whose new version lost its 统计表 reads worse)."""
     return _RANKS.get(status or "", 0)
+
+
+def extract_outcome(report: Report) -> str:
+    """What the crawl state records of an extraction: the report's status, but
+    ``pre2019`` for a report with no national table whose pre-2019 统计表 was read (its
+    figures are staged: it needs no attention)."""
+    if report.meta.status == "no_tables" and report.pre2019_list:
+        return "pre2019"
+    return report.meta.status
 
 
 def _unreadable_reason(report: Report) -> str:

@@ -30,7 +30,7 @@ from pipeline import load
 from pipeline.archive import list_bodies, read_body
 from pipeline.datadir import WriterLock
 from pipeline.datasets import (
-    FACTS_SCHEMA,
+    DATASETS,
     Snapshot,
     as_printed,
     bucket_of,
@@ -44,6 +44,7 @@ from pipeline.stage import (
     StageItem,
     compact,
     facts_table,
+    pre2019_table,
     remove_reports,
     report_id_for,
     staging,
@@ -54,8 +55,12 @@ from pipeline.stage import (
 #: enough that the workers stay busy to the end.
 TASK_SIZE = 32
 
-#: Figures compared between the old and the new extraction.
+#: Figures compared between the old and the new extraction, per dataset.
 FIGURE = ["table", "row", "column", "value", "amount", "semantic"]
+PRE2019_FIGURE = ["position", "label", "period", "unit", "value", "amount", "semantic", "key"]
+COMPARED = {"facts": FIGURE, "pre2019": PRE2019_FIGURE}
+#: The order figures are compared in.
+_ORDERS = {"facts": ("table", "row", "column", "semantic"), "pre2019": ("position",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,8 @@ class Outcome:
 @dataclass(frozen=True, slots=True)
 class Task:
     """What a worker needs for a few reports: the jobs, their staged figures (plain Arrow:
-    report_id + FIGURE, sorted) and where to write their rows."""
+    report_id + FIGURE, sorted; ``old_pre2019`` the same of their pre-2019 figures) and
+    where to write their rows."""
 
     data_dir: str
     directory: str  # the pending write's hidden directory
@@ -97,6 +103,7 @@ class Task:
     jobs: tuple[Job, ...]
     old: pa.Table
     now: datetime
+    old_pre2019: pa.Table | None = None
 
 
 def _version_key(version: str) -> tuple:
@@ -180,10 +187,14 @@ def _carry_context(report: Report, previous: dict[str, object] | None) -> Report
 class OldFacts:
     """The staged figures of some reports (and of no other), grouped by report, with the
     keys still dictionary-encoded; :meth:`take` gives a task its reports' figures as a small
-    plain table in canonical order (dictionaries and slices would pickle whole)."""
+    plain table in canonical order (dictionaries and slices would pickle whole). ``dataset``:
+    ``facts``, or ``pre2019`` for the figures of pre-2019 statistics tables."""
 
-    def __init__(self, snap: Snapshot, year: int | None, ids: Iterable[str]) -> None:
-        table = rows_of(snap, "facts", year, ids, ["report_id", *FIGURE])
+    def __init__(
+        self, snap: Snapshot, year: int | None, ids: Iterable[str], dataset: str = "facts"
+    ) -> None:
+        self.dataset = dataset
+        table = rows_of(snap, dataset, year, ids, ["report_id", *COMPARED[dataset]])
         rids = table.column("report_id").cast(pa.string())
         order = pc.sort_indices(rids)
         self.table = table.take(order)
@@ -199,44 +210,66 @@ class OldFacts:
         spans = [self.where[i] for i in ids if i in self.where]
         rows = [np.arange(b, b + n) for b, n in spans]
         index = pa.array(np.concatenate(rows) if rows else np.array([], dtype=np.int64))
-        plain = _plain_figures(self.table.take(index))  # small: sorted once decoded
-        return plain.sort_by([("report_id", "ascending"), *((n, "ascending") for n in _ORDER)])
+        plain = _plain_figures(self.table.take(index), self.dataset)  # small: sorted decoded
+        order = _ORDERS[self.dataset]
+        return plain.sort_by([("report_id", "ascending"), *((n, "ascending") for n in order)])
 
 
-def _plain_figures(table: pa.Table) -> pa.Table:
-    return table.cast(pa.schema([pa.field("report_id", pa.string()), *_FIGURES]))
+def _plain_figures(table: pa.Table, dataset: str = "facts") -> pa.Table:
+    return table.cast(pa.schema([pa.field("report_id", pa.string()), *_figures_schema(dataset)]))
 
 
-#: The compared columns as plain typed Arrow (keys decoded, figures as staged).
-_FIGURES = pa.schema(
-    [
-        pa.field(n, FACTS_SCHEMA.field(n).type.value_type)
-        if pa.types.is_dictionary(FACTS_SCHEMA.field(n).type)
-        else pa.field(n, FACTS_SCHEMA.field(n).type)
-        for n in FIGURE
-    ]
-)
+def _figures_schema(dataset: str) -> pa.Schema:
+    """The compared columns as plain typed Arrow (keys decoded, figures as staged)."""
+    schema = DATASETS[dataset]
+    return pa.schema(
+        [
+            pa.field(n, schema.field(n).type.value_type)
+            if pa.types.is_dictionary(schema.field(n).type)
+            else pa.field(n, schema.field(n).type)
+            for n in COMPARED[dataset]
+        ]
+    )
 
 
-_ORDER = ("table", "row", "column", "semantic")
-
-
-def figures(table: pa.Table) -> pa.Table:
+def figures(table: pa.Table, dataset: str = "facts") -> pa.Table:
     """``table``'s figures in one canonical order and schema, for an exact comparison."""
-    table = table.select(FIGURE).cast(_FIGURES)
-    return table.sort_by([(n, "ascending") for n in _ORDER])
+    table = table.select(COMPARED[dataset]).cast(_figures_schema(dataset))
+    return table.sort_by([(n, "ascending") for n in _ORDERS[dataset]])
 
 
-def new_figures(report: Report) -> pa.Table:
+def new_figures(report: Report, dataset: str = "facts") -> pa.Table:
     """The figures of a new extraction, converted exactly as staging converts them."""
     item = StageItem(report=report, url="", region=None, region_code=None, fetched_at=None)
-    return figures(facts_table([item]))
+    convert = pre2019_table if dataset == "pre2019" else facts_table
+    return figures(convert([item]), dataset)
+
+
+def _pre2019_keyed(frame: pd.DataFrame) -> dict[str, tuple[object, str]]:
+    """Pre-2019 figures by ``pre2019/<label> [<period>]``: (figure or semantic, semantic)."""
+    return {
+        f"pre2019/{label} [{period}]": (
+            v if not pd.isna(v) else (as_printed(a) if not pd.isna(a) else s),
+            s,
+        )
+        for label, period, v, a, s in zip(
+            frame["label"],
+            frame["period"],
+            frame["value"],
+            frame["amount"],
+            frame["semantic"],
+            strict=True,
+        )
+    }
 
 
 def differences(old: pd.DataFrame, new: pd.DataFrame, limit: int = 5) -> list[str]:
-    """Human-readable differences between two extractions of one report."""
+    """Human-readable differences between two extractions of one report (of ``facts``, or
+    of ``pre2019`` figures: frames with a ``label`` column)."""
 
     def keyed(frame: pd.DataFrame) -> dict[str, tuple[object, str]]:
+        if "label" in frame.columns:
+            return _pre2019_keyed(frame)
         return {
             f"{t}/{r}/{c}": (v if not pd.isna(v) else (as_printed(a) if not pd.isna(a) else s), s)
             for t, r, c, v, a, s in zip(
@@ -330,11 +363,14 @@ def _tasks(
         staged = job.previous is not None
         rid = _staged_id(job) if staged else report_id_for(job.url)
         groups[(staged, -1 if year is None else year, bucket_of(rid))].append(job)
-    empty = _plain_figures(pa.schema([FACTS_SCHEMA.field("report_id"), *_FIGURES]).empty_table())
+    empty = {d: _empty_figures(d) for d in COMPARED}
     snap = snapshot(data_dir)  # we hold the write lock: no compaction changes it meanwhile
     for (staged, year, _), group in sorted(groups.items()):
         ids = [_staged_id(j) if staged else report_id_for(j.url) for j in group]
-        old = OldFacts(snap, None if year == -1 else year, ids) if staged else None
+        when = None if year == -1 else year
+        old = OldFacts(snap, when, ids) if staged else None
+        # a bucket file per year: none to read in the years after 2018, mostly
+        older = OldFacts(snap, when, ids, "pre2019") if staged else None
         for start in range(0, len(group), TASK_SIZE):
             batch = tuple(group[start : start + TASK_SIZE])
             mine = ids[start : start + TASK_SIZE]
@@ -344,15 +380,22 @@ def _tasks(
                 seq=seq,
                 chunk=next_chunk(),
                 jobs=batch,
-                old=old.take(mine) if old is not None else empty,
+                old=old.take(mine) if old is not None else empty["facts"],
                 now=now,
+                old_pre2019=older.take(mine) if older is not None else empty["pre2019"],
             )
+
+
+def _empty_figures(dataset: str) -> pa.Table:
+    schema = pa.schema([pa.field("report_id", pa.string()), *_figures_schema(dataset)])
+    return schema.empty_table()
 
 
 def run_task(task: Task) -> Outcome:
     """Extract, compare and write a task's reports (in a worker); returns the summary."""
     out = Outcome()
     old = _split(task.old)
+    old_pre2019 = _split(task.old_pre2019) if task.old_pre2019 is not None else {}
     items: list[StageItem] = []
     for job in task.jobs:
         out.examined += 1
@@ -361,16 +404,20 @@ def run_task(task: Task) -> Outcome:
         except Exception as exc:  # one bad body must not stop the run
             out.failed.append((job.url, f"{type(exc).__name__}: {exc}"))
             continue
-        if job.previous is None and not report.fact_list:
+        if job.previous is None and not report.fact_list and not report.pre2019_list:
             continue  # still no tables: nothing to stage
         rid = report_id_for(job.url)
         if job.previous is None:
             out.added.append(rid)
         else:
-            new = new_figures(report)
-            before = old.get(_staged_id(job), new.slice(0, 0))
-            if not new.equals(before):
-                out.changed[rid] = differences(to_pandas(before), to_pandas(new))
+            lines = []
+            for staged, dataset in ((old, "facts"), (old_pre2019, "pre2019")):
+                new = new_figures(report, dataset)
+                before = staged.get(_staged_id(job), new.slice(0, 0))
+                if not new.equals(before):
+                    lines += differences(to_pandas(before), to_pandas(new))
+            if lines:
+                out.changed[rid] = lines
         out.titles[rid] = report.meta.title or job.url
         previous = job.previous or {}
         items.append(

@@ -5,6 +5,7 @@
     apps = load.applications(labels="en")  # wide: report x applicant, one column per outcome
     load.rates(by="report_year")                  # grant rate, share 不掌握, correction rates
     load.findings(status="fail")                  # identity checks that fail
+    load.pre2019(key="applications_received")     # reports on 2008-2018: their 统计表 figures
 
 Every call takes ``year=`` (an int or several), ``region=`` (a region name or code; a
 name matches as a substring, so ``"衢州"`` finds 浙江省衢州市柯城区) and ``agency=``
@@ -110,14 +111,14 @@ def _figure_views(
             yield session, reports_view, facts_view
 
 
-def _staged(snap: Snapshot, dataset: str) -> bool:
+def _staged(snap: Snapshot, dataset: str, stacklevel: int = 5) -> bool:
     """Whether anything of ``dataset`` is staged; warns when not."""
     if snap.commits or published_files(snap.data_dir, dataset):
         return True
     warnings.warn(
         f"{snap.data_dir}: no staged {dataset} yet (run a crawl, or `python -m pipeline demo`)",
         EmptyDataWarning,
-        stacklevel=5,
+        stacklevel=stacklevel,
     )
     return False
 
@@ -613,3 +614,91 @@ def _rates_frame(table: pa.Table) -> pd.DataFrame:
 def dictionary() -> pd.DataFrame:
     """The data dictionary: every canonical figure with labels, unit and formats."""
     return canonical.frame()
+
+
+def pre2019_dictionary() -> pd.DataFrame:
+    """The canonical keys of :func:`pre2019` (key, label_zh, label_en, notes)."""
+    return canonical.pre2019_frame()
+
+
+# --------------------------------------------------------------------------- pre-2019
+
+PERIOD_KINDS = ("this_year", "cumulative")
+
+
+def pre2019(
+    *,
+    key: Names = None,
+    period_kind: str | None = None,
+    year: Years = None,
+    region: Names = None,
+    agency: Names = None,
+    data_dir: DataDir = None,
+) -> pd.DataFrame:
+    """The figures of the pre-2019 statistics tables (政府信息公开情况统计表 of the reports
+    on 2008–2018), long form: one row per printed figure with its label, numbering,
+    parent, period, unit and canonical key, and the report's year, region and agency;
+    each report's figures in printed order (``position``).
+
+    ``key``: one or several keys of ``pipeline/spec/pre2019.csv`` (see
+    :func:`pre2019_dictionary`; figures whose label has no key are left out then);
+    ``period_kind``: ``"this_year"`` (本年度, "2016年度") or ``"cumulative"`` (历年累计).
+    ``amount`` holds exact Decimals as printed, ``number`` every figure as a float.
+    """
+    keys = _as_list(key)
+    known = [k.key for k in canonical.pre2019_keys()]
+    unknown = sorted(set(map(str, keys or [])) - set(known))
+    if unknown:
+        raise ValueError(f"unknown pre-2019 key {', '.join(map(repr, unknown))}; one of {known}")
+    if period_kind is not None and period_kind not in PERIOD_KINDS:
+        raise ValueError(f"period_kind must be one of {', '.join(PERIOD_KINDS)}")
+    base = resolve(data_dir)
+    years = _as_list(year)
+    where, params = _where(_as_list(region), _as_list(agency))
+    with reading(base):
+        snap = _snapshot(base)
+        _staged(snap, "reports", stacklevel=3)
+        with live.session() as session:
+            reports_view = live.create_view(session, snap, "reports", years=years)
+            figures_view = live.create_view(session, snap, "pre2019", years=years)
+            sql, more = _pre2019_sql(reports_view, figures_view, where, keys, period_kind)
+            table = live.fetch(session, sql, params + more)
+    return _pre2019_frame(table)
+
+
+def _pre2019_sql(
+    reports: str, figures: str, where: str, keys: list | None, period_kind: str | None
+) -> tuple[str, list[object]]:
+    """One query: the reports kept (filters, latest copy) and their figures; its extra
+    parameters (keys, period kind)."""
+    clauses, params = ["TRUE"], list[object]()
+    if keys:
+        clauses.append(f'p."key" IN ({", ".join("?" * len(keys))})')
+        params += [str(k) for k in keys]
+    if period_kind is not None:
+        clauses.append("p.period_kind = ?")
+        params.append(period_kind)
+    context = ", ".join(f"m.{c}" for c in REPORT_CONTEXT)
+    sql = f"""
+    WITH {_meta_sql(reports, where)}
+    SELECT p.report_id, {context}, p.* EXCLUDE (report_id, report_year)
+    FROM {figures} p JOIN meta m
+      ON p.report_id = m.report_id AND p.report_year = coalesce(m.report_year, 0)
+    WHERE {" AND ".join(clauses)}
+    ORDER BY m.report_year NULLS LAST, m.agency NULLS LAST, p.report_id, p.position
+    """
+    return sql, params
+
+
+def _pre2019_frame(table: pa.Table) -> pd.DataFrame:
+    """The query's result as pandas: keys and labels categorical (as :func:`facts` gives
+    them), nullable integers, amounts as printed, ``number``."""
+    frame = table.to_pandas(types_mapper=NULLABLE_INTEGERS.get)
+    schema = full_schema("pre2019")
+    for name in frame.columns:
+        typed = name in schema.names and pa.types.is_dictionary(schema.field(name).type)
+        if typed or name in REPORT_CONTEXT[1:]:
+            frame[name] = frame[name].astype("category")
+    frame["amount"] = printed_amounts(frame["amount"])
+    frame["number"] = _number(frame)
+    return frame

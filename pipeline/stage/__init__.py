@@ -1,4 +1,5 @@
-"""Staged Parquet datasets (``reports``, ``facts``, ``findings``) under the data directory.
+"""Staged Parquet datasets (``reports``, ``facts``, ``findings``, ``pre2019``) under the data
+directory.
 
 The nightly flow calls :func:`stage_reports` with batches of reports (:data:`BATCH_SIZE` at
 a time); ``extract URL --stage`` calls :func:`stage_report` for one. Each write appends its
@@ -11,7 +12,14 @@ write commits in one rename; a killed compaction is finished by the next).
 
 from pipeline.datasets import SCHEMA_VERSION
 from pipeline.stage.compaction import Compacted, compact, refresh_cross_year, remove_reports
-from pipeline.stage.convert import BUCKETS, StageItem, bucket_of, facts_table, report_id_for
+from pipeline.stage.convert import (
+    BUCKETS,
+    StageItem,
+    bucket_of,
+    facts_table,
+    pre2019_table,
+    report_id_for,
+)
 from pipeline.stage.core import stage_report, stage_reports, staging
 from pipeline.stage.pending import PendingWrite, write_chunk
 from pipeline.stage.refresh import BATCH_SIZE
@@ -26,6 +34,7 @@ __all__ = [
     "bucket_of",
     "compact",
     "facts_table",
+    "pre2019_table",
     "refresh_cross_year",
     "remove_reports",
     "report_id_for",

@@ -4,12 +4,12 @@
 
 Plain Parquet readers list the published files, so compaction orders its renames for them:
 a report that leaves a file (moved to another year, removed, or a duplicate a killed
-writer of an older version left) leaves ``facts`` and ``findings`` before ``reports``; a
-report that arrives is written to ``reports`` before ``facts`` and ``findings``. Every file
+writer of an older version left) leaves ``facts``, ``findings`` and ``pre2019`` before
+``reports``; a report that arrives is written to ``reports`` before the others. Every file
 is replaced in one rename. So a reader of a dataset never sees a report twice, and a
-report's facts are only there while its ``reports`` row is. Pending writes are retired only
-once everything is published, oldest first: a compaction killed at any moment is finished by
-the next one, which starts again from the same pending writes.
+report's facts (and pre-2019 figures) are only there while its ``reports`` row is. Pending
+writes are retired only once everything is published, oldest first: a compaction killed at
+any moment is finished by the next one, which starts again from the same pending writes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pipeline.datasets import (
     CONTEXT,
     CROSS_YEAR_FILE,
     DATASETS,
+    REPORT_ROWS,
     Commit,
     Snapshot,
     bucket_of,
@@ -233,13 +234,13 @@ def _rewrite_without(path: Path, dataset: str, ids: set[str]) -> int:
 
 
 def _leave(data_dir: Path, leave: dict[Key, set[str]]) -> int:
-    """Take reports out of the published files they no longer belong in: facts and
-    findings (cross-year checks included) first, their ``reports`` rows last."""
+    """Take reports out of the published files they no longer belong in: facts, findings
+    (cross-year checks included) and pre-2019 figures first, their ``reports`` rows last."""
     files = 0
     by_year: dict[int | None, set[str]] = defaultdict(set)
     for (year, _), ids in leave.items():
         by_year[year] |= ids
-    for dataset in ("facts", "findings", "reports"):
+    for dataset in (*REPORT_ROWS, "reports"):
         for (year, bucket), ids in sorted(leave.items(), key=_sort_key):
             files += _rewrite_without(bucket_path(data_dir, dataset, year, bucket), dataset, ids)
         if dataset == "findings":
@@ -325,7 +326,7 @@ def _key(year: int | None) -> int:
 
 def publish_year(work: YearWork) -> int:
     """Merge arriving reports into some bucket files of one year: ``reports`` first, then
-    ``facts`` and ``findings``. Returns the files rewritten."""
+    ``facts``, ``findings`` and ``pre2019``. Returns the files rewritten."""
     data_dir = Path(work.data_dir)
     snap = Snapshot(data_dir, work.commits, work.versions, work.live)
     where = _in_buckets(work.ids)
@@ -337,7 +338,7 @@ def publish_year(work: YearWork) -> int:
         for b, t in new_reports.items()
     }
     files = 0
-    for dataset in ("reports", "facts", "findings"):
+    for dataset in ("reports", *REPORT_ROWS):
         if dataset == "reports":
             new = new_reports
         else:

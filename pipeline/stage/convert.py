@@ -14,6 +14,7 @@ from pipeline.datasets import (
     BUCKETS,
     FACTS_SCHEMA,
     FINDINGS_SCHEMA,
+    PRE2019_SCHEMA,
     REPORTS_SCHEMA,
     bucket_of,
 )
@@ -146,6 +147,25 @@ def findings_table(items: list[StageItem]) -> pa.Table:
             for name in FINDINGS_SCHEMA.names[1:]:
                 cols[name].append(getattr(finding, name))
     return _build(FINDINGS_SCHEMA, cols)
+
+
+def pre2019_table(items: list[StageItem]) -> pa.Table:
+    """The figures of the reports' pre-2019 statistics tables, in printed order."""
+    cols: dict[str, list[object]] = {name: [] for name in PRE2019_SCHEMA.names}
+    for item in items:
+        figures = item.report.pre2019_list
+        if not figures:  # most reports: skip before the report_id (a URL canonicalisation)
+            continue
+        cols["report_id"].extend([item.report_id] * len(figures))
+        cols["position"].extend(range(len(figures)))
+        cols["amount"].extend([money(f.amount) for f in figures])
+        for name in _PRE2019_PLAIN:
+            cols[name].extend([getattr(f, name) for f in figures])
+    return _build(PRE2019_SCHEMA, cols)
+
+
+#: Columns of ``pre2019`` taken from :class:`~pipeline.model.Pre2019Figure` as they are.
+_PRE2019_PLAIN = [n for n in PRE2019_SCHEMA.names if n not in ("report_id", "position", "amount")]
 
 
 def _build(schema: pa.Schema, cols: dict[str, list[object]]) -> pa.Table:

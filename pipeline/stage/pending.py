@@ -22,11 +22,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.datasets import REMOVED, REMOVED_SCHEMA, pending_name, pending_root
-from pipeline.stage.convert import StageItem, facts_table, findings_table, reports_table
+from pipeline.stage.convert import (
+    StageItem,
+    facts_table,
+    findings_table,
+    pre2019_table,
+    reports_table,
+)
 from pipeline.stage.store import fsync_dir, read_file, without_ids, write_file
 
 #: The order a chunk's files are written in (any order would do: the rename commits them).
-DATASET_ORDER = ("reports", "facts", "findings")
+DATASET_ORDER = ("reports", "facts", "findings", "pre2019")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,7 @@ def convert_chunk(items: list[StageItem], now: datetime) -> ChunkTables:
         tables[("reports", year)] = reports_table(group, now)
         tables[("facts", year)] = facts_table(group)
         tables[("findings", year)] = findings_table(group)
+        tables[("pre2019", year)] = pre2019_table(group)
     versions = sorted({v for i in items if (v := i.report.meta.extractor_version)})
     return ChunkTables(tables, versions)
 

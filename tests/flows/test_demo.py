@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Demo page path -> corpus document (see pipeline/demo/SOURCES.md).
 PAGES = {
+    "/pingtan/xxgknb/201801/t20180123_80506.txt": "056",
     "/pingtan/xxgknb/202103/t20210305_80595.html": "044",
     "/pingtan/xxgknb/202202/t20220208_80613.txt": "001",
     "/pingtan/xxgknb/202302/t20230220_80629.html": "043",
@@ -38,7 +39,8 @@ def _free_port() -> int:
 
 def _counts(data_dir: Path) -> dict[str, int]:
     return {
-        n: len(pd.read_parquet(data_dir / "parquet" / n)) for n in ("reports", "facts", "findings")
+        n: len(pd.read_parquet(data_dir / "parquet" / n))
+        for n in ("reports", "facts", "findings", "pre2019")
     }
 
 
@@ -83,7 +85,12 @@ def test_demo_stages_the_sample_reports_with_their_real_figures(demo: tuple[Path
     assert figure("000", "applications/carried_forward/total") == 10
     assert figure("044", "active_disclosure/procurement/amount") == Decimal("73802895.90")
     pingtan = reports[reports["region_code"] == "350128"]
-    assert sorted(pingtan["report_year"].astype(int)) == [2020, 2021, 2022]
+    assert sorted(pingtan["report_year"].astype(int)) == [2017, 2020, 2021, 2022]
+    # 2017: no national table, its 统计表 in the fourth dataset, every figure as the gold
+    older = pd.read_parquet(data_dir / "parquet" / "pre2019")
+    values = zip(older["label"], older["period"], older["value"], strict=True)
+    got = {f"{k} [{p}]": (None if pd.isna(v) else int(v)) for k, p, v in values}
+    assert got == gold("056")["pre2019_figures"]
 
 
 def test_demo_and_reextract_again_leave_row_counts_unchanged(demo: tuple[Path, int]) -> None:
@@ -125,7 +132,7 @@ def test_reextract_command_prints_a_summary(demo: tuple[Path, int], capsys) -> N
     data_dir, _ = demo
     assert main(["reextract", "--data-dir", str(data_dir), "--no-progress", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    assert "re-extracted 6 documents" in out and "0 with changed figures" in out
+    assert "re-extracted 7 documents" in out and "0 with changed figures" in out
 
 
 def test_commands_fail_with_one_line(tmp_path: Path, capsys) -> None:

@@ -103,3 +103,18 @@ def test_an_unreadable_only_document_is_staged_and_counted(serve, tmp_path, name
     assert sum(result.unreadable.values()) == 1
     assert next(iter(result.unreadable)).startswith(reason)
     assert "unreadable documents " + reason in result.line()
+
+
+def test_a_pre2019_page_with_an_attachment_stages_its_own_table(serve, tmp_path) -> None:
+    """051 (平潭县 2012) prints its 统计表 and links a file: the page's figures are staged
+    (the file, which holds no table, is not taken for the report)."""
+    page = (CORPUS / "raw" / "051.html").read_text(encoding="utf-8")
+    link = '<p>附件：<a href="/files/notice.pdf">说明.pdf</a></p>'
+    pdf = (FORMATS / "043.lo.pdf").read_bytes()[:2000]  # a cut file: nothing readable
+    site = serve(_site(page + link, pdf, "notice.pdf", "application/pdf"))
+    staged = Staged()
+    nightly([portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast())
+    (item,) = [i for i in staged if i.url == site.url("/r/1.html")]
+    assert item.report.fact_list == [] and len(item.report.pre2019_list) == 34
+    rows = _state(tmp_path)
+    assert rows["1.html"].extract_status == "pre2019" and rows["1.html"].tables_in_attachment == 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.archive import list_bodies
 from pipeline.crawl import State
 from pipeline.flows.nightly import nightly
-from pipeline.load import facts, reports
+from pipeline.load import facts, pre2019, reports
 from tests.corpus import CORPUS
 from tests.portals import Reply, Site, fast, portal
 
@@ -92,3 +93,51 @@ def test_a_single_invalid_byte_keeps_the_page_utf8(serve, tmp_path: Path) -> Non
 
     found = findings(data_dir=tmp_path, check="invalid_bytes")
     assert len(found) == 1 and "not valid utf-8" in found["message"].iloc[0]
+
+
+OLD_TITLE = "平潭县人民政府2012年政府信息公开工作年度报告"
+OLD_PAGE = (CORPUS / "raw" / "051.html").read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["without_table", "maintenance"])
+def test_a_pre2019_report_keeps_its_staged_table_when_a_new_version_lost_it(
+    serve, tmp_path: Path, kind: str
+) -> None:
+    """051 (平潭县 2012) stages its 34 统计表 figures; a night whose page has lost the
+    table (cut before it, or a maintenance page) reads worse: the figures stay staged."""
+    cut = OLD_PAGE[: OLD_PAGE.index("政府信息公开情况统计表".encode())] + b"</body></html>"
+    current = {"night": "good"}
+
+    def report_page(_hit: object) -> Reply:
+        if current["night"] == "good":
+            return Reply(200, OLD_PAGE, HTML, etag=False)
+        if current["night"] == "without_table":
+            return Reply(200, cut, HTML, etag=False)
+        return _bad_night(current["night"])
+
+    site = Site()
+    site.add(
+        "/nb/",
+        f'<html><meta charset="utf-8"><body><a href="/r/1.html" title="{OLD_TITLE}">'
+        f"{OLD_TITLE}</a><span>2013-01-17</span></body></html>",
+    )
+    site.handle("/r/1.html", report_page)
+    site = serve(site)
+    summaries = []
+    for night in ["good", kind, "good"]:
+        current["night"] = night
+        summaries.append(nightly([portal(site, "/nb/")], tmp_path, politeness_override=fast()))
+        staged = reports(data_dir=tmp_path)
+        assert list(staged["national_format"]) == ["pre2019"]
+        figures = pre2019(data_dir=tmp_path)
+        assert len(figures) == 34 and len(pd.read_parquet(tmp_path / "parquet" / "pre2019")) == 34
+        assert figures.loc[figures["key"] == "applications_received", "value"].tolist() == [21, 21]
+    assert [s.portals[0].suspicious for s in summaries] == [0, 1, 0]
+    assert not summaries[0].portals[0].unreadable  # read and staged: not a no_tables document
+    state = State(tmp_path)
+    try:
+        (row,) = state.rows(kind="report")
+        assert row.stage_status == "staged" and row.staged_status == "pre2019"
+        assert state.attention() == []  # its figures are staged: nothing needs a look
+    finally:
+        state.close()

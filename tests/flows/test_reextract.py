@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.archive import write_body
-from pipeline.extract import EXTRACTOR_VERSION
+from pipeline.extract import EXTRACTOR_VERSION, extract_document
 from pipeline.flows import reextract
 from pipeline.model import Fact
 from pipeline.stage import report_id_for, stage_report
@@ -189,3 +189,32 @@ def test_two_workers_stage_what_one_does(tmp_path: Path) -> None:
 
     pd.testing.assert_frame_equal(staged(one), staged(two))
     assert not list((two / "parquet" / "_pending").iterdir())  # committed and compacted
+
+
+def test_reextract_compares_and_stages_pre2019_figures(tmp_path: Path) -> None:
+    """055 (平潭 2016) staged by an "old extractor" that misread 主动公开文件数; 051 (平潭县
+    2012) archived but never staged: both come back with their 统计表 figures."""
+    old_url, new_url = "http://127.0.0.1/pingtan/2016.txt", "http://127.0.0.1/pingtan/2012.html"
+    sha = _archive(tmp_path, "055", old_url, "text/plain; charset=utf-8")
+    _archive(tmp_path, "051", new_url, "text/html; charset=utf-8")
+    old = extract_document(next((CORPUS / "raw").glob("055.*")).read_bytes(), source=old_url)
+    old.meta.sha256, old.meta.extractor_version = sha, "0.0.1"
+    misread = ("主动公开文件数", "2016年度")
+    old.pre2019_list = [
+        replace(f, value=999, raw="999") if (f.label, f.period) == misread else f
+        for f in old.pre2019_list
+    ]
+    stage_report(tmp_path, old, url=old_url, region="平潭", region_code=None, fetched_at=FETCHED)
+
+    outcome = reextract.run(tmp_path, workers=1)
+
+    assert outcome.examined == 2 and not outcome.failed
+    assert outcome.changed == {
+        report_id_for(old_url): ["pre2019/主动公开文件数 [2016年度]: 999 -> 3460"]
+    }
+    assert outcome.added == [report_id_for(new_url)]
+    figures = pd.read_parquet(tmp_path / "parquet" / "pre2019")
+    counts = figures.groupby("report_id", observed=True).size().to_dict()
+    assert counts == {report_id_for(old_url): 32, report_id_for(new_url): 34}
+    assert 999 not in figures["value"].tolist()
+    assert reextract.run(tmp_path, workers=1).changed == {}  # the same extractor again

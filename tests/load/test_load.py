@@ -151,6 +151,11 @@ def test_data_dictionary_doc_is_generated() -> None:
     assert "不掌握" in row["label_zh"] and row["format_2019"] and row["format_2021"]
     assert not frame.set_index("key").loc["active_disclosure/regulations/issued", "format_2019"]
     assert len(frame) == 29 + 26 * 7 + 15  # active_disclosure + applications + reviews
+    keys = load.pre2019_dictionary()
+    assert len(keys) == 25 and keys["label_en"].str.len().min() > 10
+    for key, zh in zip(keys["key"], keys["label_zh"], strict=True):
+        assert f"| `{key}` | {zh} |" in doc
+    assert "### `pre2019`" in doc and "| `period_kind` |" in doc
 
 
 def test_amounts_display_as_printed(tmp_path: Path) -> None:

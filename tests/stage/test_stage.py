@@ -30,7 +30,7 @@ from pipeline.stage import (
 )
 from tests.conftest import DOCS
 from tests.gold_items import FETCHED, gold, gold_item, gold_report, url_of
-from tests.synthetic import synthetic_report, synthetic_url
+from tests.synthetic import synthetic_pre2019_report, synthetic_report, synthetic_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -282,7 +282,7 @@ _WRITER = """
 import sys
 from pathlib import Path
 from pipeline.stage import StageItem, compact, stage_reports
-from tests.synthetic import synthetic_report, synthetic_url
+from tests.synthetic import synthetic_pre2019_report, synthetic_report, synthetic_url
 data_dir, compacting = Path(sys.argv[1]), sys.argv[2] == "compact"
 round = 0
 while True:
@@ -578,7 +578,14 @@ def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
     import json
 
     from pipeline.datasets import DATASETS
+    from pipeline.extract import extract_document
+    from tests.corpus import CORPUS
 
+    pre2019 = extract_document((CORPUS / "raw" / "056.txt").read_bytes(), source="056.txt")
+    stage_report(
+        staged, pre2019, url=url_of("056"), region=None, region_code=None, fetched_at=FETCHED
+    )
+    compact(staged)
     root = staged / "parquet"
     package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     assert package["version"] == SCHEMA_VERSION and package["licenses"]
@@ -594,6 +601,8 @@ def test_datapackage_json_describes_the_files_as_they_are(staged: Path) -> None:
     facts = {f["name"]: f for f in by_name["facts"]["schema"]["fields"]}
     assert facts["value"]["type"] == "integer" and facts["amount"]["type"] == "number"
     assert by_name["facts"]["schema"]["primaryKey"] == ["report_id", "table", "row", "column"]
+    assert by_name["pre2019"]["schema"]["primaryKey"] == ["report_id", "position"]
+    assert by_name["pre2019"]["path"] == ["pre2019/report_year=2017/part-5.parquet"]
     # a report removed: the descriptor follows
     from pipeline.stage import remove_reports
 
@@ -612,6 +621,9 @@ def test_compaction_on_worker_processes_publishes_the_same_files(
     items = [
         StageItem(synthetic_report(i, 2020 + i % 3), synthetic_url(i), "合成省", None, FETCHED)
         for i in range(40)
+    ] + [  # and reports before 2019: their figures in the fourth dataset
+        StageItem(synthetic_pre2019_report(i, 2012 + i % 3), synthetic_url(i), None, None, None)
+        for i in range(40, 50)
     ]
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     for data_dir in (serial, parallel):
@@ -619,7 +631,8 @@ def test_compaction_on_worker_processes_publishes_the_same_files(
     monkeypatch.setattr(compaction, "PARALLEL_FROM", 0)  # worth it from the first report
     done = compact(serial, workers=1)
     assert done.files > 3 * 3 and compact(parallel, workers=2) == done
-    for name in ("reports", "facts", "findings"):
+    assert len(pd.read_parquet(parallel / "parquet" / "pre2019")) == 10 * 50
+    for name in ("reports", "facts", "findings", "pre2019"):
         files = sorted(p.relative_to(serial) for p in serial.rglob(f"{name}/*/*.parquet"))
         assert files == sorted(
             p.relative_to(parallel) for p in parallel.rglob(f"{name}/*/*.parquet")
