@@ -399,8 +399,10 @@ def test_plain_readers_never_see_a_report_twice_while_writes_go_on(staged: Path)
     )
     reads, years = 0, set()
     try:
-        deadline = time.monotonic() + 6
-        while time.monotonic() < deadline and proc.poll() is None:
+        # until the reports were seen moved (seconds; a loaded machine may need far more)
+        deadline = time.monotonic() + 90
+        moved = False
+        while time.monotonic() < deadline and proc.poll() is None and not moved:
             with open(staged / "parquet" / ".compact.lock", "rb") as lock:
                 fcntl.flock(lock, fcntl.LOCK_SH)
                 facts = _facts(staged)
@@ -409,6 +411,7 @@ def test_plain_readers_never_see_a_report_twice_while_writes_go_on(staged: Path)
             _assert_consistent(facts, reports, before, old_ids)
             reads += 1
             years |= set(reports.loc[~reports["report_id"].isin(old_ids), "report_year"])
+            moved = reads >= 5 and {2021, 2022} <= {int(y) for y in years}
             time.sleep(0.05)
     finally:
         proc.kill()
