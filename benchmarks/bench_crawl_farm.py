@@ -39,8 +39,9 @@ import time
 import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -78,7 +79,7 @@ async def _farm(portals: int, reports: int, per_page: int, ready: mp.Queue) -> N
         close, gaps = 0, []
         for times in arrivals.values():
             times.sort()
-            pairs = [b - a for a, b in zip(times, times[1:], strict=False)]
+            pairs = [b - a for a, b in pairwise(times)]
             close += sum(1 for g in pairs if g < delay)
             gaps.extend(pairs)
         out = {
@@ -94,7 +95,9 @@ async def _farm(portals: int, reports: int, per_page: int, ready: mp.Queue) -> N
         answers.clear()
         return json.dumps(out).encode()
 
-    async def handle(site: int | None, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(
+        site: int | None, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         if site is not None:
             connections[site] += 1
         try:
@@ -179,12 +182,13 @@ def extraction_seconds(portals: int, reports: int, queue: mp.Queue) -> None:  # 
 
 class WorkerCpu:
     """CPU of this process's descendants (the extraction workers), sampled every 0.2 s
-    because they are reaped by the fork server, not by us."""
+    because they are reaped by the fork server, not by us. ``skip``: the farm's server."""
 
-    def __init__(self) -> None:
+    def __init__(self, skip: int | None) -> None:
         import psutil
 
         self.me = psutil.Process()
+        self.skip = skip
         self.seen: dict[int, float] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -195,6 +199,8 @@ class WorkerCpu:
 
     def sample(self) -> None:
         for child in self.me.children(recursive=True):
+            if child.pid == self.skip:
+                continue
             try:
                 t = child.cpu_times()
                 self.seen[child.pid] = t.user + t.system
@@ -223,6 +229,13 @@ def own_cpu() -> float:
 
 
 @dataclass
+class Farm:
+    ports: list[int]
+    control: int
+    pid: int | None
+
+
+@dataclass
 class Run:
     latency: float
     concurrency: int
@@ -240,13 +253,16 @@ class Run:
 
 
 def crawl_once(
-    ports: list[int], control_port: int, data_dir: Path, politeness: Politeness, kind: str, latency: float
+    farm: Farm, data_dir: Path, politeness: Politeness, kind: str, latency: float
 ) -> Run:
+    ports, control_port = farm.ports, farm.control
     portals = [
-        PortalConfig(name=f"p{i:03d}", start_urls=(f"http://127.0.0.1:{port}/nb/index.html",), family="trs")
+        PortalConfig(
+            name=f"p{i:03d}", start_urls=(f"http://127.0.0.1:{port}/nb/index.html",), family="trs"
+        )
         for i, port in enumerate(ports)
     ]
-    with WorkerCpu() as workers:
+    with WorkerCpu(farm.pid) as workers:
         cpu, started = own_cpu(), time.perf_counter()
         summary = nightly(portals, data_dir, politeness_override=politeness)
         seconds, cpu = time.perf_counter() - started, own_cpu() - cpu
@@ -314,6 +330,7 @@ def main() -> int:
     )
     server.start()
     ports, control_port = ready.get(timeout=300)
+    farm = Farm(ports, control_port, server.pid)
     print(
         f"farm: {args.portals} portals x ({args.reports} reports on "
         f"{-(-args.reports // args.per_page)} listing pages + robots.txt), delay {args.delay} s, "
@@ -329,11 +346,11 @@ def main() -> int:
                 for limit in limits:
                     politeness = Politeness(delay=args.delay, concurrency=limit, timeout=20.0)
                     with tempfile.TemporaryDirectory() as tmp:
-                        first = crawl_once(ports, control_port, Path(tmp), politeness, "first", latency)
+                        first = crawl_once(farm, Path(tmp), politeness, "first", latency)
                         print(line(first, args.delay, extraction, cores), flush=True)
                         runs.append(first)
                         if not args.no_recrawl:
-                            again = crawl_once(ports, control_port, Path(tmp), politeness, "again", latency)
+                            again = crawl_once(farm, Path(tmp), politeness, "again", latency)
                             print(line(again, args.delay, extraction, cores), flush=True)
                             runs.append(again)
     finally:

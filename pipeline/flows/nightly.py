@@ -55,6 +55,10 @@ UNREADABLE = ("image_only", "unreadable")
 #: extractions of one body, across runs, before a failing extraction or staging is left alone
 MAX_EXTRACT_ATTEMPTS = 3
 
+#: Documents being extracted at once beside the crawl (each holds its body in memory); a
+#: portal whose report arrives when all are taken waits for one to finish.
+MAX_IN_EXTRACTION = 8
+
 Extractor = Callable[..., Report]  # extract_document(content, *, source, content_type)
 Stager = Callable[[Path, list[StageItem]], object]  # stage_reports(data_dir, items)
 
@@ -197,6 +201,8 @@ class NightlySink:
         self.portals: dict[str, PortalConfig] = {}
         self.buffer: list[tuple[PortalSummary, str, StageItem]] = []
         self.lock = asyncio.Lock()
+        self.slots = asyncio.Semaphore(MAX_IN_EXTRACTION)
+        self.working: dict[tuple[str, str], asyncio.Task[None]] = {}  # (portal, key) -> task
 
     # ------------------------------------------------------------------ the Sink protocol
 
@@ -225,9 +231,34 @@ class NightlySink:
             return None
 
     async def take(self, doc: Fetched, summary: PortalSummary) -> None:
-        await self._process(doc, summary, attempts=1)
+        """Extract ``doc`` beside the crawl: the portal's next request need not wait for
+        it (its host's delay is spent fetching, not extracting); at most
+        :data:`MAX_IN_EXTRACTION` documents at once."""
+        await self.slots.acquire()
+        key = (doc.portal.name, doc.key)
+        task = asyncio.create_task(self._take(doc, summary))
+        self.working[key] = task
+        task.add_done_callback(lambda t: self._finished(key, t))
+
+    async def _take(self, doc: Fetched, summary: PortalSummary) -> None:
+        try:
+            page = self.working.get((doc.portal.name, doc.parent or ""))
+            if doc.kind == "attachment" and page is not None:
+                await asyncio.wait([page])  # compared with the page's figures once they are in
+            await self._process(doc, summary, attempts=1)
+        except Exception as exc:  # a bug must not end the crawl: the body is retried next run
+            log.exception("event=internal_error url=%s", doc.url)
+            summary.extract_errors += 1
+            summary.reasons[f"internal error: {type(exc).__name__}"] += 1
+
+    def _finished(self, key: tuple[str, str], task: asyncio.Task[None]) -> None:
+        self.slots.release()
+        if self.working.get(key) is task:
+            del self.working[key]
 
     async def close(self) -> None:
+        while self.working:
+            await asyncio.wait(list(self.working.values()))
         await self.flush()
 
     # ------------------------------------------------------------------ extraction
