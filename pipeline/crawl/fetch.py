@@ -263,8 +263,8 @@ class _Tracked(httpx.AsyncByteStream):
         try:
             await self.stream.aclose()
         finally:
-            if self.done is not None:
-                self.done, done = None, self.done
+            done, self.done = self.done, None
+            if done is not None:  # once, however often the stream is closed
                 done()
 
 
