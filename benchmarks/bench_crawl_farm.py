@@ -339,6 +339,7 @@ def main() -> int:
         f"load average {os.getloadavg()[0]:.2f}"
     )
     runs: list[Run] = []
+    imported = peak_rss_mib()  # the interpreter and the pipeline's imports
     try:
         for _ in range(args.repeats):
             for latency in latencies:
@@ -356,7 +357,10 @@ def main() -> int:
     finally:
         server.terminate()
         server.join(5)
-    print(f"peak RSS of the crawling process: {peak_rss_mib():.0f} MiB")
+    print(
+        f"peak RSS of the crawling process: {peak_rss_mib():.0f} MiB "
+        f"({imported:.0f} MiB before the first crawl)"
+    )
     if args.repeats > 1:
         groups: dict[tuple[str, float, int], list[Run]] = defaultdict(list)
         for run in runs:
