@@ -19,6 +19,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,17 +95,20 @@ def nightly(
         try:
             crawl_id = state.start_crawl(datetime.now(UTC))
             sink = NightlySink(data_dir, state, extract=extract or bounded, stage=stage)
-            summary = asyncio.run(
-                _crawl_until_signalled(
-                    portals,
-                    state,
-                    sink,
-                    max_pages=max_pages,
-                    politeness_override=politeness_override,
-                    progress=progress,
-                    max_seconds=max_seconds,
+            try:
+                summary = asyncio.run(
+                    _crawl_until_signalled(
+                        portals,
+                        state,
+                        sink,
+                        max_pages=max_pages,
+                        politeness_override=politeness_override,
+                        progress=progress,
+                        max_seconds=max_seconds,
+                    )
                 )
-            )
+            finally:
+                sink.shutdown()
             summary.record = runs.record(
                 state,
                 crawl_id,
@@ -202,6 +206,7 @@ class NightlySink:
         self.buffer: list[tuple[PortalSummary, str, StageItem]] = []
         self.lock = asyncio.Lock()
         self.slots = asyncio.Semaphore(MAX_IN_EXTRACTION)
+        self.threads = ThreadPoolExecutor(MAX_IN_EXTRACTION + 1, thread_name_prefix="ogi-sink")
         self.working: dict[tuple[str, str], asyncio.Task[None]] = {}  # (portal, key) -> task
 
     # ------------------------------------------------------------------ the Sink protocol
@@ -261,13 +266,17 @@ class NightlySink:
             await asyncio.wait(list(self.working.values()))
         await self.flush()
 
+    def shutdown(self) -> None:
+        """Let the sink's threads go (after the crawl, stopped or not)."""
+        self.threads.shutdown(wait=False, cancel_futures=True)
+
     # ------------------------------------------------------------------ extraction
 
     async def _process(self, doc: Fetched, summary: PortalSummary, *, attempts: int) -> None:
         """Extract ``doc``, record the outcome in the state, queue it for staging."""
         name = doc.portal.name
         try:
-            report = await asyncio.to_thread(self._extract_report, doc)
+            report = await self._extracted(doc)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("event=extract_error url=%s error=%s", doc.url, message)
@@ -370,7 +379,7 @@ class NightlySink:
         link = Link(page.url, page.title, page.listed_date) if page.title else None
         shown = replace(doc, key=page.key, kind="report", url=url, body=body, link=link)
         shown = replace(shown, content_type=page.content_type, parent=None, attachments=())
-        report = await asyncio.to_thread(self._extract_report, shown)
+        report = await self._extracted(shown)
         report.finding_list.extend(disagreements(report, official, doc.url))
         item = StageItem(
             report=report,
@@ -381,6 +390,12 @@ class NightlySink:
             content_type=page.content_type,
         )
         await self.add(summary, page.key, item)
+
+    async def _extracted(self, doc: Fetched) -> Report:
+        """:meth:`_extract_report` in the sink's own threads: a thread waiting for an
+        extraction worker never holds up the archive writes of the crawl."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.threads, self._extract_report, doc)
 
     def _extract_report(self, doc: Fetched) -> Report:
         """Run the extractor and fill the metadata it left empty from the listing link."""
