@@ -58,8 +58,9 @@ REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
 #: Keep-alive connections kept open at most, across hosts (each host keeps ``per_host``).
 MAX_KEPT_CONNECTIONS = 512
-#: Seconds an idle keep-alive connection is kept (longer than any usual delay).
-KEEPALIVE_SECONDS = 15.0
+#: Seconds an idle keep-alive connection is kept: longer than the usual delay, shorter
+#: than Apache's 5 s keep-alive timeout, so that we close it before the server does.
+KEEPALIVE_SECONDS = 4.0
 
 
 @dataclass(slots=True)
