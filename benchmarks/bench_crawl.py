@@ -40,7 +40,9 @@ CORPUS = ROOT / "tests" / "fixtures" / "corpus" / "raw"
 ROW = '<tr><td><a href="./{d}/t{d}01_{i}.html" title="{t}">{t}</a></td><td>{date}</td></tr>'
 
 
-def build_pages(reports: int, per_page: int) -> dict[str, bytes]:
+def build_pages(reports: int, per_page: int, offset: int = 0) -> dict[str, bytes]:
+    """The portal's pages by path; ``offset`` shifts the cycle of corpus bodies (a farm of
+    portals gives each its own reports)."""
     bodies = [p.read_bytes() for p in sorted(CORPUS.iterdir()) if p.is_file()]
     pages: dict[str, bytes] = {}
     count = -(-reports // per_page)
@@ -50,7 +52,7 @@ def build_pages(reports: int, per_page: int) -> dict[str, bytes]:
             d = f"2024{(i % 12) + 1:02d}"
             title = f"第{i}号单位{2014 + i % 10}年政府信息公开工作年度报告"
             rows.append(ROW.format(d=d, i=i, t=title, date=f"{d[:4]}-{d[4:]}-01"))
-            body = bodies[i % len(bodies)]
+            body = bodies[(i + offset) % len(bodies)]
             text = body.decode("utf-8", "replace")
             if not text.lstrip().startswith("<"):
                 text = f"<pre>{html.escape(text)}</pre>"

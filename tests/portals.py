@@ -47,6 +47,7 @@ class Hit:
     body: bytes
     at: float
     status: int = 0
+    client: int = 0  # the client's port: one per TCP connection
 
 
 @dataclass(slots=True)
@@ -140,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             {k.lower(): v for k, v in self.headers.items()},
             body,
             time.monotonic(),
+            client=self.client_address[1],
         )
         with self.site.lock:
             self.site.log.append(hit)

@@ -48,7 +48,7 @@ class Politeness:
 
     delay: float = 1.0  # minimum seconds between two requests sent to one host
     per_host: int = 1  # requests in flight per host
-    concurrency: int = 8  # requests in flight overall
+    concurrency: int = 32  # requests in flight overall (hosts are spaced by their own gates)
     timeout: float = 20.0  # seconds for one whole request (connect + body)
     max_bytes: int = 50 * 1024 * 1024  # bodies larger than this are refused
     retries: int = 4  # attempts per URL on timeouts, connection errors, 5xx and 429

@@ -4,6 +4,7 @@ reports and attachments, hand every body to the sink, and keep the state for the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import re
@@ -344,9 +345,7 @@ class PortalCrawl:
                 self._listing_from_archive(job, previous.sha256, previous.content_type, outcome.url)
             elif job.kind == "report":
                 self.summary.reports_unchanged += 1
-                self._report_children_from_archive(
-                    job, previous.sha256, previous.content_type, outcome.url
-                )
+                self._report_children(job, previous, outcome.url)
             return
         if outcome.status == "not_modified":
             outcome.status, outcome.reason = "failed", "304 without an archived copy"
@@ -368,7 +367,7 @@ class PortalCrawl:
             self._listing_from_archive(job, row.sha256, row.content_type, page_url)
         elif job.kind == "report":
             self.summary.reports_resumed += 1
-            self._report_children_from_archive(job, row.sha256, row.content_type, page_url)
+            self._report_children(job, row, page_url)
 
     # ------------------------------------------------------------------ listings
 
@@ -632,6 +631,8 @@ class PortalCrawl:
             html = decode_html(outcome.body, outcome.content_type)
             attachments = self._enqueue_attachments(job, html, outcome.url)
             page = self._page_meta(html, outcome.url)
+        if job.kind == "report":  # kept, so that the page is not parsed again while unchanged
+            page["attachments"] = json.dumps(attachments, ensure_ascii=False)
         doc = self._fetched(job, outcome, fetched_at, attachments)
         sha = await self.sink.keep(doc)
         change = _change(previous, sha)
@@ -699,22 +700,24 @@ class PortalCrawl:
             return []
         found = [u for u in attachment_links(html, page_url) if self.portal.allows(u)]
         for url in found:
-            self._enqueue(
-                Job(
-                    "attachment",
-                    Request(url, referer=page_url),
-                    parent=job.request.key,
-                    link=job.link,
-                )
-            )
+            self._enqueue_attachment(job, url, page_url)
         return found
 
-    def _report_children_from_archive(
-        self, job: Job, sha: str, content_type: str | None, page_url: str
-    ) -> None:
-        body = self.sink.kept(sha)
-        if body is not None and looks_like_html(body, content_type):
-            self._enqueue_attachments(job, decode_html(body, content_type), page_url)
+    def _enqueue_attachment(self, job: Job, url: str, page_url: str) -> None:
+        request = Request(url, referer=page_url)
+        self._enqueue(Job("attachment", request, parent=job.request.key, link=job.link))
+
+    def _report_children(self, job: Job, row: UrlRow, page_url: str) -> None:
+        """The attachments of an unchanged report page: those found when its body was
+        fetched at the same URL, else read again from its archived body."""
+        if row.attachments is not None and (row.final_url or row.url) == page_url:
+            for url in json.loads(row.attachments):
+                if self.portal.allows(url):
+                    self._enqueue_attachment(job, url, page_url)
+            return
+        body = self.sink.kept(row.sha256 or "")
+        if body is not None and looks_like_html(body, row.content_type):
+            self._enqueue_attachments(job, decode_html(body, row.content_type), page_url)
 
     def _record(
         self,

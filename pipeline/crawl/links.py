@@ -145,7 +145,10 @@ _JSON_URL_RE = re.compile(
     r"""\\?["']((?:https?:)?[^"'\s]+?)\\?["']""",
     re.IGNORECASE,
 )
-_IFRAME_RE = re.compile(r"""<iframe\b[^>]*?\ssrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+#: What every match of _JSON_URL_RE contains (a quoted key, a colon, a quote): a page
+#: without it, as most report pages are, skips the slower search.
+_JSON_PAIR = re.compile(r"""["']\s*:\s*\\?["']""")
+_IFRAME_RE = re.compile(r"""<iframe\b[^<>]*?\ssrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
 _JS_REDIRECT = re.compile(
@@ -188,7 +191,8 @@ def attachment_links(html: str, base_url: str) -> list[str]:
     (TRS ``var file_appendix='<a href=…>'``)."""
     out: dict[str, None] = {}  # ordered and de-duplicated in linear time
     found = HREF_RE.findall(html)
-    found += [u.replace("\\/", "/") for u in _JSON_URL_RE.findall(html)]
+    if _JSON_PAIR.search(html):
+        found += [u.replace("\\/", "/") for u in _JSON_URL_RE.findall(html)]
     for href in dict.fromkeys(found):
         url = normalise_url(href, base_url)
         if url and is_attachment_url(url):

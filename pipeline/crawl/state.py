@@ -119,6 +119,7 @@ _ADDED_COLUMNS = (
     ("page_agency", "TEXT"),
     ("page_date", "TEXT"),
     ("staged_status", "TEXT"),
+    ("attachments", "TEXT"),
 )
 
 
@@ -160,6 +161,9 @@ class UrlRow:
     page_agency: str | None = None  # 发布机构 printed on the report page
     page_date: str | None = None  # 发布日期 (else 成文日期) printed on the report page
     staged_status: str | None = None  # the status of the version staged (kept on changes)
+    #: a report page's attachment URLs as a JSON list, found when its body was fetched (an
+    #: unchanged page is not parsed again); None: not known (a state from before)
+    attachments: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +56,10 @@ UNREADABLE = ("image_only", "unreadable")
 #: extractions of one body, across runs, before a failing extraction or staging is left alone
 MAX_EXTRACT_ATTEMPTS = 3
 
+#: Documents being extracted at once beside the crawl (each holds its body in memory); a
+#: portal whose report arrives when all are taken waits for one to finish.
+MAX_IN_EXTRACTION = 8
+
 Extractor = Callable[..., Report]  # extract_document(content, *, source, content_type)
 Stager = Callable[[Path, list[StageItem]], object]  # stage_reports(data_dir, items)
 
@@ -90,17 +95,20 @@ def nightly(
         try:
             crawl_id = state.start_crawl(datetime.now(UTC))
             sink = NightlySink(data_dir, state, extract=extract or bounded, stage=stage)
-            summary = asyncio.run(
-                _crawl_until_signalled(
-                    portals,
-                    state,
-                    sink,
-                    max_pages=max_pages,
-                    politeness_override=politeness_override,
-                    progress=progress,
-                    max_seconds=max_seconds,
+            try:
+                summary = asyncio.run(
+                    _crawl_until_signalled(
+                        portals,
+                        state,
+                        sink,
+                        max_pages=max_pages,
+                        politeness_override=politeness_override,
+                        progress=progress,
+                        max_seconds=max_seconds,
+                    )
                 )
-            )
+            finally:
+                sink.shutdown()
             summary.record = runs.record(
                 state,
                 crawl_id,
@@ -197,6 +205,9 @@ class NightlySink:
         self.portals: dict[str, PortalConfig] = {}
         self.buffer: list[tuple[PortalSummary, str, StageItem]] = []
         self.lock = asyncio.Lock()
+        self.slots = asyncio.Semaphore(MAX_IN_EXTRACTION)
+        self.threads = ThreadPoolExecutor(MAX_IN_EXTRACTION + 1, thread_name_prefix="ogi-sink")
+        self.working: dict[tuple[str, str], asyncio.Task[None]] = {}  # (portal, key) -> task
 
     # ------------------------------------------------------------------ the Sink protocol
 
@@ -225,10 +236,39 @@ class NightlySink:
             return None
 
     async def take(self, doc: Fetched, summary: PortalSummary) -> None:
-        await self._process(doc, summary, attempts=1)
+        """Extract ``doc`` beside the crawl: the portal's next request need not wait for
+        it (its host's delay is spent fetching, not extracting); at most
+        :data:`MAX_IN_EXTRACTION` documents at once."""
+        await self.slots.acquire()
+        key = (doc.portal.name, doc.key)
+        task = asyncio.create_task(self._take(doc, summary))
+        self.working[key] = task
+        task.add_done_callback(lambda t: self._finished(key, t))
+
+    async def _take(self, doc: Fetched, summary: PortalSummary) -> None:
+        try:
+            page = self.working.get((doc.portal.name, doc.parent or ""))
+            if doc.kind == "attachment" and page is not None:
+                await asyncio.wait([page])  # compared with the page's figures once they are in
+            await self._process(doc, summary, attempts=1)
+        except Exception as exc:  # a bug must not end the crawl: the body is retried next run
+            log.exception("event=internal_error url=%s", doc.url)
+            summary.extract_errors += 1
+            summary.reasons[f"internal error: {type(exc).__name__}"] += 1
+
+    def _finished(self, key: tuple[str, str], task: asyncio.Task[None]) -> None:
+        self.slots.release()
+        if self.working.get(key) is task:
+            del self.working[key]
 
     async def close(self) -> None:
+        while self.working:
+            await asyncio.wait(list(self.working.values()))
         await self.flush()
+
+    def shutdown(self) -> None:
+        """Let the sink's threads go (after the crawl, stopped or not)."""
+        self.threads.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ extraction
 
@@ -236,7 +276,7 @@ class NightlySink:
         """Extract ``doc``, record the outcome in the state, queue it for staging."""
         name = doc.portal.name
         try:
-            report = await asyncio.to_thread(self._extract_report, doc)
+            report = await self._extracted(doc)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("event=extract_error url=%s error=%s", doc.url, message)
@@ -341,7 +381,7 @@ class NightlySink:
         link = Link(page.url, page.title, page.listed_date) if page.title else None
         shown = replace(doc, key=page.key, kind="report", url=url, body=body, link=link)
         shown = replace(shown, content_type=page.content_type, parent=None, attachments=())
-        report = await asyncio.to_thread(self._extract_report, shown)
+        report = await self._extracted(shown)
         report.finding_list.extend(disagreements(report, official, doc.url))
         item = StageItem(
             report=report,
@@ -352,6 +392,12 @@ class NightlySink:
             content_type=page.content_type,
         )
         await self.add(summary, page.key, item)
+
+    async def _extracted(self, doc: Fetched) -> Report:
+        """:meth:`_extract_report` in the sink's own threads: a thread waiting for an
+        extraction worker never holds up the archive writes of the crawl."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.threads, self._extract_report, doc)
 
     def _extract_report(self, doc: Fetched) -> Report:
         """Run the extractor and fill the metadata it left empty from the listing link."""

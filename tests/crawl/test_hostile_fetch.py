@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from pipeline.crawl import fetch
 from pipeline.crawl.config import PortalConfig, parse_config
 from pipeline.crawl.fetch import Fetcher, Outcome
 from pipeline.crawl.listing import Request
@@ -433,3 +434,70 @@ def test_read_source_keeps_its_deadline_inside_a_running_event_loop(trickle: str
     started = time.monotonic()
     asyncio.run(in_notebook())
     assert time.monotonic() - started < 6.0
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def test_each_host_keeps_its_connection_however_many_hosts(serve) -> None:
+    """Keep-alive per host: 12 hosts, 3 pages each, at most 2 requests in flight. With one
+    pool of 2 × concurrency connections for every host, each request opened its own
+    connection (3 per host); a pool per host opens one per host."""
+    sites = []
+    for _ in range(12):
+        site = Site()
+        for page in range(3):
+            site.add(f"/p{page}.html", f"<html><body>page {page}</body></html>")
+        sites.append(serve(site))
+    politeness = fast(concurrency=2, per_host=1, robots=False)
+
+    async def crawl_all() -> list[Outcome]:
+        fetcher = Fetcher(politeness)
+        try:
+
+            async def host(site: Site) -> list[Outcome]:
+                return [
+                    await fetcher.fetch(
+                        Request(site.url(f"/p{page}.html")), politeness, allowed=lambda u: True
+                    )
+                    for page in range(3)
+                ]
+
+            done = await asyncio.gather(*(host(site) for site in sites))
+            return [outcome for outcomes in done for outcome in outcomes]
+        finally:
+            await fetcher.close()
+
+    outcomes = asyncio.run(crawl_all())
+    assert [o.status for o in outcomes] == ["ok"] * 36
+    assert [len(site.log) for site in sites] == [3] * 12
+    assert [len({hit.client for hit in site.log}) for site in sites] == [1] * 12
+
+
+def test_kept_connections_are_bounded(serve, monkeypatch) -> None:
+    """Past MAX_KEPT_CONNECTIONS the least recently used idle pools are closed: their hosts
+    connect again, and the crawl goes on."""
+    monkeypatch.setattr(fetch, "MAX_KEPT_CONNECTIONS", 2)
+    sites = [serve(Site()) for _ in range(4)]
+    for site in sites:
+        site.add("/a.html", "<html><body>a</body></html>")
+    politeness = fast(per_host=1, robots=False)
+
+    async def run() -> tuple[list[str], int]:
+        fetcher = Fetcher(politeness)
+        try:
+            statuses = []
+            for site in [*sites, sites[0]]:  # the first host again, after 3 others
+                outcome = await fetcher.fetch(
+                    Request(site.url("/a.html")), politeness, allowed=lambda u: True
+                )
+                statuses.append(outcome.status)
+            pools = fetcher.client._transport.pools  # type: ignore[attr-defined]
+            return statuses, len(pools)
+        finally:
+            await fetcher.close()
+
+    statuses, pools = asyncio.run(run())
+    assert statuses == ["ok"] * 5 and pools == 2
+    assert len({hit.client for hit in sites[0].log}) == 2  # its pool was closed in between
+    assert [len({hit.client for hit in site.log}) for site in sites[1:]] == [1, 1, 1]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipeline import archive
 from pipeline.crawl import State
 from pipeline.flows.nightly import nightly
 from tests.corpus import CORPUS, FIXTURES
@@ -118,3 +120,21 @@ def test_a_pre2019_page_with_an_attachment_stages_its_own_table(serve, tmp_path)
     assert item.report.fact_list == [] and len(item.report.pre2019_list) == 34
     rows = _state(tmp_path)
     assert rows["1.html"].extract_status == "pre2019" and rows["1.html"].tables_in_attachment == 0
+
+
+def test_an_unchanged_page_is_not_parsed_again_for_its_attachments(serve, tmp_path) -> None:
+    """The attachment URLs found when the page was fetched are kept in the state: an
+    unchanged page (304) leads to its file without its archived body being read."""
+    link = '<p>附件：<a href="/files/report2023.pdf">平潭综合实验区2022年年报.pdf</a></p>'
+    pdf = (FORMATS / "043.lo.pdf").read_bytes()
+    site = serve(_site(link, pdf, "report2023.pdf", "application/pdf"))
+    nightly([portal(site, "/nb/")], tmp_path, stage=Staged().stage, politeness_override=fast())
+    page = _state(tmp_path)["1.html"]
+    assert json.loads(page.attachments or "") == [site.url("/files/report2023.pdf")]
+    archive.body_path(tmp_path, page.sha256 or "").unlink()  # the page is read from the state
+    (again,) = nightly(
+        [portal(site, "/nb/")], tmp_path, stage=Staged().stage, politeness_override=fast()
+    ).portals
+    assert again.reports_unchanged == 1
+    assert [h.status for h in site.hits("/r/1.html")] == [200, 304]
+    assert [h.status for h in site.hits("/files/report2023.pdf")] == [200, 304]
