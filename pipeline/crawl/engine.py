@@ -293,7 +293,7 @@ class PortalCrawl:
         key = job.request.key
         previous = self.state.get(self.portal.name, key)
         if previous and previous.run_id == self.run_id and previous.status in FINAL_STATUSES:
-            self._resume(job, previous)
+            await self._resume(job, previous)
             return
         if self.budget_hit:
             raise _Budget
@@ -342,7 +342,9 @@ class PortalCrawl:
             )
             if job.kind == "listing":
                 self.summary.listing_pages += 1
-                self._listing_from_archive(job, previous.sha256, previous.content_type, outcome.url)
+                await self._listing_from_archive(
+                    job, previous.sha256, previous.content_type, outcome.url
+                )
             elif job.kind == "report":
                 self.summary.reports_unchanged += 1
                 self._report_children(job, previous, outcome.url)
@@ -357,14 +359,14 @@ class PortalCrawl:
         else:
             await self._document(job, outcome, fetched_at, previous)
 
-    def _resume(self, job: Job, row: UrlRow) -> None:
+    async def _resume(self, job: Job, row: UrlRow) -> None:
         """This run already finished ``job``: redo only what needs no network."""
         if row.status != "ok" or not row.sha256:
             return
         page_url = row.final_url or job.request.url
         if job.kind == "listing":
             self.summary.listing_pages += 1
-            self._listing_from_archive(job, row.sha256, row.content_type, page_url)
+            await self._listing_from_archive(job, row.sha256, row.content_type, page_url)
         elif job.kind == "report":
             self.summary.reports_resumed += 1
             self._report_children(job, row, page_url)
@@ -374,7 +376,7 @@ class PortalCrawl:
     async def _listing(
         self, job: Job, outcome: Outcome, fetched_at: datetime, previous: UrlRow | None
     ) -> None:
-        html = decode_html(outcome.body, outcome.content_type)
+        html = await asyncio.to_thread(decode_html, outcome.body, outcome.content_type)
         if is_soft_404(outcome.http_status or 0, html) or (
             (job.depth > 0 or job.probe)
             and is_site_root(outcome.url)
@@ -412,7 +414,7 @@ class PortalCrawl:
             outcome.http_status,
             change,
         )
-        self._follow_listing(job, html, outcome.url)
+        await self._follow_listing(job, html, outcome.url)
 
     async def _render(self, job: Job, outcome: Outcome) -> tuple[Outcome, str] | None:
         """A listing page that is only scripts, rendered by the browser tier when the
@@ -453,20 +455,23 @@ class PortalCrawl:
         )
         return bool(listing.links or listing.entries or listing.next)
 
-    def _listing_from_archive(
+    async def _listing_from_archive(
         self, job: Job, sha: str, content_type: str | None, page_url: str
     ) -> None:
-        body = self.sink.kept(sha)
+        body = await asyncio.to_thread(self.sink.kept, sha)
         if body is None:
             log.warning("event=archive_missing url=%s sha256=%s", job.request.url, sha)
             return
-        self._follow_listing(job, decode_html(body, content_type), page_url)
+        html = await asyncio.to_thread(decode_html, body, content_type)
+        await self._follow_listing(job, html, page_url)
 
-    def _follow_listing(self, job: Job, html: str, page_url: str) -> None:
+    async def _follow_listing(self, job: Job, html: str, page_url: str) -> None:
         cursor = job.cursor or Cursor(job.request, self.portal.family)
         if page_url != cursor.request.url and cursor.request.method == "GET":
             cursor = replace(cursor, request=replace(cursor.request, url=page_url))
-        listing = parse_listing(html, cursor)
+        # off the event loop: a large listing takes a while to read, and other portals'
+        # requests must go out meanwhile
+        listing = await asyncio.to_thread(parse_listing, html, cursor)
         if listing.family != "static":
             self.sniffed[listing.family] += 1
         if len(self.visited) < 10 and not job.request.ajax:

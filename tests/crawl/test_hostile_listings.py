@@ -15,7 +15,7 @@ from pipeline.crawl.links import attachment_links, extract_links, iframe_links
 from pipeline.crawl.listing import Cursor, Request, parse_listing
 from pipeline.flows.nightly import nightly as crawl
 from pipeline.html_depth import cap_nesting
-from tests.portals import Site, article_page, corpus, fast, portal
+from tests.portals import Reply, Site, article_page, corpus, fast, portal
 
 # Generous bounds: each page below took from 50 s to over 10 minutes with the quadratic
 # readers, and well under a second with the linear ones.
@@ -150,3 +150,25 @@ def test_a_listing_of_three_hundred_reports_is_fetched_over_several_runs(serve, 
     assert sum(r.reports_new for r in results) == 300
     asked = [p for p in site.paths() if p.startswith("/r/")]
     assert sorted(asked) == sorted(paths)  # each report once over the three runs
+
+
+def test_other_portals_go_on_while_a_huge_listing_is_read(serve, tmp_path) -> None:
+    """A listing of 20,000 links takes seconds to read; it is read off the event loop, so
+    another portal's requests go out meanwhile instead of waiting for it."""
+    huge, calm = serve(Site()), serve(Site())
+    lis = "".join(f'<li><a href="/r/{i}.html">{TITLE}</a></li>' for i in range(20_000))
+    huge.add("/nb/", _page(f"<ul>{lis}</ul>"))
+    paths = [f"/r/{i}.html" for i in range(100)]
+    calm.add("/nb/", _page("".join(f'<a href="{p}">{TITLE}</a>' for p in paths)))
+    for path in paths:  # a slow server: one report every 0.05 s at the most
+        calm.routes[path] = Reply(200, article_page(TITLE, "<p>正文</p>").encode(), delay=0.05)
+    portals = [portal(huge, "/nb/", name="甲区"), portal(calm, "/nb/", name="乙区")]
+    crawl(portals, tmp_path, politeness_override=fast(per_host=1, max_requests=30))
+    listed = huge.hits("/nb/")[0].at
+    first_report = min(h.at for h in huge.log if h.path.startswith("/r/"))
+    during = [h for h in calm.log if listed < h.at < first_report]
+    assert first_report - listed > 0.5  # the listing took a while to read ...
+    # ... and the other portal's requests went on meanwhile: 13-18 of the ~30 its slow
+    # server allows in that time (the reading thread still takes its share of the GIL);
+    # 1 when the listing was read on the event loop
+    assert len(during) >= 5
