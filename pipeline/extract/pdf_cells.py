@@ -20,6 +20,7 @@ further pages. Each cut becomes a finding.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
 import logging
 import re
@@ -93,7 +94,8 @@ def read_pdf(content: bytes) -> PdfContent:
     try:
         _read_pages(pdf, result)
     finally:
-        pdf.close()
+        with contextlib.suppress(Exception):  # closing walks the damaged page tree again
+            pdf.close()
     return result
 
 

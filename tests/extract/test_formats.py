@@ -15,7 +15,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
@@ -214,6 +214,7 @@ _PDF = (FORMATS / "043.lo.pdf").read_bytes()
     max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 @given(st.lists(st.tuples(st.integers(0, len(_PDF) - 1), st.binary(max_size=40)), max_size=4))
+@example(damage=[(51, b")\x01")])  # a page tree that fails again when the file is closed
 def test_damaged_pdfs_never_raise(damage: list[tuple[int, bytes]]) -> None:
     content = bytearray(_PDF)
     for where, junk in damage:
