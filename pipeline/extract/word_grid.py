@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from pipeline.extract.cells import read_value
@@ -45,6 +45,8 @@ CELL_GAP = 1.5
 WORD_GAP = 0.3
 #: A vertical gap wider than this many line heights ends a table.
 TABLE_GAP = 4.0
+#: Lines of one wrapped cell are at most this many glyph heights apart.
+_TIGHT = 1.6
 #: Segments starting within this many points of each other start at one column line.
 _ALIGN = 1.5
 #: How a numbered row label starts: "1." "（三）" "四、", or a total.
@@ -170,8 +172,16 @@ def _segments(words: list[PlacedWord]) -> list[_Segment]:
     for previous, word in pairwise(words):
         gap = word.x0 - previous.x1
         size = min(previous.height, word.height)
-        if gap > CELL_GAP * size or (
-            gap > WORD_GAP * size and _figure_edge(previous.text, word.text)
+        if (
+            gap > CELL_GAP * size
+            or (gap > WORD_GAP * size and _figure_edge(previous.text, word.text))
+            # a figure right after a label that runs up to it: a digit never follows a
+            # Chinese character inside a label ("第3项" is set without a gap)
+            or (
+                gap > 0.1 * size
+                and ord(previous.text[-1:] or " ") > 0x2E7F
+                and word.text[:1].isdigit()
+            )
         ):
             runs.append([word])
         else:
@@ -266,7 +276,7 @@ def _trailing_wrap(lines: list[_Line]) -> int:
     last = max((i for i, line in enumerate(lines) if line.figures), default=-1)
     end = last + 1
     while end < len(lines) and not lines[end].figures:
-        if _pitch(lines[end - 1], lines[end]) > 1.6 * lines[end].height or _starts_label(
+        if _pitch(lines[end - 1], lines[end]) > _TIGHT * lines[end].height or _starts_label(
             lines[end]
         ):
             break
@@ -274,42 +284,61 @@ def _trailing_wrap(lines: list[_Line]) -> int:
     return end
 
 
-def _starts_label(line: _Line) -> bool:
-    return any(LABEL_START.match(s.text) for s in line.segments)
+def _starts_label(line: _Line, before: float = float("inf")) -> bool:
+    """Whether a numbered row label starts on ``line`` (left of x ``before``: labels sit
+    left of their figures, a "总计" over the figures is a column heading)."""
+    return any(LABEL_START.match(s.text) and s.x1 <= before for s in line.segments)
+
+
+def _figures_from(line: _Line) -> float:
+    return min((s.x0 for s in line.figures), default=float("inf"))
 
 
 def _trim(lines: list[_Line]) -> list[_Line]:
-    """Header lines are kept up to the nearest running text above the first figure line,
-    and trailing lines only while they are tightly set under the last one."""
-    first = next(i for i, line in enumerate(lines) if line.figures)
-    start = first
-    while start > 0 and not _is_prose(lines[start - 1]):
+    """A table's lines without the running text around it: header lines (titles, column
+    headings) are kept up to the nearest line of running text above the first figure
+    line, and lines after the last one (headings of what follows) up to the next."""
+    figure_at = [i for i, line in enumerate(lines) if line.figures]
+    start = figure_at[0]
+    while start > 0 and not _is_prose(lines[start - 1], lines):
         start -= 1
-    return lines[start : _trailing_wrap(lines)]
+    end = figure_at[-1] + 1
+    while end < len(lines) and not _is_prose(lines[end], lines):
+        end += 1
+    return lines[start:end]
 
 
-def _is_prose(line: _Line) -> bool:
-    """A line of running text: one long segment that ends in sentence punctuation, or
-    reads as a sentence (commas, 。)."""
+def _is_prose(line: _Line, table: list[_Line]) -> bool:
+    """A line of running text: one segment across most of the table's width, or one that
+    ends a sentence."""
     if len(line.segments) != 1:
         return False
     text = line.segments[0].text
-    return len(text) > 30 or (any(mark in text for mark in "。；;：:") and len(text) > 12)
+    left = min(s.x0 for other in table for s in other.segments)
+    right = max(s.x1 for other in table for s in other.segments)
+    return text.endswith(("。", "；")) or line.segments[0].x1 - line.segments[0].x0 > 0.75 * (
+        right - left
+    )
 
 
 # -- columns -----------------------------------------------------------------------------
 
 
-def _column_lines(
-    figure_segments: list[_Segment], segments: list[_Segment], n_figure: int, n_lines: int
-) -> list[float]:
-    """The x of each column's left edge, left to right: where the segments of the figure
-    lines (and of all lines of several cells) leave gaps, and where many segments start."""
-    edges = _gap_edges(figure_segments, n_figure // 8) + _gap_edges(segments, n_lines // 8)
-    # Left edges shared by many segments: left-aligned columns, whose gap a label
-    # spanning two columns may bridge (a group label column beside the row labels).
-    starts = sorted(s.x0 for s in segments)
-    need = max(3, n_lines // 6)
+def _column_lines(lines: list[_Line]) -> tuple[list[float], int]:
+    """The x of each column's left edge, left to right, and the first figure column.
+
+    Figure columns come from the figures alone: each stretch of the x-axis their boxes
+    cover (widened a little, as centred figures of different widths wander) is one
+    column. Text columns, left of the figures, come from the text of the lines of several
+    cells: where it leaves gaps (a spanning heading or two aside), and where many of its
+    segments start (left-aligned columns whose gap a label spanning both bridges)."""
+    figure_edges = _figure_columns(lines)
+    figures_from = min(figure_edges, default=float("inf"))
+    shaped = [line for line in lines if len(line.segments) > 1]
+    texts = [s for line in shaped for s in line.segments if not s.is_figure]
+    edges = _gap_edges(texts, len(shaped) // 8)
+    starts = sorted(s.x0 for s in texts)
+    need = max(3, len(shaped) // 6)
     i = 0
     while i < len(starts):
         j = i
@@ -319,10 +348,33 @@ def _column_lines(
             edges.append(starts[i])
         i = j + 1
     merged: list[float] = []
-    for x in sorted(edges):
+    for x in sorted(x for x in edges if x < figures_from - _ALIGN):
         if not merged or x - merged[-1] > _ALIGN:
             merged.append(x)
-    return merged
+    return merged + figure_edges, len(merged)
+
+
+def _figure_columns(lines: list[_Line]) -> list[float]:
+    """Left edges of the figure columns: figures sorted by their left edge, each joining
+    the column before while it overlaps that column's stretch (widened by half a glyph,
+    as centred figures of different widths wander) and that column has no figure of its
+    line yet; two figures of one line are never one column."""
+    figures = sorted(
+        ((s, k) for k, line in enumerate(lines) for s in line.figures), key=lambda p: p[0].x0
+    )
+    edges: list[float] = []
+    right = float("-inf")
+    members: set[int] = set()
+    for segment, line in figures:
+        pad = 0.5 * (segment.bottom - segment.top)
+        if edges and segment.x0 - pad <= right and line not in members:
+            right = max(right, segment.x1 + pad)
+            members.add(line)
+            continue
+        edges.append(segment.x0)
+        right = segment.x1 + pad
+        members = {line}
+    return edges
 
 
 def _gap_edges(segments: list[_Segment], allowed: int) -> list[float]:
@@ -363,9 +415,13 @@ def _row_of_lines(lines: list[_Line]) -> list[int]:
     figure_at = [i for i, line in enumerate(lines) if line.figures]
     row = [-1] * len(lines)
     next_row = 0
-    for i in range(figure_at[0]):  # header lines: a row each
+    first = figure_at[0]
+    label_from = _label_above(lines, first)
+    for i in range(label_from):  # header lines: a row each
         row[i] = next_row
         next_row += 1
+    for i in range(label_from, first):  # the first row's label starts above its figures
+        row[i] = next_row
     for k, i in enumerate(figure_at):
         row[i] = next_row
         following = figure_at[k + 1] if k + 1 < len(figure_at) else len(lines)
@@ -373,9 +429,12 @@ def _row_of_lines(lines: list[_Line]) -> list[int]:
         if not between:
             next_row += 1
             continue
-        # trailing wrapped lines belong to the last row
+        # after the last figure line: its label's wrapped lines, then headings of what
+        # follows, a row each
         split: int | None = (
-            len(between) if following == len(lines) else _split(lines, i, between, following)
+            _trailing_wrap(lines) - i - 1
+            if following == len(lines)
+            else _split(lines, i, between, following)
         )
         if split is None:  # no telling where one row ends: rows of their own
             for j in between:
@@ -386,6 +445,11 @@ def _row_of_lines(lines: list[_Line]) -> list[int]:
         for j in between[:split]:
             row[j] = next_row
         next_row += 1
+        if following == len(lines):
+            for j in between[split:]:
+                row[j] = next_row
+                next_row += 1
+            continue
         for j in between[split:]:
             row[j] = next_row
         # lines after the split join the next figure line's row: the next loop round
@@ -393,12 +457,28 @@ def _row_of_lines(lines: list[_Line]) -> list[int]:
     return row
 
 
+def _label_above(lines: list[_Line], first: int) -> int:
+    """Where the first figure line's row starts: on that line when a label starts there,
+    else on the nearest line above that starts a label and is tightly set above it (a
+    label wrapped over several lines, its figures centred beside it)."""
+    before = _figures_from(lines[first])
+    if _starts_label(lines[first], before):
+        return first
+    k = first
+    while k > 0 and _pitch(lines[k - 1], lines[k]) <= _TIGHT * lines[k].height:
+        k -= 1
+        if _starts_label(lines[k], before):
+            return k
+    return first
+
+
 def _split(lines: list[_Line], above: int, between: list[int], below: int) -> int | None:
     """How many of the ``between`` lines belong to the row above."""
+    before = min(_figures_from(lines[above]), _figures_from(lines[below]))
     for k, j in enumerate(between):
-        if _starts_label(lines[j]):
+        if _starts_label(lines[j], before):
             return k
-    if _starts_label(lines[below]):
+    if _starts_label(lines[below], before):
         return len(between)  # the row below starts on its figure line
     chain = [above, *between, below]
     gaps = [_pitch(lines[a], lines[b]) for a, b in pairwise(chain)]
@@ -412,14 +492,7 @@ def _split(lines: list[_Line], above: int, between: list[int], below: int) -> in
 def _table_rows(lines: list[_Line], table: int) -> list[list[PlacedCell]]:
     # Only lines of several cells say where columns are: a line of one segment is a
     # heading or title spanning the table, or the wrapped rest of a label.
-    shaped = [line for line in lines if len(line.segments) > 1]
-    figure_lines = [line for line in lines if line.figures]
-    edges = _column_lines(
-        [s for line in figure_lines for s in line.segments],
-        [s for line in shaped for s in line.segments],
-        len(figure_lines),
-        len(shaped),
-    )
+    edges, figures_from = _column_lines(lines)
     lines = [
         _Line([p for s in line.segments for p in _split_at(s, edges)], line.top, line.bottom)
         for line in lines
@@ -464,12 +537,42 @@ def _table_rows(lines: list[_Line], table: int) -> list[list[PlacedCell]]:
                     covered.add((rr, c))
             out[r].append(_cell(own + extra, table, r, start, end - start, rowspan))
         if r in figure_rows:
-            for c in range(len(edges)):
-                if (r, c) not in covered:
-                    out[r].append(PlacedCell("", edges[c], edges[c], 0, 0, table, r, c))
-                    covered.add((r, c))
+            out[r] = _filled(out[r], covered, edges, figures_from, r)
         out[r].sort(key=lambda cell: cell.column)
     return out
+
+
+def _filled(
+    row: list[PlacedCell], covered: set[tuple[int, int]], edges: list[float], first: int, r: int
+) -> list[PlacedCell]:
+    """A figure row with its empty positions filled: an empty figure column is a blank
+    cell (printed blank); an empty text column (left of the figures) widens the row's
+    text cell beside it, so a label never gains a blank "figure" before its figures."""
+    cells = {cell.column: cell for cell in row}
+
+    def is_text(cell: PlacedCell | None) -> bool:
+        return cell is not None and cell.rowspan == 1 and read_value(cell.text) is None
+
+    for c in range(first):
+        if (r, c) in covered:
+            continue
+        left = next((x for x in cells.values() if x.column + x.colspan == c), None)
+        if is_text(left):
+            assert left is not None
+            cells[left.column] = replace(left, colspan=left.colspan + 1)
+            covered.add((r, c))
+    for c in reversed(range(first)):
+        right = cells.get(c + 1)
+        if (r, c) not in covered and is_text(right):
+            assert right is not None
+            del cells[c + 1]
+            cells[c] = replace(right, column=c, colspan=right.colspan + 1)
+            covered.add((r, c))
+    for c in range(first, len(edges)):
+        if (r, c) not in covered:
+            cells[c] = PlacedCell("", edges[c], edges[c], 0, 0, row[0].table if row else 0, r, c)
+            covered.add((r, c))
+    return list(cells.values())
 
 
 def _group_spans(

@@ -56,16 +56,17 @@ def test_rows_columns_and_wrapped_labels() -> None:
     assert list(rows.values()) == [
         ["自然人", "商业企业", "总计"],
         ["一、本年新收申请数量", "13612", "252", "13864"],
-        # the first column (where 一、 starts) is blank beside the indented labels
-        ["", "（二）部分公开（区分处理\n的，只计这一情形，不计\n情形）", "2120", "39", "2159"],
-        ["", "（三\n）不\n予公\n开", "1.属于国家秘密", "13", "0", "13"],
-        ["", "2.其他法律行政\n法规禁止公开", "30", "-", "30"],
-        ["", "3.危及安全稳定", "11", "/", "11"],
+        ["（二）部分公开（区分处理\n的，只计这一情形，不计\n情形）", "2120", "39", "2159"],
+        ["（三\n）不\n予公\n开", "1.属于国家秘密", "13", "0", "13"],
+        ["2.其他法律行政\n法规禁止公开", "30", "-", "30"],
+        ["3.危及安全稳定", "11", "/", "11"],
     ]
-    group = next(c for c in grid if c.text.startswith("（三"))
-    assert (group.rowspan, group.colspan) == (3, 1)
+    # the first column (where 一、 starts) is empty beside the indented labels: text
+    # columns left of the figures widen the label, never become blank "figures"
     wrapped = next(c for c in grid if c.text.startswith("（二"))
-    assert wrapped.colspan == 2  # over the group column and the label column
+    assert (wrapped.column, wrapped.colspan) == (0, 3)
+    group = next(c for c in grid if c.text.startswith("（三"))
+    assert (group.column, group.rowspan, group.colspan) == (1, 3, 1)
 
 
 def test_cells_read_in_order_as_an_html_table_would() -> None:
