@@ -30,7 +30,7 @@ from typing import Any
 from pipeline.extract.cells import label_form, read_value
 from pipeline.extract.grid import GridCell, grid_cells
 from pipeline.extract.layout import could_be_label
-from pipeline.extract.word_grid import LABEL_START, PlacedWord, word_grids
+from pipeline.extract.word_grid import LABEL_START, PlacedCell, PlacedWord, word_rows
 from pipeline.model import Finding
 
 MAX_PAGES = 80  # annual reports run to 5-30 pages
@@ -211,8 +211,14 @@ def _read_page(page: Any) -> _Page | None:
     grids = [_table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
     for grid, table in zip(grids, tables, strict=True):
         grid.top = table.bbox[1]
-    # Outside the ruled tables: tables printed without ruling lines, from word positions.
-    grids.extend(_word_tables(outside))
+    # Outside the ruled tables: tables printed without ruling lines, from word positions,
+    # read between one ruled table and the next (a table never runs through another).
+    tops = [box[1] for box in boxes]
+    regions: dict[int, list[_Char]] = {}
+    for char in outside:
+        regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
+    for region in sorted(regions):
+        grids.extend(_word_tables(regions[region]))
     grids.sort(key=lambda t: t.top)
     height = float(page.height) or 1.0
     text_lines = [
@@ -234,10 +240,17 @@ def _word_tables(chars: list[_Char]) -> list[_Table]:
         for c in _without_doubles(chars)
         if c.upright
     ]
+    placed: dict[int, list[PlacedCell]] = {}
+    for row in word_rows(words):
+        for cell in row:
+            placed.setdefault(cell.table, []).append(cell)
     tables = []
-    for cells in word_grids(words):
+    for own in placed.values():
+        first = min(c.row for c in own)
+        cells = [GridCell(c.row - first, c.column, c.rowspan, c.colspan, c.text) for c in own]
         rows = max(c.row + c.rowspan for c in cells)
-        tables.append(_Table(cells, [], rows, [], top=min(w.top for w in words), ruled=False))
+        top = min(c.top for c in own if c.text)
+        tables.append(_Table(cells, [], rows, [], top=top, ruled=False))
     return tables
 
 

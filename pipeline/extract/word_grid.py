@@ -56,6 +56,12 @@ LABEL_START = re.compile(
 )
 
 
+_INNER_LABEL = re.compile(r"[（(][一二三四五六七八九十]{1,3}[）)]")
+# A figure set right after the label before it, with no gap ("…不8"): the label's
+# Chinese text, then digits to the end of the run.
+_TRAILING_FIGURE = re.compile(r"^(?P<label>.*[\u2e80-\u9fff）)])(?P<figure>\d[\d,]*(?:\.\d+)?)$")
+
+
 @dataclass(frozen=True, slots=True)
 class PlacedWord:
     """A word (or a single character) and its box; page coordinates, y grows downward."""
@@ -186,7 +192,31 @@ def _segments(words: list[PlacedWord]) -> list[_Segment]:
             runs.append([word])
         else:
             runs[-1].append(word)
-    return [_segment(run) for run in runs]
+    return [piece for run in runs for piece in _figure_off(run)]
+
+
+def _figure_off(run: list[PlacedWord]) -> list[_Segment]:
+    """A run whose text ends in a figure touching the label before it, as two segments
+    (cut at the character where the digits start)."""
+    segment = _segment(run)
+    match = _TRAILING_FIGURE.match(segment.text) if not segment.is_figure else None
+    if match is None:
+        return [segment]
+    digits = len(match["figure"])
+    kept: list[PlacedWord] = []
+    count = 0
+    for word in reversed(run):
+        if count >= digits:
+            kept.append(word)
+        count += len(word.text)
+    kept.reverse()
+    if (
+        not kept
+        or len(kept) == len(run)
+        or "".join(w.text for w in run[len(kept) :]) != match["figure"]
+    ):
+        return [segment]  # the digits do not stand in words of their own
+    return [_segment(kept), _segment(run[len(kept) :])]
 
 
 def _segment(run: list[PlacedWord]) -> _Segment:
@@ -246,24 +276,38 @@ def _tables(lines: list[_Line]) -> list[list[_Line]]:
     tables: list[list[_Line]] = []
     current: list[_Line] = []
     last_figure: _Line | None = None
+    figures_from = float("inf")  # where the current table's figures start
     for line in lines:
         gap = line.top - current[-1].bottom if current else 0.0
         new_table = bool(current) and gap > TABLE_GAP * line.height
         if line.figures and last_figure is not None and not new_table:
             new_table = not (_same_layout(line, last_figure) and _same_layout(last_figure, line))
+        elif not line.figures and last_figure is not None:
+            # Column headings over the figures after figure lines: the next table (or
+            # the next part of one whose columns differ, as the items of Table 2 do).
+            new_table = any(s.x0 >= figures_from - _ALIGN for s in line.segments)
         if new_table:
             # Text lines after the old table's last figure line open the new table
             # (its title and header), but lines right under that figure line are the
             # wrapped rest of its label.
             keep = _trailing_wrap(current)
             tables.append(current[:keep])
-            current = current[keep:] if line.figures else []
+            current = current[keep:] if line.figures or last_figure is not None else []
             last_figure = None
+            figures_from = float("inf")
         current.append(line)
         if line.figures:
             last_figure = line
+            figures_from = min(figures_from, min(s.x0 for s in line.figures))
     tables.append(current)
-    return [_trim(t) for t in tables if any(line.figures for line in t)]
+    kept = [_trim(t) for t in tables if any(line.figures for line in t)]
+    if len(tables) > 1 and not any(line.figures for line in tables[-1]):
+        # the title and headings of a table whose figures start on the next page
+        tail = tables[-1]
+        end = next((i for i, line in enumerate(tail) if _is_prose(line, tail)), len(tail))
+        if end:
+            kept.append(tail[:end])
+    return kept
 
 
 def _pitch(a: _Line, b: _Line) -> float:
@@ -286,8 +330,12 @@ def _trailing_wrap(lines: list[_Line]) -> int:
 
 def _starts_label(line: _Line, before: float = float("inf")) -> bool:
     """Whether a numbered row label starts on ``line`` (left of x ``before``: labels sit
-    left of their figures, a "总计" over the figures is a column heading)."""
-    return any(LABEL_START.match(s.text) and s.x1 <= before for s in line.segments)
+    left of their figures, a "总计" over the figures is a column heading), also right
+    after a group label set without a gap ("度办理结（二）部分公开")."""
+    return any(
+        (LABEL_START.match(s.text) or _INNER_LABEL.search(s.text)) and s.x1 <= before
+        for s in line.segments
+    )
 
 
 def _figures_from(line: _Line) -> float:
@@ -413,6 +461,8 @@ def _span(segment: _Segment, edges: list[float]) -> tuple[int, int]:
 def _row_of_lines(lines: list[_Line]) -> list[int]:
     """For each line, the row it belongs to."""
     figure_at = [i for i, line in enumerate(lines) if line.figures]
+    if not figure_at:  # headings only: a row each
+        return list(range(len(lines)))
     row = [-1] * len(lines)
     next_row = 0
     first = figure_at[0]
