@@ -174,6 +174,7 @@ class _Table:
     row_texts: list[str]  # each row's cells joined by "|", to spot repeated headers
     top: float = 0.0
     ruled: bool = True  # False: rebuilt from word positions (no ruling lines)
+    cell_chars: list[list[_Char]] = field(default_factory=list)  # of each cell, if known
 
 
 @dataclass(slots=True)
@@ -211,6 +212,7 @@ def _read_page(page: Any) -> _Page | None:
     grids = [_table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
     for grid, table in zip(grids, tables, strict=True):
         grid.top = table.bbox[1]
+    grids = [part for grid in grids for part in _unruled_inside(grid)]
     # Outside the ruled tables: tables printed without ruling lines, from word positions,
     # read between one ruled table and the next (a table never runs through another).
     tops = [box[1] for box in boxes]
@@ -240,8 +242,12 @@ def _word_tables(chars: list[_Char]) -> list[_Table]:
         for c in _without_doubles(chars)
         if c.upright
     ]
+    return _word_tables_of(words, None)
+
+
+def _word_tables_of(words: list[PlacedWord], columns: list[float] | None) -> list[_Table]:
     placed: dict[int, list[PlacedCell]] = {}
-    for row in word_rows(words):
+    for row in word_rows(words, columns):
         for cell in row:
             placed.setdefault(cell.table, []).append(cell)
     tables = []
@@ -252,6 +258,50 @@ def _word_tables(chars: list[_Char]) -> list[_Table]:
         top = min(c.top for c in own if c.text)
         tables.append(_Table(cells, [], rows, [], top=top, ruled=False))
     return tables
+
+
+def _unruled_inside(table: _Table) -> list[_Table]:
+    """A ruled table in which a printer left out the inner lines of a block of rows
+    (Chromium draws only the borders a page's styles give): the block reads as one cell
+    over several rows and columns, holding figure lines. It is rebuilt from its word
+    positions on the table's own column lines, between the ruled rows above and below."""
+    for k, cell in enumerate(table.cells):
+        if cell.rowspan < 2 or cell.colspan < 2 or k >= len(table.cell_chars):
+            continue
+        r0, r1 = cell.row, cell.row + cell.rowspan
+        beside = [c for c in table.cells if c is not cell and c.row < r1 and c.row + c.rowspan > r0]
+        if beside:
+            continue  # other cells in those rows: not a block of the whole table's width
+        words = [
+            PlacedWord(c.text, c.x0, c.x1, c.top, c.bottom)
+            for c in _without_doubles(table.cell_chars[k])
+            if c.upright
+        ]
+        inner = _word_tables_of(words, table.xs)
+        if (
+            sum(
+                any(read_value(c.text) is not None and c.text for c in own if c.row == r)
+                for own in (t.cells for t in inner)
+                for r in {c.row for c in own}
+            )
+            < 2
+        ):
+            continue  # fewer than two figure rows: a real merged cell
+        above = [c for c in table.cells if c.row + c.rowspan <= r0]
+        below = [
+            GridCell(c.row - r1, c.column, c.rowspan, c.colspan, c.text)
+            for c in table.cells
+            if c.row >= r1
+        ]
+        parts = [
+            _Table(above, table.xs, r0, table.row_texts[:r0], table.top),
+            *inner,
+            _Table(below, table.xs, table.rows - r1, table.row_texts[r1:], table.top),
+        ]
+        for part in parts:
+            part.top = table.top  # one after the other, where the table stood
+        return [part for part in parts if part.cells]
+    return [table]
 
 
 def _without_doubles(chars: list[_Char]) -> list[_Char]:
@@ -348,7 +398,7 @@ def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Cha
     for cell in sorted(cells, key=lambda g: (g.row, g.column)):
         rows.setdefault(cell.row, []).append(cell.text)
     row_texts = ["|".join(rows.get(r, [])) for r in range(len(ys) - 1)]
-    return _Table(cells, xs, max(len(ys) - 1, 0), row_texts)
+    return _Table(cells, xs, max(len(ys) - 1, 0), row_texts, cell_chars=texts)
 
 
 _HEADER_ROWS = 4  # the applications table has the deepest header: three rows and a title

@@ -120,21 +120,30 @@ class _Line:
         return max(self.bottom - self.top, 1.0)
 
 
-def word_rows(words: Sequence[PlacedWord]) -> list[list[PlacedCell]]:
+def word_rows(
+    words: Sequence[PlacedWord], columns: Sequence[float] | None = None
+) -> list[list[PlacedCell]]:
     """The rows of every table found among ``words``, top to bottom; each row holds the
     cells that start in it, left to right (a cell spanning rows sits in its first row).
-    Words outside tables (running text, headings far from any figure) are left out."""
+    Words outside tables (running text, headings far from any figure) are left out.
+
+    ``columns``, when known (the column lines of the ruled part of a table), are the x of
+    the column lines, left to right, and are taken instead of columns found from the words:
+    they also place figures beside columns printed blank."""
     rows: list[list[PlacedCell]] = []
+    known = sorted(columns) if columns else None
     for number, table in enumerate(_tables(_lines(words))):
-        rows.extend(_table_rows(table, number))
+        rows.extend(_table_rows(table, number, known))
     return rows
 
 
-def word_grids(words: Sequence[PlacedWord]) -> list[list[GridCell]]:
+def word_grids(
+    words: Sequence[PlacedWord], columns: Sequence[float] | None = None
+) -> list[list[GridCell]]:
     """The tables found among ``words`` as grid cells, one list per table."""
     grids: dict[int, list[GridCell]] = {}
     first_row: dict[int, int] = {}
-    for row in word_rows(words):
+    for row in word_rows(words, columns):
         for cell in row:
             start = first_row.setdefault(cell.table, cell.row)
             grids.setdefault(cell.table, []).append(
@@ -402,6 +411,15 @@ def _column_lines(lines: list[_Line]) -> tuple[list[float], int]:
     return merged + figure_edges, len(merged)
 
 
+def _known(lines: list[_Line], columns: list[float]) -> tuple[list[float], int]:
+    """Known column lines as column edges (the last line closes the table), and the
+    column of the leftmost figure."""
+    edges = columns[:-1] if len(columns) > 1 else columns
+    left = min((s.x0 for line in lines for s in line.figures), default=float("inf"))
+    first = max((k for k, x in enumerate(edges) if x <= left + _ALIGN), default=0)
+    return edges, first
+
+
 def _figure_columns(lines: list[_Line]) -> list[float]:
     """Left edges of the figure columns: figures sorted by their left edge, each joining
     the column before while it overlaps that column's stretch (widened by half a glyph,
@@ -539,10 +557,12 @@ def _split(lines: list[_Line], above: int, between: list[int], below: int) -> in
     return gaps.index(widest)
 
 
-def _table_rows(lines: list[_Line], table: int) -> list[list[PlacedCell]]:
+def _table_rows(
+    lines: list[_Line], table: int, known: list[float] | None = None
+) -> list[list[PlacedCell]]:
     # Only lines of several cells say where columns are: a line of one segment is a
     # heading or title spanning the table, or the wrapped rest of a label.
-    edges, figures_from = _column_lines(lines)
+    edges, figures_from = _column_lines(lines) if known is None else _known(lines, known)
     lines = [
         _Line([p for s in line.segments for p in _split_at(s, edges)], line.top, line.bottom)
         for line in lines

@@ -107,3 +107,15 @@ def test_figures_set_close_are_still_two_cells_and_prose_is_no_table() -> None:
     prose = line(100, (58, "2025年全市共收到申请1234件，办结1200件。"))
     assert word_rows(prose) == []
     assert word_rows([]) == []
+
+
+def test_known_column_lines_place_figures_beside_columns_printed_blank() -> None:
+    # A block of a ruled table whose inner lines were not drawn: the table's own column
+    # lines say where the blank columns are, which the words alone cannot.
+    words = line(100, (58, "（一）予以公开"), (200, "26"), (400, "26"))
+    words += line(120, (58, "（二）部分公开"), (200, "0"), (400, "0"))
+    (alone,) = word_grids(words)
+    assert sorted(c.column for c in alone if c.row == 0) == [0, 1, 2]
+    (ruled,) = word_grids(words, columns=[50, 190, 250, 300, 350, 390, 450])
+    first = sorted((c.column, c.text) for c in ruled if c.row == 0)
+    assert first == [(0, "（一）予以公开"), (1, "26"), (2, ""), (3, ""), (4, ""), (5, "26")]
