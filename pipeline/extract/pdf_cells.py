@@ -57,6 +57,10 @@ class UnreadablePdf(Exception):
 @dataclass(slots=True)
 class PdfContent:
     table_cells: list[str] = field(default_factory=list)
+    # Figure cells of tables rebuilt from word positions: two counts set with no gap in a
+    # narrow column read as one, so the reader may split them where a row's own total
+    # settles it (as for text renderings, ``tables.parse_tables``).
+    glued: set[int] = field(default_factory=set)
     text: str = ""  # every text line outside the tables, in reading order
     table_text: str = ""  # the text rendering of the whole document, tables included
     chars: int = 0
@@ -157,7 +161,13 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         text_lines.extend(read.text_lines)
         all_lines.extend(read.all_lines)
     for table in tables:
-        result.table_cells.extend(grid_cells(table.cells))
+        cells = grid_cells(table.cells)
+        if not table.ruled:
+            start = len(result.table_cells)
+            result.glued.update(
+                start + k for k, text in enumerate(cells) if read_value(text) is not None
+            )
+        result.table_cells.extend(cells)
     result.text = "\n".join(text_lines)
     result.table_text = "\n".join(all_lines)
 

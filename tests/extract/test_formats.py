@@ -32,14 +32,6 @@ HAS_SOFFICE = convert.soffice_path() is not None
 needs_soffice = pytest.mark.skipif(
     not HAS_SOFFICE, reason="DOC needs LibreOffice: apt-get install libreoffice-writer-nogui"
 )
-#: Converted documents whose figures are not all read (see the README): Chromium prints
-#: only some ruling lines of 032's table (the page lost its style sheet). At least this
-#: many gold figures are read, and none is wrong. Tables without any ruling line (032.lo)
-#: and blocks of rows whose inner lines are missing (042.chromium, 044.chromium) are
-#: rebuilt from word positions (``word_grid``) and read in full.
-INCOMPLETE = {
-    "032.chromium.pdf": 186,
-}
 
 
 def _marks(path: Path) -> list[pytest.MarkDecorator]:
@@ -84,12 +76,11 @@ def test_no_figure_differs_from_gold(path: Path) -> None:
 @pytest.mark.parametrize("path", CASES)
 def test_every_gold_figure_is_extracted(path: Path) -> None:
     gold = GOLD[path.name[:3]].facts
+    # Tables without ruling lines (032), and Chromium's prints that draw only some of
+    # them (032, 042, 044), are rebuilt from word positions (``word_grid``).
     got = {f.key for f in _extract(path).fact_list} & set(gold)
-    if path.name in INCOMPLETE:
-        assert len(got) >= INCOMPLETE[path.name]
-    else:
-        assert sorted(set(gold) - got) == []
-        assert _extract(path).meta.status == "ok"
+    assert sorted(set(gold) - got) == []
+    assert _extract(path).meta.status == "ok"
 
 
 @pytest.mark.parametrize("path", CASES)
