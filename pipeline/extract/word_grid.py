@@ -347,6 +347,19 @@ def _starts_label(line: _Line, before: float = float("inf")) -> bool:
     )
 
 
+def _label_x(line: _Line, before: float) -> float | None:
+    """Where the rightmost numbered label on ``line`` starts (a row label right of its
+    group label), if one does."""
+    return max(
+        (
+            s.x0
+            for s in line.segments
+            if (LABEL_START.match(s.text) or _INNER_LABEL.search(s.text)) and s.x1 <= before
+        ),
+        default=None,
+    )
+
+
 def _figures_from(line: _Line) -> float:
     return min((s.x0 for s in line.figures), default=float("inf"))
 
@@ -497,31 +510,31 @@ def _row_of_lines(lines: list[_Line]) -> list[int]:
         if not between:
             next_row += 1
             continue
-        # after the last figure line: its label's wrapped lines, then headings of what
-        # follows, a row each
-        split: int | None = (
-            _trailing_wrap(lines) - i - 1
-            if following == len(lines)
-            else _split(lines, i, between, following)
-        )
-        if split is None:  # no telling where one row ends: rows of their own
-            for j in between:
+        if following == len(lines):
+            # after the last figure line: its label's wrapped lines, then headings of
+            # what follows, a row each
+            wrapped = _trailing_wrap(lines) - i - 1
+            for j in between[:wrapped]:
+                row[j] = next_row
+            for j in between[wrapped:]:
                 next_row += 1
                 row[j] = next_row
             next_row += 1
             continue
-        for j in between[:split]:
+        groups = _split(lines, i, between, following)
+        if groups is None:  # no telling where one row ends: rows of their own
+            groups = [[], *([j] for j in between), []]
+        for j in groups[0]:
             row[j] = next_row
-        next_row += 1
-        if following == len(lines):
-            for j in between[split:]:
+        for group in groups[1:-1]:
+            next_row += 1
+            for j in group:
                 row[j] = next_row
-                next_row += 1
-            continue
-        for j in between[split:]:
+        next_row += 1
+        for j in groups[-1]:
             row[j] = next_row
-        # lines after the split join the next figure line's row: the next loop round
-        # gives that row ``next_row``
+        # the next figure line joins the last group's row: the next round gives it
+        # ``next_row``
     return row
 
 
@@ -540,21 +553,35 @@ def _label_above(lines: list[_Line], first: int) -> int:
     return first
 
 
-def _split(lines: list[_Line], above: int, between: list[int], below: int) -> int | None:
-    """How many of the ``between`` lines belong to the row above."""
+def _split(
+    lines: list[_Line], above: int, between: list[int], below: int
+) -> list[list[int]] | None:
+    """The ``between`` lines in groups: the first joins the row above (the rest of its
+    label), the last the row below, and any in the middle are rows of their own (labels
+    of rows printed without figures); ``None`` when there is no telling."""
     before = min(_figures_from(lines[above]), _figures_from(lines[below]))
-    for k, j in enumerate(between):
-        if _starts_label(lines[j], before):
-            return k
+    starts = [k for k, j in enumerate(between) if _starts_label(lines[j], before)]
+    if starts:
+        # each numbered label starts a row; the last one is the row below's own label
+        # unless that row's label starts on its figure line
+        cuts = [0, *starts, len(between)]
+        groups = [between[a:b] for a, b in pairwise(cuts)]
+        # a label starting on the figure line in the same column or further right (not
+        # a group label further left, "（五）" beside "版物")
+        own = _label_x(lines[below], before)
+        if own is not None and own >= (_label_x(lines[between[starts[-1]]], before) or 0) - _ALIGN:
+            groups.append([])
+        return groups
     if _starts_label(lines[below], before):
-        return len(between)  # the row below starts on its figure line
+        return [between, []]  # the row below starts on its figure line
     chain = [above, *between, below]
     gaps = [_pitch(lines[a], lines[b]) for a, b in pairwise(chain)]
     widest = max(gaps)
     others = sorted(gaps)[:-1]
     if others and widest < 1.1 * others[-1]:
         return None
-    return gaps.index(widest)
+    cut = gaps.index(widest)
+    return [between[:cut], between[cut:]]
 
 
 def _table_rows(
