@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import pairwise
+from itertools import combinations, pairwise
 
 from pipeline.extract.cells import read_value
 from pipeline.extract.grid import GridCell
@@ -47,6 +47,8 @@ WORD_GAP = 0.3
 TABLE_GAP = 4.0
 #: Lines of one wrapped cell are at most this many glyph heights apart.
 _TIGHT = 1.6
+#: Column headings looked at for columns printed blank throughout (a table's header).
+_MAX_HEADINGS = 64
 #: Segments starting within this many points of each other start at one column line.
 _ALIGN = 1.5
 #: How a numbered row label starts: "1." "（三）" "四、", or a total.
@@ -402,7 +404,8 @@ def _column_lines(lines: list[_Line]) -> tuple[list[float], int]:
     column. Text columns, left of the figures, come from the text of the lines of several
     cells: where it leaves gaps (a spanning heading or two aside), and where many of its
     segments start (left-aligned columns whose gap a label spanning both bridges)."""
-    figure_edges = _figure_columns(lines)
+    stretches = _figure_columns(lines)
+    figure_edges = sorted([left for left, _ in stretches] + _blank_columns(lines, stretches))
     figures_from = min(figure_edges, default=float("inf"))
     shaped = [line for line in lines if len(line.segments) > 1]
     texts = [s for line in shaped for s in line.segments if not s.is_figure]
@@ -433,27 +436,71 @@ def _known(lines: list[_Line], columns: list[float]) -> tuple[list[float], int]:
     return edges, first
 
 
-def _figure_columns(lines: list[_Line]) -> list[float]:
-    """Left edges of the figure columns: figures sorted by their left edge, each joining
-    the column before while it overlaps that column's stretch (widened by half a glyph,
-    as centred figures of different widths wander) and that column has no figure of its
-    line yet; two figures of one line are never one column."""
+def _figure_columns(lines: list[_Line]) -> list[tuple[float, float]]:
+    """The stretches of the x-axis the figure columns cover: figures sorted by their left
+    edge, each joining the column before while it overlaps that column's stretch (widened
+    by half a glyph, as centred figures of different widths wander) and that column has
+    no figure of its line yet; two figures of one line are never one column."""
     figures = sorted(
         ((s, k) for k, line in enumerate(lines) for s in line.figures), key=lambda p: p[0].x0
     )
-    edges: list[float] = []
-    right = float("-inf")
+    stretches: list[tuple[float, float]] = []
     members: set[int] = set()
     for segment, line in figures:
         pad = 0.5 * (segment.bottom - segment.top)
-        if edges and segment.x0 - pad <= right and line not in members:
-            right = max(right, segment.x1 + pad)
+        if stretches and segment.x0 - pad <= stretches[-1][1] and line not in members:
+            left, right = stretches[-1]
+            stretches[-1] = (left, max(right, segment.x1 + pad))
             members.add(line)
             continue
-        edges.append(segment.x0)
-        right = segment.x1 + pad
+        stretches.append((segment.x0, segment.x1 + pad))
         members = {line}
-    return edges
+    return stretches
+
+
+def _words_apart(segment: _Segment) -> list[_Segment]:
+    """A segment cut at every word gap (headings of neighbouring columns set close)."""
+    runs: list[list[PlacedWord]] = [[segment.words[0]]]
+    for previous, word in pairwise(segment.words):
+        if word.x0 - previous.x1 > WORD_GAP * min(previous.height, word.height):
+            runs.append([word])
+        else:
+            runs[-1].append(word)
+    return [segment] if len(runs) == 1 else [_segment(run) for run in runs]
+
+
+def _blank_columns(lines: list[_Line], stretches: list[tuple[float, float]]) -> list[float]:
+    """Left edges of columns printed blank on every figure line: column headings over the
+    figures (above the first figure line) that stand clear of every figure column."""
+    if not stretches:
+        return []
+    first = next(i for i, line in enumerate(lines) if line.figures)
+    headings = sorted(
+        (
+            part
+            for line in lines[:first]
+            for s in line.segments
+            for part in _words_apart(s)
+            if part.x0 >= stretches[0][0] - _ALIGN
+        ),
+        key=lambda s: s.x0,
+    )
+    headings = headings[:_MAX_HEADINGS]
+
+    def spans_two(part: _Segment) -> bool:
+        # a heading over two headings that stand apart: a group heading, not a column's
+        under = [o for o in headings if o is not part and _overlaps(o, part)]
+        return any(not _overlaps(a, b) for a, b in combinations(under, 2))
+
+    clear: list[tuple[float, float]] = []
+    for s in headings:
+        if any(s.x0 < right and left < s.x1 for left, right in stretches) or spans_two(s):
+            continue
+        if clear and s.x0 < clear[-1][1]:
+            clear[-1] = (clear[-1][0], max(clear[-1][1], s.x1))
+        else:
+            clear.append((s.x0, s.x1))
+    return [left for left, _ in clear]
 
 
 def _gap_edges(segments: list[_Segment], allowed: int) -> list[float]:
