@@ -536,8 +536,9 @@ def _span(segment: _Segment, edges: list[float]) -> tuple[int, int]:
 # -- rows and cells ----------------------------------------------------------------------
 
 
-def _row_of_lines(lines: list[_Line]) -> list[int]:
-    """For each line, the row it belongs to."""
+def _row_of_lines(lines: list[_Line], blank_rows: set[int]) -> list[int]:
+    """For each line, the row it belongs to; rows printed with every figure cell blank
+    are added to ``blank_rows``."""
     figure_at = [i for i, line in enumerate(lines) if line.figures]
     if not figure_at:  # headings only: a row each
         return list(range(len(lines)))
@@ -569,12 +570,17 @@ def _row_of_lines(lines: list[_Line]) -> list[int]:
             next_row += 1
             continue
         groups = _split(lines, i, between, following)
+        numbered = groups is not None
         if groups is None:  # no telling where one row ends: rows of their own
             groups = [[], *([j] for j in between), []]
         for j in groups[0]:
             row[j] = next_row
         for group in groups[1:-1]:
             next_row += 1
+            if numbered:
+                # a numbered label of its own between two rows with theirs: a row
+                # printed without figures, its cells blank
+                blank_rows.add(next_row)
             for j in group:
                 row[j] = next_row
         next_row += 1
@@ -641,7 +647,8 @@ def _table_rows(
         _Line([p for s in line.segments for p in _split_at(s, edges)], line.top, line.bottom)
         for line in lines
     ]
-    rows_of = _row_of_lines(lines)
+    blank_rows: set[int] = set()
+    rows_of = _row_of_lines(lines, blank_rows)
     n_rows = max(rows_of) + 1
     figure_rows = {rows_of[i] for i, line in enumerate(lines) if line.figures}
     # Per row: connected column spans of its segments.
@@ -680,7 +687,7 @@ def _table_rows(
                 for c in range(start, end):
                     covered.add((rr, c))
             out[r].append(_cell(own + extra, table, r, start, end - start, rowspan))
-        if r in figure_rows:
+        if r in figure_rows or r in blank_rows:
             out[r] = _filled(out[r], covered, edges, figures_from, r)
         out[r].sort(key=lambda cell: cell.column)
     return out
