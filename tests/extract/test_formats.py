@@ -34,6 +34,13 @@ needs_soffice = pytest.mark.skipif(
 )
 
 
+#: Pages printed with no ruling line at all (tests/make_format_fixtures.py, UNRULED_IDS),
+#: read from word positions: at least this many gold figures, none wrong. 021 prints
+#: whole rows and columns blank (nothing at all where a figure would be): a row that
+#: shows only its label beside no other row's figures is left out, not guessed.
+UNRULED = {"043.unruled.lo.pdf": 200, "021.unruled.lo.pdf": 121}
+
+
 def _marks(path: Path) -> list[pytest.MarkDecorator]:
     return [needs_soffice] if path.suffix == ".doc" else []
 
@@ -94,6 +101,23 @@ def test_format_year_and_marks_as_the_page(path: Path) -> None:
     for key, mark in document.gold.get("marks", {}).items():
         fact = report.fact(key)
         assert fact is None or (fact.semantic == "mark" and fact.raw.strip() == mark)
+
+
+@pytest.mark.parametrize(("name", "least"), sorted(UNRULED.items()))
+def test_tables_printed_without_ruling_lines(name: str, least: int) -> None:
+    path = FORMATS / name
+    gold = GOLD[name[:3]].facts
+    report = _extract(path)
+    wrong = [
+        (f.key, gold.get(f.key, "not in gold"), f.raw)
+        for f in report.fact_list
+        if f.key not in gold or as_decimal(gold[f.key]) != f.number
+    ]
+    assert wrong == []
+    found = {f.key for f in report.fact_list} & set(gold)
+    assert len(found) >= least
+    if least == len(gold):
+        assert report.meta.status == "ok"
 
 
 def test_image_only_pdf_gives_no_figure() -> None:

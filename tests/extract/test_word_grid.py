@@ -119,3 +119,42 @@ def test_known_column_lines_place_figures_beside_columns_printed_blank() -> None
     (ruled,) = word_grids(words, columns=[50, 190, 250, 300, 350, 390, 450])
     first = sorted((c.column, c.text) for c in ruled if c.row == 0)
     assert first == [(0, "（一）予以公开"), (1, "26"), (2, ""), (3, ""), (4, ""), (5, "26")]
+
+
+def test_a_column_printed_blank_throughout_is_found_from_its_heading() -> None:
+    # 科研机构 prints nothing in any row: only its heading says the column is there
+    words = line(100, (270, "自然人"), (314, "科研"), (367, "总计"))
+    words += line(117, (314, "机构"))
+    words += line(140, (58, "一、本年新收申请数量"), (270, "7"), (367, "7"))
+    words += line(160, (58, "二、上年结转申请数量"), (270, "1"), (367, "1"))
+    (grid,) = word_grids(words)
+    rows = [[c.text for c in sorted(grid, key=lambda c: c.column) if c.row == r] for r in (2, 3)]
+    assert rows == [["一、本年新收申请数量", "7", "", "7"], ["二、上年结转申请数量", "1", "", "1"]]
+
+
+def test_numbered_labels_without_figures_between_rows_are_blank_rows() -> None:
+    words = line(100, (58, "1.属于国家秘密"), (270, "14"), (320, "14"))
+    words += line(120, (58, "2.其他法律行政法规"))  # printed blank: no figure at all
+    words += line(137, (58, "禁止公开"))
+    words += line(160, (58, "3.危及安全稳定"), (270, "5"), (320, "5"))
+    (grid,) = word_grids(words)
+    by_row = {
+        r: [c.text for c in sorted(grid, key=lambda c: c.column) if c.row == r] for r in range(3)
+    }
+    assert by_row == {
+        0: ["1.属于国家秘密", "14", "14"],
+        1: ["2.其他法律行政法规\n禁止公开", "", ""],
+        2: ["3.危及安全稳定", "5", "5"],
+    }
+
+
+def test_centred_figures_that_wander_stay_in_their_column() -> None:
+    # centred in 40-point columns: "0" and "2120" start at different x, one column each
+    words = line(100, (58, "（一）予以公开"), (200, "2120"), (252, "39"), (295, "2159"))
+    words += line(120, (58, "（二）部分公开"), (209, "0"), (256, "0"), (304, "0"))
+    words += line(140, (58, "（三）不予公开"), (206, "15"), (255, "1"), (300, "16"))
+    (grid,) = word_grids(words)
+    assert max(c.column for c in grid) == 3
+    assert [c.text for c in sorted(grid, key=lambda c: c.column) if c.row == 1] == [
+        "（二）部分公开", "0", "0", "0"
+    ]
