@@ -492,15 +492,20 @@ def _blank_columns(lines: list[_Line], stretches: list[tuple[float, float]]) -> 
         under = [o for o in headings if o is not part and _overlaps(o, part)]
         return any(not _overlaps(a, b) for a, b in combinations(under, 2))
 
-    clear: list[tuple[float, float]] = []
+    def over_figures(part: _Segment) -> bool:
+        return any(part.x0 < right and left < part.x1 for left, right in stretches)
+
+    clear: list[tuple[float, float, str]] = []
     for s in headings:
-        if any(s.x0 < right and left < s.x1 for left, right in stretches) or spans_two(s):
+        if over_figures(s) or spans_two(s):
             continue
         if clear and s.x0 < clear[-1][1]:
-            clear[-1] = (clear[-1][0], max(clear[-1][1], s.x1))
+            left, right, text = clear[-1]
+            clear[-1] = (left, max(right, s.x1), text + s.text)
         else:
-            clear.append((s.x0, s.x1))
-    return [left for left, _ in clear]
+            clear.append((s.x0, s.x1, s.text))
+    # a lone character may be the rest of the heading beside it ("自 然" / "人")
+    return [left for left, _, text in clear if len(text.replace(" ", "")) > 1]
 
 
 def _gap_edges(segments: list[_Segment], allowed: int) -> list[float]:
