@@ -4,29 +4,38 @@ Input is positioned words (or single characters) of one page region: a PDF's tex
 OCR word boxes. Output is the tables found there as grid cells (:class:`PlacedCell`, or
 :class:`~pipeline.extract.grid.GridCell` via :func:`word_grids`), read like any ruled table.
 
-How (all linear in the number of words, after one sort):
+How (one sort, then linear passes; the headings a blank column is looked for among are
+capped at :data:`_MAX_HEADINGS`):
 
 * **lines**: words whose vertical extents overlap by half a glyph are one line;
   **segments**: words of a line closer than :data:`CELL_GAP` glyph heights are one cell's
-  text (two figures are split at any word gap: a space never sits inside a figure).
-* **tables**: a run of lines with figures ("figure lines") and the text lines around them.
-  A figure line whose figures sit where the table before has text starts a new table (the
-  column layout changed), and so does a wide vertical gap.
-* **columns**: boundaries where no segment (or only a few spanning headers) covers the
-  x-axis, plus the x where many segments start (left-aligned columns whose gap a spanning
-  label bridges: a group label column beside the row labels).
+  text; a word gap beside a digit always splits (a space never sits inside a figure, and
+  a figure touching the label before it is cut off).
+* **tables**: a run of lines with figures ("figure lines") and the text lines around
+  them, up to running text. A figure line whose figures sit where the table before has
+  text, column headings over the figures after figure lines, or a wide vertical gap start
+  a new table (so the items of Table 2, whose columns differ, are tables of their own).
+* **columns**: figure columns from the figures alone: sorted by left edge, a figure joins
+  the column before while it overlaps that column's stretch and that column has no
+  figure of its line yet. A column printed blank on every line is found from its heading
+  over the figures (a leaf heading clear of every figure column). Text columns, left of
+  the figures, from gaps in the text and from left edges many segments share. Known
+  column lines (``columns=``, from the ruled part of a table) replace all of this.
 * **rows**: each figure line is a row. Text lines between two figure lines are the wrapped
-  rest of a label, given to the row above or below: a line that starts a numbered label
-  ("1." "（三）" "四、") starts the lower row; otherwise the widest line gap separates
-  them; with no distinctly widest gap the lines are left as rows of their own, and such a
-  row has no figure cells, so no figure is guessed. Text lines before a table's first
-  figure line are header rows, one per line.
+  rest of a label: each numbered label ("1." "（三）" "四、") starts a row, lines before
+  the first one join the row above, and a numbered label between two rows with labels of
+  their own is a row printed blank; without numbering the widest line gap divides them,
+  and with no distinctly widest gap the lines are left as rows of their own, without
+  figure cells, so no figure is guessed. Text lines before the first figure line are
+  header rows, one per line, but a numbered label tightly set above the first figure line
+  is that row's.
 * **cells**: a row's segments in one column (or a span of columns) are one cell, its lines
-  joined with ``"\\n"``. A text cell beside another text cell (a group label such as
+  joined with ``"\n"``. A text cell beside another text cell (a group label such as
   "（三）不予公开") continued by the next rows' fragments in the same column becomes one
-  cell spanning those rows. A figure row's empty positions are blank cells (an unruled
-  table prints nothing in a blank cell); other rows leave them uncovered, which the grid
-  reader reads as text, so a row without figures never reads as a blank row.
+  cell spanning those rows. A figure row's empty figure columns are blank cells (an
+  unruled table prints nothing in a blank cell); an empty text column widens the label
+  beside it; other rows leave positions uncovered, which the grid reader reads as text,
+  so a row without figures never reads as a blank row.
 """
 
 from __future__ import annotations
