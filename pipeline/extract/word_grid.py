@@ -504,17 +504,29 @@ def _blank_columns(lines: list[_Line], stretches: list[tuple[float, float]]) -> 
     def over_figures(part: _Segment) -> bool:
         return any(part.x0 < right and left < part.x1 for left, right in stretches)
 
-    clear: list[tuple[float, float, str]] = []
+    def stacked(part: _Segment) -> bool:
+        # a heading set one or two characters a line in its narrow column ("其" / "他")
+        size = part.bottom - part.top
+        return any(
+            o is not part and _overlaps(o, part) and 0 < abs(o.top - part.top) <= 2 * size
+            for o in headings
+        )
+
+    clear: list[tuple[float, float, list[_Segment]]] = []
     for s in headings:
         if over_figures(s) or spans_two(s):
             continue
         if clear and s.x0 < clear[-1][1]:
-            left, right, text = clear[-1]
-            clear[-1] = (left, max(right, s.x1), text + s.text)
+            left, right, parts = clear[-1]
+            clear[-1] = (left, max(right, s.x1), [*parts, s])
         else:
-            clear.append((s.x0, s.x1, s.text))
-    # a lone character may be the rest of the heading beside it ("自 然" / "人")
-    return [left for left, _, text in clear if len(text.replace(" ", "")) > 1]
+            clear.append((s.x0, s.x1, [s]))
+    # a lone character by itself may be the rest of the heading beside it ("自 然" / "人")
+    return [
+        left
+        for left, _, parts in clear
+        if len(parts) > 1 or len(parts[0].text.replace(" ", "")) > 1 or stacked(parts[0])
+    ]
 
 
 def _gap_edges(segments: list[_Segment], allowed: int) -> list[float]:
