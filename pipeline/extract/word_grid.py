@@ -508,7 +508,7 @@ def _blank_columns(lines: list[_Line], stretches: list[tuple[float, float]]) -> 
         # a heading set one or two characters a line in its narrow column ("其" / "他")
         size = part.bottom - part.top
         return any(
-            o is not part and _overlaps(o, part) and 0 < abs(o.top - part.top) <= 2 * size
+            o is not part and _overlaps(o, part) and 0 < abs(o.top - part.top) <= 3 * size
             for o in headings
         )
 
