@@ -30,7 +30,7 @@ from typing import Any
 from pipeline.extract.cells import label_form, read_value
 from pipeline.extract.grid import GridCell, grid_cells
 from pipeline.extract.layout import could_be_label
-from pipeline.extract.word_grid import LABEL_START, PlacedCell, PlacedWord, word_rows
+from pipeline.extract.word_grid import LABEL_START, PlacedWord, word_tables
 from pipeline.model import Finding
 
 MAX_PAGES = 80  # annual reports run to 5-30 pages
@@ -134,7 +134,9 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
             )
             break
         try:
-            read = _read_page(page)
+            # a table without ruling lines may go on from the page before
+            continues = tables[-1].xs if tables and not tables[-1].ruled else None
+            read = _read_page(page, continues)
         except Exception as exc:  # a damaged page: the others may still be whole
             result.findings.append(_warning("page_unreadable", f"page {number}: {_damaged(exc)}"))
             continue
@@ -196,7 +198,7 @@ class _Page:
     mostly_image: bool
 
 
-def _read_page(page: Any) -> _Page | None:
+def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     raw_chars = page.chars
     edges = len(page.lines) + len(page.rects)
     if len(raw_chars) > MAX_PAGE_OBJECTS or edges > MAX_PAGE_OBJECTS:
@@ -230,7 +232,7 @@ def _read_page(page: Any) -> _Page | None:
     for char in outside:
         regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
     for region in sorted(regions):
-        grids.extend(_word_tables(regions[region]))
+        grids.extend(_word_tables(regions[region], continues if region == 0 else None))
     grids.sort(key=lambda t: t.top)
     height = float(page.height) or 1.0
     text_lines = [
@@ -246,27 +248,29 @@ def _read_page(page: Any) -> _Page | None:
     return _Page(grids, text_lines, all_lines, len(chars), image_area / area > 0.25)
 
 
-def _word_tables(chars: list[_Char]) -> list[_Table]:
+def _word_tables(chars: list[_Char], continues: list[float] | None = None) -> list[_Table]:
     words = [
         PlacedWord(c.text, c.x0, c.x1, c.top, c.bottom)
         for c in _without_doubles(chars)
         if c.upright
     ]
-    return _word_tables_of(words, None)
+    return _word_tables_of(words, None, continues)
 
 
-def _word_tables_of(words: list[PlacedWord], columns: list[float] | None) -> list[_Table]:
-    placed: dict[int, list[PlacedCell]] = {}
-    for row in word_rows(words, columns):
-        for cell in row:
-            placed.setdefault(cell.table, []).append(cell)
+def _word_tables_of(
+    words: list[PlacedWord], columns: list[float] | None, continues: list[float] | None = None
+) -> list[_Table]:
     tables = []
-    for own in placed.values():
+    for found in word_tables(words, columns, continues):
+        own = [cell for row in found.rows for cell in row]
+        if not own:
+            continue
         first = min(c.row for c in own)
         cells = [GridCell(c.row - first, c.column, c.rowspan, c.colspan, c.text) for c in own]
         rows = max(c.row + c.rowspan for c in cells)
-        top = min(c.top for c in own if c.text)
-        tables.append(_Table(cells, [], rows, [], top=top, ruled=False))
+        top = min((c.top for c in own if c.text), default=0.0)
+        # its column lines, for a table that goes on past the page break
+        tables.append(_Table(cells, list(found.columns), rows, [], top=top, ruled=False))
     return tables
 
 

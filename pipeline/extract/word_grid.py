@@ -141,11 +141,57 @@ def word_rows(
     ``columns``, when known (the column lines of the ruled part of a table), are the x of
     the column lines, left to right, and are taken instead of columns found from the words:
     they also place figures beside columns printed blank."""
-    rows: list[list[PlacedCell]] = []
+    return [row for table in word_tables(words, columns) for row in table.rows]
+
+
+@dataclass(frozen=True, slots=True)
+class WordTable:
+    """One table found among words: its rows (as :func:`word_rows` gives them) and the x
+    of its column lines, left to right (the last one closes the table)."""
+
+    rows: list[list[PlacedCell]]
+    columns: tuple[float, ...]
+
+
+def word_tables(
+    words: Sequence[PlacedWord],
+    columns: Sequence[float] | None = None,
+    continues: Sequence[float] | None = None,
+) -> list[WordTable]:
+    """The tables found among ``words`` (see :func:`word_rows`). ``continues``: the column
+    lines of a table the first one may be the rest of (the last table on the page before):
+    taken when that first table starts with no headings and shows fewer figure columns
+    than those lines hold, all its figures within them, so columns printed blank on this
+    page keep their place."""
+    tables: list[WordTable] = []
     known = sorted(columns) if columns else None
-    for number, table in enumerate(_tables(_lines(words))):
-        rows.extend(_table_rows(table, number, known))
-    return rows
+    for number, lines in enumerate(_tables(_lines(words))):
+        given = known
+        if given is None and number == 0 and continues and _continues(lines, sorted(continues)):
+            given = sorted(continues)
+        rows, edges = _table_rows(lines, number, given)
+        right = max((c.x1 for row in rows for c in row), default=0.0)
+        closing = given[-1] if given else max([right, *edges]) + 1.0
+        tables.append(WordTable(rows, (*edges, closing)))
+    return tables
+
+
+def _continues(lines: list[_Line], columns: list[float]) -> bool:
+    """Whether a table fits the column lines of the table before (see word_tables)."""
+    if not any(line.figures for line in lines):
+        return False
+    first = next(i for i, line in enumerate(lines) if line.figures)
+    if first and _label_above(lines, first) > 0:
+        return False  # heading lines above the first row: a table of its own
+    figures = [s for line in lines for s in line.figures]
+    inside = [
+        s
+        for s in figures
+        if any(a - _ALIGN <= s.x0 and s.x1 <= b + _ALIGN for a, b in pairwise(columns))
+    ]
+    left = min(s.x0 for s in figures)
+    shown = sum(1 for x in columns[:-1] if x >= left - _ALIGN)
+    return len(inside) == len(figures) and shown > len(_figure_columns(lines))
 
 
 def word_grids(
@@ -665,7 +711,7 @@ def _split(
 
 def _table_rows(
     lines: list[_Line], table: int, known: list[float] | None = None
-) -> list[list[PlacedCell]]:
+) -> tuple[list[list[PlacedCell]], list[float]]:
     # Only lines of several cells say where columns are: a line of one segment is a
     # heading or title spanning the table, or the wrapped rest of a label.
     edges, figures_from = _column_lines(lines) if known is None else _known(lines, known)
@@ -716,7 +762,7 @@ def _table_rows(
         if r in figure_rows or r in blank_rows:
             out[r] = _filled(out[r], covered, edges, figures_from, r)
         out[r].sort(key=lambda cell: cell.column)
-    return out
+    return out, edges
 
 
 def _filled(

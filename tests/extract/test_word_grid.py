@@ -9,7 +9,7 @@ header cell over several columns, and running text around the table.
 from __future__ import annotations
 
 from pipeline.extract.grid import GridCell, grid_cells
-from pipeline.extract.word_grid import PlacedWord, word_grids, word_rows
+from pipeline.extract.word_grid import PlacedWord, word_grids, word_rows, word_tables
 
 H = 12.0  # glyph height; lines of one cell are 17 points apart, rows 20
 COLUMNS = (270.0, 314.0, 367.0)
@@ -156,5 +156,22 @@ def test_centred_figures_that_wander_stay_in_their_column() -> None:
     (grid,) = word_grids(words)
     assert max(c.column for c in grid) == 3
     assert [c.text for c in sorted(grid, key=lambda c: c.column) if c.row == 1] == [
-        "（二）部分公开", "0", "0", "0"
+        "（二）部分公开",
+        "0",
+        "0",
+        "0",
     ]
+
+
+def test_a_table_going_on_after_a_page_break_keeps_the_blank_columns_of_the_page_before() -> None:
+    page1 = line(100, (270, "自然人"), (320, "科研"), (370, "总计"))
+    page1 += line(117, (320, "机构"))
+    page1 += line(140, (58, "1.本机关不掌握"), (270, "3"), (370, "3"))
+    (before,) = word_tables(page1)
+    assert len(before.columns) == 5  # label, three figure columns, the closing line
+    page2 = line(40, (58, "2.没有现成信息"), (270, "1"), (370, "1"))
+    page2 += line(60, (58, "3.补正后不明确"), (270, "2"), (370, "2"))
+    (alone,) = word_tables(page2)
+    assert [c.text for c in alone.rows[0]] == ["2.没有现成信息", "1", "1"]
+    (going_on,) = word_tables(page2, continues=before.columns)
+    assert [c.text for c in going_on.rows[0]] == ["2.没有现成信息", "1", "", "1"]
