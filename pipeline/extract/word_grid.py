@@ -181,9 +181,10 @@ def _continues(lines: list[_Line], columns: list[float]) -> bool:
     if not any(line.figures for line in lines):
         return False
     first = next(i for i, line in enumerate(lines) if line.figures)
-    if first and _label_above(lines, first) > 0:
-        return False  # heading lines above the first row: a table of its own
     figures = [s for line in lines for s in line.figures]
+    over = min(s.x0 for s in figures) - _ALIGN
+    if any(s.x0 >= over for line in lines[:first] for s in line.segments):
+        return False  # column headings over the figures: a table of its own
     inside = [
         s
         for s in figures
