@@ -6,10 +6,13 @@ the corpus's real (Word-exported) HTML pages, so each is held to its page's gold
     page.html --LibreOffice--> NNN.docx --LibreOffice--> NNN.lo.pdf, NNN.doc
     page.html --headless Chromium, print to PDF--> NNN.chromium.pdf
 
-plus an image-only PDF (pages rasterised by pdftoppm and wrapped in a PDF by Pillow), a
-truncated PDF and a password-protected PDF (qpdf). Fixed table and cell widths (and
-no-wrap cells) are taken out of the pages first: printed with them, the wide tables run off
-the page and their right-hand columns are cut, which no real Word document does.
+the pages of UNRULED_IDS also with every ruling line taken out (border attributes and
+styles removed), printed the same way by LibreOffice (NNN.unruled.lo.pdf: a table set
+without lines, read from word positions), plus an image-only PDF (pages rasterised by
+pdftoppm and wrapped in a PDF by Pillow), a truncated PDF and a password-protected PDF
+(qpdf). Fixed table and cell widths (and no-wrap cells) are taken out of the pages first:
+printed with them, the wide tables run off the page and their right-hand columns are cut,
+which no real Word document does.
 
 Needs: soffice (libreoffice-writer-nogui), chromium, pdftoppm (poppler-utils), qpdf, and
 the project's venv (Pillow comes with pdfplumber). Run from the repository root:
@@ -34,6 +37,8 @@ OUT = ROOT / "tests" / "fixtures" / "formats"
 #: The corpus documents that are HTML pages (Word exports or hand-made grids).
 IDS = ("021", "032", "042", "043", "044")
 IMAGE_ONLY_FROM = "043"
+#: Pages also printed without any ruling line (their blank cells print nothing at all).
+UNRULED_IDS = ("021", "043")
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -44,6 +49,21 @@ _WIDTH_STYLE = re.compile(r"(?<![-\w])(?:width|height)\s*:\s*[^;\"']*;?", re.I)
 _NOWRAP = re.compile(
     r"\snowrap(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?|white-space\s*:\s*[^;\"']*;?", re.I
 )
+
+
+_BORDER_ATTR = re.compile(
+    r'\s(?:border|bordercolor|rules|frame)\s*=\s*("[^"]*"|\'[^\']*\'|[^\s>]+)', re.I
+)
+_BORDER_STYLE = re.compile(r"(?<![-\w])border[-\w]*\s*:\s*[^;\"']*;?", re.I)
+_NO_BORDERS = "<style>table,td,th{border:none !important}</style>"
+
+
+def unruled(markup: str) -> str:
+    """The page with no ruling line: border attributes and styles taken out."""
+    markup = _BORDER_STYLE.sub("", _BORDER_ATTR.sub("", markup))
+    if "<head>" in markup:
+        return markup.replace("<head>", f"<head>{_NO_BORDERS}", 1)
+    return _NO_BORDERS + markup
 
 
 def unfixed_widths(markup: str) -> str:
@@ -87,6 +107,13 @@ def main() -> int:
                  page.as_uri()],
                 check=True, capture_output=True, timeout=180,
             )
+        for doc_id in UNRULED_IDS:
+            page = tmp / f"{doc_id}u.html"
+            markup = (CORPUS / f"{doc_id}.html").read_text(encoding="utf-8")
+            page.write_text(unruled(unfixed_widths(markup)), encoding="utf-8")
+            soffice(profile, "docx:MS Word 2007 XML", tmp, page, "--infilter=HTML (StarWriter)")
+            soffice(profile, "pdf:writer_pdf_Export", tmp, tmp / f"{doc_id}u.docx")
+            shutil.copy(tmp / f"{doc_id}u.pdf", OUT / f"{doc_id}.unruled.lo.pdf")
         source_pdf = OUT / f"{IMAGE_ONLY_FROM}.lo.pdf"
         subprocess.run(
             ["pdftoppm", "-r", "60", "-gray", "-png", str(source_pdf), str(tmp / "page")],

@@ -185,7 +185,7 @@ def _read_pdf(content: bytes) -> _Read:
                 message="the PDF ends early (no %%EOF): only what could be recovered was read",
             )
         )
-    parsed = parse_tables(pdf.table_cells)
+    parsed = parse_tables(pdf.table_cells, glued=pdf.glued)
     if not parsed.facts and pdf.table_text:
         # No ruled table gave figures: tables without ruling lines, read from word positions.
         # rebuilt from word positions, its rows are real table rows (not flattened prose):

@@ -28,8 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.extract.cells import read_value
+from pipeline.extract.cells import label_form, read_value
 from pipeline.extract.grid import GridCell, grid_cells
+from pipeline.extract.layout import could_be_label
+from pipeline.extract.word_grid import LABEL_START, PlacedWord, word_tables
 from pipeline.model import Finding
 
 MAX_PAGES = 80  # annual reports run to 5-30 pages
@@ -56,6 +58,10 @@ class UnreadablePdf(Exception):
 @dataclass(slots=True)
 class PdfContent:
     table_cells: list[str] = field(default_factory=list)
+    # Figure cells of tables rebuilt from word positions: two counts set with no gap in a
+    # narrow column read as one, so the reader may split them where a row's own total
+    # settles it (as for text renderings, ``tables.parse_tables``).
+    glued: set[int] = field(default_factory=set)
     text: str = ""  # every text line outside the tables, in reading order
     table_text: str = ""  # the text rendering of the whole document, tables included
     chars: int = 0
@@ -130,11 +136,11 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
             )
             break
         try:
-            read = _read_page(page)
+            # a table without ruling lines may go on from the page before
+            continues = tables[-1].xs if tables and not tables[-1].ruled else None
+            read = _read_page(page, continues)
         except Exception as exc:  # a damaged page: the others may still be whole
-            result.findings.append(
-                _warning("page_unreadable", f"page {number}: {_damaged(exc)}")
-            )
+            result.findings.append(_warning("page_unreadable", f"page {number}: {_damaged(exc)}"))
             continue
         finally:
             page.close()  # frees pdfplumber's per-page caches
@@ -147,7 +153,9 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         result.chars += read.chars
         result.image_pages += read.mostly_image
         for k, table in enumerate(read.tables):
-            if k == 0 and tables:
+            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
+                tables[-1], table = _continue_words(tables[-1], table)
+            if k == 0 and tables and table.ruled and tables[-1].ruled:
                 table = _drop_header(table, tables[-1].row_texts[:_HEADER_ROWS])
                 joined = _continue(tables[-1], table)
                 if joined is not None:
@@ -157,7 +165,13 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         text_lines.extend(read.text_lines)
         all_lines.extend(read.all_lines)
     for table in tables:
-        result.table_cells.extend(grid_cells(table.cells))
+        cells = grid_cells(table.cells)
+        if not table.ruled:
+            start = len(result.table_cells)
+            result.glued.update(
+                start + k for k, text in enumerate(cells) if read_value(text) is not None
+            )
+        result.table_cells.extend(cells)
     result.text = "\n".join(text_lines)
     result.table_text = "\n".join(all_lines)
 
@@ -172,6 +186,9 @@ class _Table:
     xs: list[float]  # the column lines
     rows: int
     row_texts: list[str]  # each row's cells joined by "|", to spot repeated headers
+    top: float = 0.0
+    ruled: bool = True  # False: rebuilt from word positions (no ruling lines)
+    cell_chars: list[list[_Char]] = field(default_factory=list)  # of each cell, if known
 
 
 @dataclass(slots=True)
@@ -183,7 +200,7 @@ class _Page:
     mostly_image: bool
 
 
-def _read_page(page: Any) -> _Page | None:
+def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     raw_chars = page.chars
     edges = len(page.lines) + len(page.rects)
     if len(raw_chars) > MAX_PAGE_OBJECTS or edges > MAX_PAGE_OBJECTS:
@@ -207,11 +224,21 @@ def _read_page(page: Any) -> _Page | None:
         else:
             outside.append(char)
     grids = [_table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
+    for grid, table in zip(grids, tables, strict=True):
+        grid.top = table.bbox[1]
+    grids = [part for grid in grids for part in _unruled_inside(grid)]
+    # Outside the ruled tables: tables printed without ruling lines, from word positions,
+    # read between one ruled table and the next (a table never runs through another).
+    tops = [box[1] for box in boxes]
+    regions: dict[int, list[_Char]] = {}
+    for char in outside:
+        regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
+    for region in sorted(regions):
+        grids.extend(_word_tables(regions[region], continues if region == 0 else None))
+    grids.sort(key=lambda t: t.top)
     height = float(page.height) or 1.0
     text_lines = [
-        line
-        for top, line in _lines(outside, _CELL_GAP)
-        if not _is_furniture(line, top / height)
+        line for top, line in _lines(outside, _CELL_GAP) if not _is_furniture(line, top / height)
     ]
     all_lines = [
         line for top, line in _lines(chars, _CELL_GAP) if not _is_furniture(line, top / height)
@@ -221,6 +248,89 @@ def _read_page(page: Any) -> _Page | None:
         (abs((i["x1"] - i["x0"]) * (i["bottom"] - i["top"])) for i in page.images), default=0.0
     )
     return _Page(grids, text_lines, all_lines, len(chars), image_area / area > 0.25)
+
+
+def _word_tables(chars: list[_Char], continues: list[float] | None = None) -> list[_Table]:
+    words = [
+        PlacedWord(c.text, c.x0, c.x1, c.top, c.bottom)
+        for c in _without_doubles(chars)
+        if c.upright
+    ]
+    return _word_tables_of(words, None, continues)
+
+
+def _word_tables_of(
+    words: list[PlacedWord], columns: list[float] | None, continues: list[float] | None = None
+) -> list[_Table]:
+    tables = []
+    for found in word_tables(words, columns, continues):
+        own = [cell for row in found.rows for cell in row]
+        if not own:
+            continue
+        first = min(c.row for c in own)
+        cells = [GridCell(c.row - first, c.column, c.rowspan, c.colspan, c.text) for c in own]
+        rows = max(c.row + c.rowspan for c in cells)
+        top = min((c.top for c in own if c.text), default=0.0)
+        # its column lines, for a table that goes on past the page break
+        tables.append(_Table(cells, list(found.columns), rows, [], top=top, ruled=False))
+    return tables
+
+
+def _unruled_inside(table: _Table) -> list[_Table]:
+    """A ruled table in which a printer left out the inner lines of a block of rows
+    (Chromium draws only the borders a page's styles give): the block reads as one cell
+    over several rows and columns, holding figure lines. It is rebuilt from its word
+    positions on the table's own column lines, between the ruled rows above and below."""
+    for k, cell in enumerate(table.cells):
+        if cell.rowspan < 2 or cell.colspan < 2 or k >= len(table.cell_chars):
+            continue
+        r0, r1 = cell.row, cell.row + cell.rowspan
+        beside = [c for c in table.cells if c is not cell and c.row < r1 and c.row + c.rowspan > r0]
+        if beside:
+            continue  # other cells in those rows: not a block of the whole table's width
+        words = [
+            PlacedWord(c.text, c.x0, c.x1, c.top, c.bottom)
+            for c in _without_doubles(table.cell_chars[k])
+            if c.upright
+        ]
+        inner = _word_tables_of(words, table.xs)
+        if (
+            sum(
+                any(read_value(c.text) is not None and c.text for c in own if c.row == r)
+                for own in (t.cells for t in inner)
+                for r in {c.row for c in own}
+            )
+            < 2
+        ):
+            continue  # fewer than two figure rows: a real merged cell
+        above = [c for c in table.cells if c.row + c.rowspan <= r0]
+        below = [
+            GridCell(c.row - r1, c.column, c.rowspan, c.colspan, c.text)
+            for c in table.cells
+            if c.row >= r1
+        ]
+        parts = [
+            _Table(above, table.xs, r0, table.row_texts[:r0], table.top),
+            *inner,
+            _Table(below, table.xs, table.rows - r1, table.row_texts[r1:], table.top),
+        ]
+        for part in parts:
+            part.top = table.top  # one after the other, where the table stood
+        return [part for part in parts if part.cells]
+    return [table]
+
+
+def _without_doubles(chars: list[_Char]) -> list[_Char]:
+    """Characters without the copies a fake bold prints a little offset."""
+    kept: list[_Char] = []
+    seen: dict[tuple[str, int], list[_Char]] = {}
+    for char in chars:
+        twins = seen.setdefault((char.text, round(char.top)), [])
+        if any(abs(char.x0 - t.x0) < 0.25 * (t.x1 - t.x0) for t in twins):
+            continue
+        twins.append(char)
+        kept.append(char)
+    return kept
 
 
 def _ruled_page(page: Any, chars: list[dict[str, Any]]) -> Any:
@@ -279,8 +389,11 @@ def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Cha
     for box in boxes:
         c0, c1 = _index(xs, box[0]), _index(xs, box[2])
         r0, r1 = _index(ys, box[1]), _index(ys, box[3])
-        if c1 <= c0 or r1 <= r0 or any((r, c) in owner for r in range(r0, r1)
-                                       for c in range(c0, c1)):
+        if (
+            c1 <= c0
+            or r1 <= r0
+            or any((r, c) in owner for r in range(r0, r1) for c in range(c0, c1))
+        ):
             continue  # a degenerate or overlapping box: its position stays a hole
         for r in range(r0, r1):
             for c in range(c0, c1):
@@ -301,7 +414,7 @@ def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Cha
     for cell in sorted(cells, key=lambda g: (g.row, g.column)):
         rows.setdefault(cell.row, []).append(cell.text)
     row_texts = ["|".join(rows.get(r, [])) for r in range(len(ys) - 1)]
-    return _Table(cells, xs, max(len(ys) - 1, 0), row_texts)
+    return _Table(cells, xs, max(len(ys) - 1, 0), row_texts, cell_chars=texts)
 
 
 _HEADER_ROWS = 4  # the applications table has the deepest header: three rows and a title
@@ -350,9 +463,7 @@ def _continue(previous: _Table, table: _Table) -> _Table | None:
         if value is None and _LABEL_START.match(cell.text):
             return None
     last = previous.rows - 1
-    above = {
-        (c.column, c.colspan): c for c in previous.cells if c.row <= last < c.row + c.rowspan
-    }
+    above = {(c.column, c.colspan): c for c in previous.cells if c.row <= last < c.row + c.rowspan}
     joined: dict[tuple[int, int], GridCell] = {}
     for cell in first:
         start, end = columns[cell.column], columns[cell.column + cell.colspan]
@@ -370,6 +481,42 @@ def _continue(previous: _Table, table: _Table) -> _Table | None:
             cells.append(GridCell(cell.row + last, start, cell.rowspan, end - start, cell.text))
     row_texts = previous.row_texts[:-1] + table.row_texts  # only the first rows are looked at
     return _Table(cells, previous.xs, previous.rows + table.rows - 1, row_texts)
+
+
+def _continue_words(previous: _Table, table: _Table) -> tuple[_Table, _Table]:
+    """A label cut by a page break in a table without ruling lines: a first row of one
+    short text fragment that starts no label ("定”" under "3.危及“三安全一稳") is the rest
+    of the last row label of the table before, and moves there."""
+    first = [c for c in table.cells if c.row == 0]
+    if len(first) != 1 or table.rows < 2:
+        return previous, table
+    (fragment,) = first
+    form = label_form(fragment.text)
+    if (
+        read_value(fragment.text) is not None
+        or not 0 < len(form) <= 12
+        or LABEL_START.match(fragment.text)
+        or could_be_label(form)
+    ):
+        return previous, table
+    last = max(c.row for c in previous.cells)
+    labels = [c for c in previous.cells if c.row == last and read_value(c.text) is None]
+    if not labels:
+        return previous, table
+    label = max(labels, key=lambda c: c.column)
+    joined = GridCell(
+        label.row, label.column, label.rowspan, label.colspan, f"{label.text}\n{fragment.text}"
+    )
+    cells = [joined if c is label else c for c in previous.cells]
+    rest = [
+        GridCell(c.row - 1, c.column, c.rowspan, c.colspan, c.text)
+        for c in table.cells
+        if c.row > 0
+    ]
+    return (
+        _Table(cells, previous.xs, previous.rows, previous.row_texts, previous.top, False),
+        _Table(rest, table.xs, table.rows - 1, table.row_texts, table.top, False),
+    )
 
 
 def _column_map(xs: list[float], onto: list[float]) -> list[int] | None:
