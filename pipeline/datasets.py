@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from pipeline.datadir import parquet_dir
 
 #: Bumped whenever a column is added, removed or changes type.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: Money figures: up to 20 integer digits and 8 decimal places (fees in 万元 print 6).
 AMOUNT_TYPE = pa.decimal128(28, 8)
@@ -88,6 +88,7 @@ FACTS_SCHEMA = pa.schema(
         pa.field("semantic", _KEY),
         pa.field("row_label", _KEY),
         pa.field("column_label", _KEY),
+        pa.field("method", _KEY),
     ]
 )
 
@@ -185,6 +186,11 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "semantic": "number, blank (nothing printed), or mark (a printed '/', '—', '无')",
         "row_label": "row label as printed",
         "column_label": "column label as printed",
+        "method": (
+            "how the figure was read: text (a text layer, the page's markup, a Word table) or "
+            "ocr (from an image: kept only when the tables' identities prove it; filter on "
+            "it to leave OCR out)"
+        ),
     },
     "findings": {
         "check": (

@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -41,6 +42,7 @@ from pipeline.extract.grid import grid_cells
 from pipeline.model import Finding
 
 DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
+MIN_SCAN_DPI = 100  # a page image scanned coarser than this cannot be read: not tried
 MAX_PAGES = 40
 MAX_PIXELS = 12_000_000  # an A4 page at 200 dpi is 3.9 Mpx; bigger pages are scaled down
 TIME_BUDGET_S = 300.0  # per document; ~10 s a page on a loaded 2-core machine
@@ -430,7 +432,11 @@ def _page_tables(reading: PageReading) -> pdf_cells._Page:
     return pdf_cells._Page(grids, text_lines, all_lines, len(chars), True)
 
 
-def read_images(images: Iterable[tuple[Image.Image, int]]) -> OcrContent:
+#: A page to read: its image and dpi, or no image and why it is not read.
+PageImage = tuple[Image.Image | None, int, str]
+
+
+def read_images(images: Iterable[PageImage]) -> OcrContent:
     """OCR a document's page images (each with its dpi), within the time budget.
 
     Raises :class:`OcrUnavailable` when the engine is missing (before any work)."""
@@ -442,7 +448,7 @@ def read_images(images: Iterable[tuple[Image.Image, int]]) -> OcrContent:
     tables: list[pdf_cells._Table] = []
     text_lines: list[str] = []
     all_lines: list[str] = []
-    for number, (image, dpi) in enumerate(images, start=1):
+    for number, (image, dpi, why) in enumerate(images, start=1):
         if number > MAX_PAGES:
             result.findings.append(
                 _warning("pages_skipped", f"OCR reads at most {MAX_PAGES} pages")
@@ -457,6 +463,9 @@ def read_images(images: Iterable[tuple[Image.Image, int]]) -> OcrContent:
                 )
             )
             break
+        if image is None:
+            result.findings.append(_warning("page_skipped", f"page {number}: {why}"))
+            continue
         try:
             reading = read_page(image, dpi)
         except subprocess.TimeoutExpired:
@@ -491,10 +500,13 @@ def _warning(check: str, message: str) -> Finding:
     return Finding(check=check, status="warning", message=message)
 
 
-def pdf_page_images(content: bytes, dpi: int = DPI) -> Iterator[tuple[Image.Image, int]]:
+def pdf_page_images(content: bytes, dpi: int = DPI) -> Iterator[PageImage]:
     """The pages of a PDF rendered in grey at ``dpi`` (lower for a page so large it would
-    pass :data:`MAX_PIXELS`), one at a time, at most :data:`MAX_PAGES` + 1 of them."""
+    pass :data:`MAX_PIXELS`), one at a time, at most :data:`MAX_PAGES` + 1 of them. A
+    page whose picture was scanned coarser than :data:`MIN_SCAN_DPI` is not rendered:
+    rendering finer invents no detail, and OCR would read noise."""
     import pypdfium2 as pdfium  # comes with pdfplumber
+    import pypdfium2.raw as pdfium_c
 
     document = pdfium.PdfDocument(content)
     try:
@@ -502,6 +514,10 @@ def pdf_page_images(content: bytes, dpi: int = DPI) -> Iterator[tuple[Image.Imag
             page = document[index]
             try:
                 width, height = page.get_size()  # points
+                scanned = _scan_dpi(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                if scanned is not None and scanned < MIN_SCAN_DPI:
+                    yield None, 0, f"scanned at {scanned:.0f} dpi, too coarse for OCR"
+                    continue
                 page_dpi = dpi
                 pixels = width * height * (dpi / 72) ** 2
                 if pixels > MAX_PIXELS:
@@ -510,12 +526,27 @@ def pdf_page_images(content: bytes, dpi: int = DPI) -> Iterator[tuple[Image.Imag
                 image = bitmap.to_pil().convert("L")
             finally:
                 page.close()
-            yield image, page_dpi
+            yield image, page_dpi, ""
     finally:
         document.close()
 
 
-def image_from_bytes(data: bytes, dpi: int = DPI) -> tuple[Image.Image, int]:
+def _scan_dpi(page: Any, image_type: int) -> float | None:
+    """The resolution of the largest picture on the page (pixels per inch as placed)."""
+    best: tuple[float, float] | None = None
+    for obj in page.get_objects(filter=[image_type], max_depth=1):
+        try:
+            px_width, _ = obj.get_px_size()
+            left, _, right, _ = obj.get_bounds()
+        except Exception:
+            continue
+        placed = abs(right - left) / 72
+        if placed > 0 and (best is None or placed > best[0]):
+            best = (placed, px_width / placed)
+    return None if best is None else best[1]
+
+
+def image_from_bytes(data: bytes, dpi: int = DPI) -> PageImage:
     """A table image (``<img>`` of a report page) from its bytes, with the dpi it is read
     at: the one it states, else :data:`DPI`. Raises ``ValueError`` for bytes that are not
     an image Pillow reads, or one larger than :data:`MAX_PIXELS`."""
@@ -527,4 +558,4 @@ def image_from_bytes(data: bytes, dpi: int = DPI) -> tuple[Image.Image, int]:
     except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise ValueError(f"not a readable image ({type(exc).__name__})") from None
     stated = image.info.get("dpi", (0, 0))[0]
-    return image.convert("L"), int(stated) if 72 <= stated <= 600 else dpi
+    return image.convert("L"), int(stated) if 72 <= stated <= 600 else dpi, ""
