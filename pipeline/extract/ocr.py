@@ -51,6 +51,8 @@ TESSERACT = "tesseract"
 LANGUAGE = "chi_sim"
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 _DARK = 160  # grey level below which a pixel is ink
+# Ruling lines are hairlines: scanned at 150 dpi they are one grey pixel (~160) wide.
+_LINE_DARK = 200
 _LINE_INCH = 0.4  # a run of ink this long (at the page's dpi) is a ruling line, no glyph is
 _MAX_SKEW_TENTHS = 30  # skew searched within +-3 degrees, in steps of 0.1
 _SNAP_PX = 4  # pixels: line fragments closer than this are one line
@@ -281,7 +283,7 @@ def read_page(image: Image.Image, dpi: int) -> PageReading:
     if skew:
         gray = gray.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255, expand=False)
     pixels = np.asarray(gray)
-    horizontal, vertical = ruling_masks(_ink(pixels), dpi)
+    horizontal, vertical = ruling_masks(pixels < _LINE_DARK, dpi)
     tables = table_cells(horizontal, vertical, dpi)
     lines = horizontal | vertical
     # Erase the lines with a one-pixel margin (anti-aliased edges read as "|", "_" or "1").
@@ -394,8 +396,26 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
         f"tessedit_char_whitelist={_FIGURE_CHARS}",
     )
     for k, read in zip(figures, digits, strict=True):
-        texts[k] = read  # nothing read: a blank, never a guess
+        if not read and _has_ink(image, cells[k]):
+            # Something is printed that no pass could read: never a blank.
+            x0, top, x1, bottom = cells[k]
+            read = [OcrWord(UNREAD, x0, x1, top, bottom, 0.0)]
+        texts[k] = read
     return [word for own in texts for word in own]
+
+
+#: Stands for a cell with ink that OCR read as nothing; reads as text, so its row is
+#: left out rather than read with a blank where a figure is printed.
+UNREAD = "\ufffd"
+_INK_PIXELS = 20  # at 200 dpi a "1" has ~120 dark pixels, JPEG noise a handful
+
+
+def _has_ink(image: Image.Image, box: Box) -> bool:
+    x0, top, x1, bottom = box
+    crop = image.crop(
+        (int(x0) + _INSET_PX, int(top) + _INSET_PX, int(x1) - _INSET_PX, int(bottom) - _INSET_PX)
+    )
+    return int((np.asarray(crop) < _DARK).sum()) > _INK_PIXELS
 
 
 def _page_tables(reading: PageReading) -> pdf_cells._Page:

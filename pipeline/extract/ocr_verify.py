@@ -6,8 +6,11 @@ proof: each row total (总计 = the six applicant columns; Table 4's 总计 per 
 each column's balance (一 + 二 = 三（七）+ 四) and outcome sum (（七）总计 = the outcome
 rows). A figure is kept when
 
-- at least one identity that covers it holds with every one of its cells a printed
-  number (blanks and marks prove nothing: a blank may be a figure OCR missed), and
+- at least one identity that covers it holds with every one of its cells read (a blank
+  or a mark counts as 0, as in :mod:`identities`; OCR gives a blank only for a cell with
+  no ink at all, and a cell whose ink it cannot read as text, which no identity
+  assesses), and that is not made of blanks and marks alone (0 = 0 + 0 with nothing
+  printed holds for a reading that lost every figure; printed zeros are read), and
 - no identity that covers it fails.
 
 A single misread digit breaks its row total (and its column identity), so the whole row
@@ -63,6 +66,12 @@ def identities(national_format: str | None) -> Iterator[Identity]:
         )
 
 
+def _as_number(fact: Fact) -> Decimal:
+    """A figure, or 0 for a blank or a mark: OCR gives a blank only for a cell with no
+    ink at all (a cell whose ink it cannot read is text, and no identity assesses it)."""
+    return Decimal(0) if fact.number is None else Decimal(fact.number)
+
+
 def _holds(total: Decimal, addends: list[tuple[int, Decimal]]) -> bool:
     return total == sum((sign * value for sign, value in addends), Decimal(0))
 
@@ -76,14 +85,19 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
     for _name, total_key, addend_keys in identities(national_format):
         keys = [total_key, *(k.lstrip("-") for k in addend_keys)]
         present = [by_key.get(k) for k in keys]
-        if any(f is None or f.semantic != "number" or f.number is None for f in present):
+        if any(f is None or (f.semantic == "number" and f.number is None) for f in present):
             continue  # not assessable: proves nothing, and blames nothing
-        total = Decimal(present[0].number)  # type: ignore[union-attr, arg-type]
+        numbers = [_as_number(f) for f in present]  # type: ignore[arg-type]
+        if not any(numbers) and any(f.semantic != "number" for f in present):  # type: ignore[union-attr]
+            # Blanks that add up to blanks hold for a reading that lost every figure (a
+            # row whose figures went to the wrong cells): proves nothing. A row of printed
+            # zeros is fooled only by two figures both misread as 0, in one row.
+            continue
         addends = [
-            (-1 if key.startswith("-") else 1, Decimal(f.number))  # type: ignore[union-attr, arg-type]
-            for key, f in zip(addend_keys, present[1:], strict=True)
+            (-1 if key.startswith("-") else 1, n)
+            for key, n in zip(addend_keys, numbers[1:], strict=True)
         ]
-        (proven if _holds(total, addends) else broken).update(keys)
+        (proven if _holds(numbers[0], addends) else broken).update(keys)
     kept = [
         dataclasses.replace(f, method="ocr")
         for f in facts
