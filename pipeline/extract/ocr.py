@@ -100,8 +100,9 @@ def engine_problem() -> str | None:
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return f"OCR engine not usable: {TESSERACT} --list-langs failed ({exc}); {INSTALL}"
-    if LANGUAGE not in listed.stdout.split():
-        return f"OCR language data missing: Tesseract {LANGUAGE} ({INSTALL})"
+    missing = [lang for lang in (LANGUAGE, _FIGURE_LANGUAGE) if lang not in listed.stdout.split()]
+    if missing:
+        return f"OCR language data missing: Tesseract {', '.join(missing)} ({INSTALL})"
     return None
 
 
