@@ -133,8 +133,8 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
         "status": (
             "ok (every figure of the three tables found), partial (some tables or rows not "
-            "found: see its warnings), no_tables, image_only (the tables are printed as "
-            "images), unreadable (encrypted, damaged, converter missing, unsupported format)"
+            "found: see its warnings; a scan read by OCR is partial), no_tables, image_only (the "
+            "tables are printed as images and OCR proved no figure), unreadable (encrypted, damaged, converter missing, unsupported format)"
         ),
         "sha256": "SHA-256 of the fetched page (the raw archive key)",
         "content_type": "HTTP Content-Type of the page",
@@ -197,7 +197,8 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
             "name of the check: the identities balance, outcome_sum, row_total, review_total; "
             "cross_year_carry (this year's 上年结转 against last year's 结转下年度); or a "
             "structural finding (table_missing, rows_missing, row_incomplete, truncated, "
-            "row_unrecognised, label_unmapped, duplicate_row, not_an_integer)"
+            "row_unrecognised, label_unmapped, duplicate_row, not_an_integer); for scans, "
+            "ocr (info) and ocr_unverified (OCR figures no identity proves, left out)"
         ),
         "status": (
             "pass, fail (the printed figures break the identity), not_assessable (a figure "
