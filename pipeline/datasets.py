@@ -133,8 +133,9 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
         "status": (
             "ok (every figure of the three tables found), partial (some tables or rows not "
-            "found: see its warnings; a scan read by OCR is partial), no_tables, image_only (the "
-            "tables are printed as images and OCR proved no figure), unreadable (encrypted, damaged, converter missing, unsupported format)"
+            "found: see its warnings; a scan read by OCR is partial), no_tables, image_only "
+            "(the tables are printed as images and OCR proved no figure), unreadable "
+            "(encrypted, damaged, converter missing, unsupported format)"
         ),
         "sha256": "SHA-256 of the fetched page (the raw archive key)",
         "content_type": "HTTP Content-Type of the page",
