@@ -27,8 +27,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.extract.cells import read_value
+from pipeline.extract.cells import label_form, read_value
 from pipeline.extract.grid import GridCell, grid_cells
+from pipeline.extract.layout import could_be_label
+from pipeline.extract.word_grid import LABEL_START, PlacedCell, PlacedWord, word_rows
 from pipeline.model import Finding
 
 MAX_PAGES = 80  # annual reports run to 5-30 pages
@@ -130,9 +132,7 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         try:
             read = _read_page(page)
         except Exception as exc:  # a damaged page: the others may still be whole
-            result.findings.append(
-                _warning("page_unreadable", f"page {number}: {_damaged(exc)}")
-            )
+            result.findings.append(_warning("page_unreadable", f"page {number}: {_damaged(exc)}"))
             continue
         finally:
             page.close()  # frees pdfplumber's per-page caches
@@ -145,7 +145,9 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         result.chars += read.chars
         result.image_pages += read.mostly_image
         for k, table in enumerate(read.tables):
-            if k == 0 and tables:
+            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
+                tables[-1], table = _continue_words(tables[-1], table)
+            if k == 0 and tables and table.ruled and tables[-1].ruled:
                 table = _drop_header(table, tables[-1].row_texts[:_HEADER_ROWS])
                 joined = _continue(tables[-1], table)
                 if joined is not None:
@@ -170,6 +172,8 @@ class _Table:
     xs: list[float]  # the column lines
     rows: int
     row_texts: list[str]  # each row's cells joined by "|", to spot repeated headers
+    top: float = 0.0
+    ruled: bool = True  # False: rebuilt from word positions (no ruling lines)
 
 
 @dataclass(slots=True)
@@ -205,11 +209,20 @@ def _read_page(page: Any) -> _Page | None:
         else:
             outside.append(char)
     grids = [_table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
+    for grid, table in zip(grids, tables, strict=True):
+        grid.top = table.bbox[1]
+    # Outside the ruled tables: tables printed without ruling lines, from word positions,
+    # read between one ruled table and the next (a table never runs through another).
+    tops = [box[1] for box in boxes]
+    regions: dict[int, list[_Char]] = {}
+    for char in outside:
+        regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
+    for region in sorted(regions):
+        grids.extend(_word_tables(regions[region]))
+    grids.sort(key=lambda t: t.top)
     height = float(page.height) or 1.0
     text_lines = [
-        line
-        for top, line in _lines(outside, _CELL_GAP)
-        if not _is_furniture(line, top / height)
+        line for top, line in _lines(outside, _CELL_GAP) if not _is_furniture(line, top / height)
     ]
     all_lines = [
         line for top, line in _lines(chars, _CELL_GAP) if not _is_furniture(line, top / height)
@@ -219,6 +232,39 @@ def _read_page(page: Any) -> _Page | None:
         (abs((i["x1"] - i["x0"]) * (i["bottom"] - i["top"])) for i in page.images), default=0.0
     )
     return _Page(grids, text_lines, all_lines, len(chars), image_area / area > 0.25)
+
+
+def _word_tables(chars: list[_Char]) -> list[_Table]:
+    words = [
+        PlacedWord(c.text, c.x0, c.x1, c.top, c.bottom)
+        for c in _without_doubles(chars)
+        if c.upright
+    ]
+    placed: dict[int, list[PlacedCell]] = {}
+    for row in word_rows(words):
+        for cell in row:
+            placed.setdefault(cell.table, []).append(cell)
+    tables = []
+    for own in placed.values():
+        first = min(c.row for c in own)
+        cells = [GridCell(c.row - first, c.column, c.rowspan, c.colspan, c.text) for c in own]
+        rows = max(c.row + c.rowspan for c in cells)
+        top = min(c.top for c in own if c.text)
+        tables.append(_Table(cells, [], rows, [], top=top, ruled=False))
+    return tables
+
+
+def _without_doubles(chars: list[_Char]) -> list[_Char]:
+    """Characters without the copies a fake bold prints a little offset."""
+    kept: list[_Char] = []
+    seen: dict[tuple[str, int], list[_Char]] = {}
+    for char in chars:
+        twins = seen.setdefault((char.text, round(char.top)), [])
+        if any(abs(char.x0 - t.x0) < 0.25 * (t.x1 - t.x0) for t in twins):
+            continue
+        twins.append(char)
+        kept.append(char)
+    return kept
 
 
 def _ruled_page(page: Any, chars: list[dict[str, Any]]) -> Any:
@@ -277,8 +323,11 @@ def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Cha
     for box in boxes:
         c0, c1 = _index(xs, box[0]), _index(xs, box[2])
         r0, r1 = _index(ys, box[1]), _index(ys, box[3])
-        if c1 <= c0 or r1 <= r0 or any((r, c) in owner for r in range(r0, r1)
-                                       for c in range(c0, c1)):
+        if (
+            c1 <= c0
+            or r1 <= r0
+            or any((r, c) in owner for r in range(r0, r1) for c in range(c0, c1))
+        ):
             continue  # a degenerate or overlapping box: its position stays a hole
         for r in range(r0, r1):
             for c in range(c0, c1):
@@ -348,9 +397,7 @@ def _continue(previous: _Table, table: _Table) -> _Table | None:
         if value is None and _LABEL_START.match(cell.text):
             return None
     last = previous.rows - 1
-    above = {
-        (c.column, c.colspan): c for c in previous.cells if c.row <= last < c.row + c.rowspan
-    }
+    above = {(c.column, c.colspan): c for c in previous.cells if c.row <= last < c.row + c.rowspan}
     joined: dict[tuple[int, int], GridCell] = {}
     for cell in first:
         start, end = columns[cell.column], columns[cell.column + cell.colspan]
@@ -368,6 +415,42 @@ def _continue(previous: _Table, table: _Table) -> _Table | None:
             cells.append(GridCell(cell.row + last, start, cell.rowspan, end - start, cell.text))
     row_texts = previous.row_texts[:-1] + table.row_texts  # only the first rows are looked at
     return _Table(cells, previous.xs, previous.rows + table.rows - 1, row_texts)
+
+
+def _continue_words(previous: _Table, table: _Table) -> tuple[_Table, _Table]:
+    """A label cut by a page break in a table without ruling lines: a first row of one
+    short text fragment that starts no label ("定”" under "3.危及“三安全一稳") is the rest
+    of the last row label of the table before, and moves there."""
+    first = [c for c in table.cells if c.row == 0]
+    if len(first) != 1 or table.rows < 2:
+        return previous, table
+    (fragment,) = first
+    form = label_form(fragment.text)
+    if (
+        read_value(fragment.text) is not None
+        or not 0 < len(form) <= 12
+        or LABEL_START.match(fragment.text)
+        or could_be_label(form)
+    ):
+        return previous, table
+    last = max(c.row for c in previous.cells)
+    labels = [c for c in previous.cells if c.row == last and read_value(c.text) is None]
+    if not labels:
+        return previous, table
+    label = max(labels, key=lambda c: c.column)
+    joined = GridCell(
+        label.row, label.column, label.rowspan, label.colspan, f"{label.text}\n{fragment.text}"
+    )
+    cells = [joined if c is label else c for c in previous.cells]
+    rest = [
+        GridCell(c.row - 1, c.column, c.rowspan, c.colspan, c.text)
+        for c in table.cells
+        if c.row > 0
+    ]
+    return (
+        _Table(cells, previous.xs, previous.rows, previous.row_texts, previous.top, False),
+        _Table(rest, table.xs, table.rows - 1, table.row_texts, table.top, False),
+    )
 
 
 def _column_map(xs: list[float], onto: list[float]) -> list[int] | None:

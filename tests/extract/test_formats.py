@@ -27,24 +27,18 @@ from tests.corpus import FIXTURES, as_decimal, gold_documents
 FORMATS = FIXTURES / "formats"
 GOLD = {d.id: d for d in gold_documents()}
 KINDS = ("lo.pdf", "chromium.pdf", "docx", "doc")
-CONVERTED = sorted(
-    p for p in FORMATS.iterdir() if p.name[:3] in GOLD and p.name[4:] in KINDS
-)
+CONVERTED = sorted(p for p in FORMATS.iterdir() if p.name[:3] in GOLD and p.name[4:] in KINDS)
 HAS_SOFFICE = convert.soffice_path() is not None
 needs_soffice = pytest.mark.skipif(
     not HAS_SOFFICE, reason="DOC needs LibreOffice: apt-get install libreoffice-writer-nogui"
 )
-#: Converted documents whose figures are not all read (see the README): 032 prints its
-#: tables without ruling lines, and Chromium prints only some ruling lines of 042's and
-#: 044's tables (the pages lost their style sheet). At least this many gold figures are
-#: read, and none is wrong. (032.lo 29 -> 22 and 042.chromium 151 -> 39 since the rule of
-#: issue 10 that running text ends a table: a cell that merges several rows, commas and
-#: all, now reads as prose, and the rows after it are left out rather than risked.)
+#: Converted documents whose figures are not all read (see the README): Chromium prints
+#: only some ruling lines of 032's and 042's tables (the pages lost their style sheet). At
+#: least this many gold figures are read, and none is wrong. Tables without any ruling
+#: line (032.lo) are rebuilt from word positions (``word_grid``) and read in full.
 INCOMPLETE = {
-    "032.lo.pdf": 22,
-    "032.chromium.pdf": 42,
+    "032.chromium.pdf": 186,
     "042.chromium.pdf": 39,
-    "044.chromium.pdf": 170,
 }
 
 
@@ -205,7 +199,9 @@ def test_cli_reads_pdf_and_says_why_an_image_pdf_has_no_figure(
     assert len(capsys.readouterr().out.splitlines()) == 200
     image = subprocess.run(
         [sys.executable, "-m", "pipeline", "extract", str(FORMATS / "image-only.pdf")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert image.returncode == 6 and "image_only" in image.stderr  # unreadable: exit 6
 
