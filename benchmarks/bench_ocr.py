@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -104,9 +105,9 @@ def main() -> int:
         finally:
             document.verify_ocr = real_verify
         pages = next(
-            int(f.message.split("(")[1].split(" page")[0])
+            int(m[1])
             for f in report.finding_list
-            if f.check == "ocr"
+            if f.check == "ocr" and (m := re.search(r"\((\d+) page", f.message))
         )
         read_right, read_wrong = _score(read_facts, gold)
         right, wrong = _score(report.fact_list, gold)
