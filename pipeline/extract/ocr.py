@@ -170,9 +170,13 @@ def _tsv_words(tsv: str) -> list[OcrWord]:
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0"})
 
 
+# Specks read as punctuation on their own: never a figure, and nothing a label needs.
+_SPECKS = "|，。、,.'`\"“”‘’:;：；*~_"
+
+
 def _clean(text: str) -> str:
     text = text.strip()
-    if not text.strip("|"):
+    if not text.strip(_SPECKS):
         return ""
     if any(c.isdigit() for c in text) and all(c.isdigit() or c in "Oo" for c in text):
         return text.translate(_DIGIT_LOOKALIKES)
@@ -299,7 +303,8 @@ def read_page(image: Image.Image, dpi: int) -> PageReading:
         x0, top = int(min(c[0] for c in table)), int(min(c[1] for c in table))
         x1, bottom = int(max(c[2] for c in table)) + 1, int(max(c[3] for c in table)) + 1
         outside[top:bottom, x0:x1] = 255
-    words = ocr_words(Image.fromarray(outside), dpi)
+    page = Image.fromarray(outside)
+    words = _refigured(page, ocr_words(page, dpi), dpi)
     words += _cell_words(Image.fromarray(cleaned), tables, dpi)
     scale = 72.0 / dpi
     points = [
@@ -405,6 +410,32 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
     return [word for own in texts for word in own]
 
 
+def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWord]:
+    """Words outside ruled tables (tables without ruling lines are read from them) with
+    the figure-like ones read again by the digits-only pass."""
+    figures = [
+        k
+        for k, w in enumerate(words)
+        if not _CJK.search(w.text) and any(c.isdigit() or c in "/|]JlI" for c in w.text)
+    ]
+    if not figures:
+        return words
+    pad = _INSET_PX + 3
+    boxes = [
+        (words[k].x0 - pad, words[k].top - pad, words[k].x1 + pad, words[k].bottom + pad)
+        for k in figures
+    ]
+    digits = _read_cells(
+        image, boxes, dpi, _FIGURE_LANGUAGE, "-c", f"tessedit_char_whitelist={_FIGURE_CHARS}"
+    )
+    out = list(words)
+    for k, read in zip(figures, digits, strict=True):
+        old = words[k]
+        text = " ".join(w.text for w in sorted(read, key=lambda w: w.x0)) or UNREAD
+        out[k] = OcrWord(text, old.x0, old.x1, old.top, old.bottom, old.conf)
+    return out
+
+
 #: Stands for a cell with ink that OCR read as nothing; reads as text, so its row is
 #: left out rather than read with a blank where a figure is printed.
 UNREAD = "\ufffd"
@@ -439,6 +470,17 @@ def _page_tables(reading: PageReading) -> pdf_cells._Page:
     grids = [
         pdf_cells._table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
     ]
+    for grid, box in zip(grids, boxes, strict=True):
+        grid.top = box[1]
+    # Outside the ruled tables: tables without ruling lines, from word positions, read
+    # between one ruled table and the next (as pdf_cells reads a PDF's text layer).
+    tops = [box[1] for box in boxes]
+    regions: dict[int, list[pdf_cells._Char]] = {}
+    for char in outside:
+        regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
+    for region in sorted(regions):
+        grids.extend(pdf_cells._word_tables(regions[region]))
+    grids.sort(key=lambda t: t.top)
     height = reading.height or 1.0
     text_lines = [
         line
@@ -497,8 +539,10 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
         result.pages += 1
         result.words += len(reading.words)
         page = _page_tables(reading)
-        for k, table in enumerate(page.tables):
-            if k == 0 and tables:
+        for k, table in enumerate(page.tables):  # as pdf_cells joins a PDF's pages
+            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
+                tables[-1], table = pdf_cells._continue_words(tables[-1], table)
+            if k == 0 and tables and table.ruled and tables[-1].ruled:
                 table = pdf_cells._drop_header(
                     table, tables[-1].row_texts[: pdf_cells._HEADER_ROWS]
                 )
