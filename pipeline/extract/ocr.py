@@ -450,8 +450,9 @@ def _has_ink(image: Image.Image, box: Box) -> bool:
     return int((np.asarray(crop) < _DARK).sum()) > _INK_PIXELS
 
 
-def _page_tables(reading: PageReading) -> pdf_cells._Page:
-    """The page in :mod:`pdf_cells`' terms: its tables as grids, and its text lines."""
+def _page_tables(reading: PageReading, *, word_tables: bool = False) -> pdf_cells._Page:
+    """The page in :mod:`pdf_cells`' terms: its tables as grids, and its text lines.
+    ``word_tables``: the tables rebuilt from word positions instead of the ruled ones."""
     chars = [pdf_cells._Char(w.text, w.x0, w.x1, w.top, w.bottom, True) for w in reading.words]
     boxes = [
         (min(c[0] for c in t), min(c[1] for c in t), max(c[2] for c in t), max(c[3] for c in t))
@@ -472,15 +473,9 @@ def _page_tables(reading: PageReading) -> pdf_cells._Page:
     ]
     for grid, box in zip(grids, boxes, strict=True):
         grid.top = box[1]
-    # Outside the ruled tables: tables without ruling lines, from word positions, read
-    # between one ruled table and the next (as pdf_cells reads a PDF's text layer).
-    tops = [box[1] for box in boxes]
-    regions: dict[int, list[pdf_cells._Char]] = {}
-    for char in outside:
-        regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
-    for region in sorted(regions):
-        grids.extend(pdf_cells._word_tables(regions[region]))
-    grids.sort(key=lambda t: t.top)
+    if word_tables:
+        # Tables without ruling lines, rebuilt from word positions (issue 9's word tables).
+        grids = sorted(pdf_cells._word_tables(outside), key=lambda t: t.top)
     height = reading.height or 1.0
     text_lines = [
         line
@@ -508,7 +503,8 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
         raise OcrUnavailable(problem)
     started = time.monotonic()
     result = OcrContent()
-    tables: list[pdf_cells._Table] = []
+    ruled: list[list[pdf_cells._Table]] = []
+    unruled: list[list[pdf_cells._Table]] = []
     text_lines: list[str] = []
     all_lines: list[str] = []
     for number, (image, dpi, why) in enumerate(images, start=1):
@@ -539,7 +535,29 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
         result.pages += 1
         result.words += len(reading.words)
         page = _page_tables(reading)
-        for k, table in enumerate(page.tables):  # as pdf_cells joins a PDF's pages
+        ruled.append(page.tables)
+        if not any(ruled):  # word tables only while no page has ruled ones (see _joined)
+            unruled.append(_page_tables(reading, word_tables=True).tables)
+        text_lines.extend(page.text_lines)
+        all_lines.extend(page.all_lines)
+    # Word tables only for a document without any ruled table: beside ruled tables the
+    # text is prose and headings, which OCR misreads into stray "tables" that cut the
+    # real ones short.
+    tables = _joined(ruled if any(ruled) else unruled)
+    for table in tables:
+        result.table_cells.extend(grid_cells(table.cells))
+    result.text = "\n".join(text_lines)
+    result.table_text = "\n".join(all_lines)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _joined(pages: list[list[pdf_cells._Table]]) -> list[pdf_cells._Table]:
+    """The pages' tables in order, those cut by a page break joined (as pdf_cells joins
+    the pages of a PDF's text layer)."""
+    tables: list[pdf_cells._Table] = []
+    for page in pages:
+        for k, table in enumerate(page):
             if k == 0 and tables and not table.ruled and not tables[-1].ruled:
                 tables[-1], table = pdf_cells._continue_words(tables[-1], table)
             if k == 0 and tables and table.ruled and tables[-1].ruled:
@@ -551,14 +569,7 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
                     tables[-1] = joined
                     continue
             tables.append(table)
-        text_lines.extend(page.text_lines)
-        all_lines.extend(page.all_lines)
-    for table in tables:
-        result.table_cells.extend(grid_cells(table.cells))
-    result.text = "\n".join(text_lines)
-    result.table_text = "\n".join(all_lines)
-    result.seconds = time.monotonic() - started
-    return result
+    return tables
 
 
 def _warning(check: str, message: str) -> Finding:
