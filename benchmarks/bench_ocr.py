@@ -61,7 +61,7 @@ def _rapidocr_words() -> object:
     return words
 
 
-def _score(facts: list[Fact], gold: dict) -> tuple[int, int]:
+def _score(facts: list[Fact], gold: dict, show: bool = False) -> tuple[int, int]:
     right = wrong = 0
     for fact in facts:
         expected = gold.get(fact.key, "absent")
@@ -71,12 +71,15 @@ def _score(facts: list[Fact], gold: dict) -> tuple[int, int]:
             and (expected is None or Decimal(str(expected)) == fact.number)
         )
         right, wrong = (right + 1, wrong) if same else (right, wrong + 1)
+        if show and not same:
+            print(f"  wrong: {fact.key} read {fact.raw!r}, gold {expected}")
     return right, wrong
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", choices=("tesseract", "rapidocr"), default="tesseract")
+    parser.add_argument("--show", action="store_true", help="print each wrong staged figure")
     parser.add_argument("names", nargs="*", help="scans of tests/fixtures/ocr (default: all)")
     args = parser.parse_args()
     if args.engine == "rapidocr":
@@ -110,7 +113,7 @@ def main() -> int:
             if f.check == "ocr" and (m := re.search(r"\((\d+) page", f.message))
         )
         read_right, read_wrong = _score(read_facts, gold)
-        right, wrong = _score(report.fact_list, gold)
+        right, wrong = _score(report.fact_list, gold, args.show)
         total_pages += pages
         total_seconds += seconds
         print(
