@@ -387,12 +387,9 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
     if not cells:
         return []
     texts = _read_cells(image, cells, dpi, LANGUAGE)
-    line_px = dpi * 0.35  # a cell taller than two such lines holds more than one figure
-    figures = [
-        k
-        for k, (_, top, _, bottom) in enumerate(cells)
-        if bottom - top < 2 * line_px and not any(_CJK.search(w.text) for w in texts[k])
-    ]
+    # Any cell without a Chinese character may hold a figure (one printed beside a label
+    # wrapped over three lines sits in a tall cell).
+    figures = [k for k in range(len(cells)) if not any(_CJK.search(w.text) for w in texts[k])]
     digits = _read_cells(
         image,
         [cells[k] for k in figures],
@@ -402,11 +399,12 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
         f"tessedit_char_whitelist={_FIGURE_CHARS}",
     )
     for k, read in zip(figures, digits, strict=True):
+        texts[k] = read
+    for k, read in enumerate(texts):
         if not read and _has_ink(image, cells[k]):
             # Something is printed that no pass could read: never a blank.
             x0, top, x1, bottom = cells[k]
-            read = [OcrWord(UNREAD, x0, x1, top, bottom, 0.0)]
-        texts[k] = read
+            texts[k] = [OcrWord(UNREAD, x0, x1, top, bottom, 0.0)]
     return [word for own in texts for word in own]
 
 
