@@ -37,7 +37,8 @@ from pipeline.datadir import parquet_dir
 
 #: Bumped whenever a column is added, removed or changes type, or a dataset is added.
 #: 3: the ``pre2019`` dataset (data directories staged before have none: it reads empty).
-SCHEMA_VERSION = "3"
+#: 4: ``method`` in ``facts`` (text or ocr; empty in facts staged before, all read from text).
+SCHEMA_VERSION = "4"
 
 #: Money figures: up to 20 integer digits and 8 decimal places (fees in 万元 print 6).
 AMOUNT_TYPE = pa.decimal128(28, 8)
@@ -90,6 +91,7 @@ FACTS_SCHEMA = pa.schema(
         pa.field("semantic", _KEY),
         pa.field("row_label", _KEY),
         pa.field("column_label", _KEY),
+        pa.field("method", _KEY),
     ]
 )
 
@@ -155,8 +157,9 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "national_format": "national table format detected: 2021, 2019, pre2019 or unknown",
         "status": (
             "ok (every figure of the three tables found), partial (some tables or rows not "
-            "found: see its warnings), no_tables, image_only (the tables are printed as "
-            "images), unreadable (encrypted, damaged, converter missing, unsupported format)"
+            "found: see its warnings; a scan read by OCR is partial), no_tables, image_only "
+            "(the tables are printed as images and OCR proved no figure), unreadable "
+            "(encrypted, damaged, converter missing, unsupported format)"
         ),
         "sha256": "SHA-256 of the fetched page (the raw archive key)",
         "content_type": "HTTP Content-Type of the page",
@@ -208,13 +211,19 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "semantic": "number, blank (nothing printed), or mark (a printed '/', '—', '无')",
         "row_label": "row label as printed",
         "column_label": "column label as printed",
+        "method": (
+            "how the figure was read: text (a text layer, the page's markup, a Word table) or "
+            "ocr (from an image: kept only when the tables' identities prove it; filter on "
+            "it to leave OCR out); empty for facts staged before OCR existed, all from text"
+        ),
     },
     "findings": {
         "check": (
             "name of the check: the identities balance, outcome_sum, row_total, review_total; "
             "cross_year_carry (this year's 上年结转 against last year's 结转下年度); or a "
             "structural finding (table_missing, rows_missing, row_incomplete, truncated, "
-            "row_unrecognised, label_unmapped, duplicate_row, not_an_integer)"
+            "row_unrecognised, label_unmapped, duplicate_row, not_an_integer); for scans, "
+            "ocr (info) and ocr_unverified (OCR figures no identity proves, left out)"
         ),
         "status": (
             "pass, fail (the printed figures break the identity), not_assessable (a figure "

@@ -33,6 +33,7 @@ FACT_COLUMNS = (
     "semantic",
     "row_label",
     "column_label",
+    "method",
 )
 #: Columns of :attr:`Report.pre2019`, in order.
 PRE2019_COLUMNS = (
@@ -81,6 +82,9 @@ class Fact:
     semantic: Semantic
     row_label: str
     column_label: str
+    #: How the figure was read: "text" (a text layer, markup, a Word table) or "ocr"
+    #: (from an image, and then only when the tables' identities prove it).
+    method: str = "text"
 
     @property
     def key(self) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -14,9 +16,14 @@ from pipeline.extract.formats import document_format
 from pipeline.extract.html_cells import html_cells, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
+from pipeline.extract.ocr_verify import verify as verify_ocr
 from pipeline.extract.tables import TABLES, ParsedTables, parse_tables, settle_national_format
 from pipeline.extract.text_cells import read_text_cells, text_cells
 from pipeline.html_depth import MAX_DEPTH, cap_nesting
+
+if TYPE_CHECKING:
+    from pipeline.extract.ocr import OcrContent
+
 from pipeline.model import (
     DocumentFormat,
     Fact,
@@ -43,6 +50,7 @@ class _Read:
     meta_tags: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     status: ReportStatus | None = None
+    ocr: bool = False  # figures read from images: kept only where the identities prove them
 
 
 def _nothing(check: str, status: ReportStatus, message: str) -> _Read:
@@ -50,8 +58,9 @@ def _nothing(check: str, status: ReportStatus, message: str) -> _Read:
     return _Read(ParsedTables(None), "", findings=[finding], status=status)
 
 
-def _read_html(markup: str | bytes) -> _Read:
-    """``markup``: the page as text, or as UTF-8 bytes (parsed without re-encoding)."""
+def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -> _Read:
+    """``markup``: the page as text, or as UTF-8 bytes (parsed without re-encoding);
+    ``images``: the bytes of its ``<img>`` by ``src`` as written, for OCR."""
     markup, removed = cap_nesting(markup)  # parsing stays linear on hostile nesting
     tree = parse_html(markup)
     meta_tags = {
@@ -65,7 +74,8 @@ def _read_html(markup: str | bytes) -> _Read:
         meta_tags.setdefault("title", title_node.text(strip=True))
     head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
     parsed = parse_tables(html_cells(tree))
-    images = not parsed.facts and _tables_are_images(tree)
+    pictured = not parsed.facts and _tables_are_images(tree)
+    sources = [node.attributes.get("src") or "" for node in tree.css("img")] if pictured else []
     # A parsed tree takes ~30 times the page's size: never hold two at once.
     del tree, title_node
     if not parsed.facts:
@@ -78,7 +88,10 @@ def _read_html(markup: str | bytes) -> _Read:
     if removed:
         message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"
         read.findings.append(Finding(check="html_nesting", status="warning", message=message))
-    if not parsed.facts and images:
+    if not parsed.facts and pictured:
+        given = [images[src] for src in sources if images and src in images]
+        if given:
+            return _read_images_of_page(read, given)
         read.status = "image_only"
         read.findings.append(
             Finding(
@@ -88,6 +101,23 @@ def _read_html(markup: str | bytes) -> _Read:
             )
         )
     return read
+
+
+def _read_images_of_page(read: _Read, images: list[bytes]) -> _Read:
+    """A page whose tables are pictures, read by OCR from the pictures' bytes."""
+    from pipeline.extract import ocr
+
+    pages = []
+    for number, data in enumerate(images, start=1):
+        try:
+            pages.append(ocr.image_from_bytes(data))
+        except ValueError as exc:
+            read.findings.append(
+                Finding(
+                    check="image_unreadable", status="warning", message=f"image {number}: {exc}"
+                )
+            )
+    return _with_ocr(read, lambda: ocr.read_images(pages), "the report's tables are images")
 
 
 # Table headings of the report; when one is printed but its rows are not, and an image
@@ -203,15 +233,55 @@ def _read_pdf(content: bytes) -> _Read:
             Finding(check="unreadable_document", status="warning", message="no page could be read")
         )
     elif pdf.chars == 0 or pdf.image_pages:
-        read.status = "image_only"
+        # No figure from a text layer: the pages are pictures (a scan), read by OCR.
+        from pipeline.extract import ocr
+
         what = "no text layer (scanned pages)" if pdf.chars == 0 else "pages that are images"
-        findings.append(
+        return _with_ocr(
+            read, lambda: ocr.read_images(ocr.pdf_page_images(content)), f"the PDF has {what}"
+        )
+    return read
+
+
+def _with_ocr(read: _Read, run: Callable[[], OcrContent], what: str) -> _Read:
+    """``read`` with the figures OCR finds (checked later against the identities), or
+    marked image only with the reason OCR could not run."""
+    from pipeline.extract.ocr import OcrUnavailable
+
+    try:
+        content = run()
+    except OcrUnavailable as exc:
+        read.status = "image_only"
+        read.findings.append(
+            Finding(check="ocr_unavailable", status="warning", message=f"{what}; {exc}")
+        )
+        return read
+    except Exception as exc:  # a page that cannot be rendered: damaged beyond the text layer
+        read.status = "image_only"
+        read.findings.append(
             Finding(
-                check="image_only",
+                check="ocr_unavailable",
                 status="warning",
-                message=f"the PDF has {what}; its tables cannot be read without OCR",
+                message=f"{what}; its pages could not be rendered for OCR ({type(exc).__name__})",
             )
         )
+        return read
+    read.findings += content.findings
+    parsed = parse_tables(content.table_cells)
+    if not parsed.facts and content.table_text:
+        cells = read_text_cells(content.table_text)
+        parsed = _without_label_only_rows(parse_tables(cells.cells, glued=cells.glued))
+    parsed.pre2019 = []  # no identity proves a pre-2019 figure
+    read.parsed, read.ocr, read.status = parsed, True, "image_only"
+    read.text = read.text or (content.text or content.table_text)[:METADATA_CHARS]
+    read.findings.append(
+        Finding(
+            check="ocr",
+            status="info",
+            message=f"{what}: read by OCR ({content.pages} page(s), {content.words} words, "
+            f"{content.seconds:.1f} s); only figures the identities prove are kept",
+        )
+    )
     return read
 
 
@@ -277,7 +347,12 @@ def _read_converted(content: bytes, fmt: DocumentFormat) -> _Read:
     return _read_docx(converted)
 
 
-def _read(content: bytes, fmt: DocumentFormat, content_type: str | None) -> _Read:
+def _read(
+    content: bytes,
+    fmt: DocumentFormat,
+    content_type: str | None,
+    images: Mapping[str, bytes] | None = None,
+) -> _Read:
     if fmt == "pdf":
         return _read_pdf(content)
     if fmt == "docx":
@@ -290,7 +365,7 @@ def _read(content: bytes, fmt: DocumentFormat, content_type: str | None) -> _Rea
         )
     text_or_markup, codec, replaced = decode_counting(content, content_type)
     if fmt == "html":
-        read = _read_html(content if codec == "utf-8" and not replaced else text_or_markup)
+        read = _read_html(content if codec == "utf-8" and not replaced else text_or_markup, images)
     else:
         read = _Read(_read_text(text_or_markup), text_or_markup)
     if replaced:
@@ -305,14 +380,35 @@ def _read(content: bytes, fmt: DocumentFormat, content_type: str | None) -> _Rea
     return read
 
 
-def extract_document(content: bytes, *, source: str, content_type: str | None = None) -> Report:
+def extract_document(
+    content: bytes,
+    *,
+    source: str,
+    content_type: str | None = None,
+    images: Mapping[str, bytes] | None = None,
+) -> Report:
     """Extract one report from its bytes (HTML, text, PDF, DOCX, DOC/WPS, ET/XLS: told
-    from the bytes). Never raises on bad content: problems become findings."""
+    from the bytes). Never raises on bad content: problems become findings.
+
+    A scanned PDF is read by OCR; so is a page whose tables are ``<img>`` when
+    ``images`` gives their bytes (by ``src`` as written in the page). Figures read by OCR
+    are kept only where the tables' identities prove them (``method="ocr"``)."""
     fmt = document_format(content, content_type)
-    read = _read(content, fmt, content_type)
+    read = _read(content, fmt, content_type, images)
     parsed, text = read.parsed, read.text
     page = read_metadata(text, read.meta_tags)
     national_format = settle_national_format(parsed, page.report_year)
+    if read.ocr:
+        parsed.facts, unverified = verify_ocr(parsed.facts, national_format)
+        read.findings += unverified
+        if not parsed.facts:
+            read.findings.append(
+                Finding(
+                    check="image_only",
+                    status="warning",
+                    message="the tables are images and OCR found no figure their identities prove",
+                )
+            )
     structure, complete = _structure(parsed, national_format)
     status: ReportStatus = "ok" if complete else "partial"
     if not parsed.facts:

@@ -135,6 +135,7 @@ def facts_table(items: list[StageItem]) -> pa.Table:
         cols["semantic"].extend([f.semantic for f in facts])
         cols["row_label"].extend([f.row_label for f in facts])
         cols["column_label"].extend([f.column_label for f in facts])
+        cols["method"].extend([f.method for f in facts])
     cols["report_id"] = ids  # type: ignore[assignment]
     return _build(FACTS_SCHEMA, cols)
 

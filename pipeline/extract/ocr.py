@@ -1,0 +1,635 @@
+"""Reports printed as images: page images -> OCR word boxes -> the same cells as a PDF.
+
+A scanned PDF (no text layer) is rendered page by page at a fixed :data:`DPI`; a table
+image of a report page (``<img>``) is read from its bytes. On each image:
+
+1. the skew is measured on the ruling lines (or text lines) and taken out;
+2. ruling lines are found as long runs of dark pixels, turned into edges and, through
+   pdfplumber's own edge -> intersection -> cell functions, into table cells;
+3. the ruling lines are erased (they confuse the recogniser) and Tesseract (``chi_sim``)
+   reads the words with their boxes;
+4. words and cells, scaled to PDF points, go through :mod:`pdf_cells`' grid code: a word
+   belongs to the cell its centre falls in, tables cut by a page break are joined, headers
+   repeated on the next page dropped. Words outside tables become text lines.
+
+What comes out is read by the same row and column rules as text. Nothing read here is
+trusted on its own: :mod:`ocr_verify` keeps only figures the tables' identities prove.
+
+Bounded: a fixed DPI (a page larger than :data:`MAX_PIXELS` is rendered smaller), at most
+:data:`MAX_PAGES` pages, a time budget per document and a timeout per Tesseract call.
+Without Tesseract or its ``chi_sim`` data the document gets a finding that names them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from pipeline.extract import pdf_cells
+from pipeline.extract.grid import grid_cells
+from pipeline.model import Finding
+
+DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
+MIN_SCAN_DPI = 100  # a page image scanned coarser than this cannot be read: not tried
+MAX_PAGES = 40
+MAX_PIXELS = 12_000_000  # an A4 page at 200 dpi is 3.9 Mpx; bigger pages are scaled down
+TIME_BUDGET_S = 300.0  # per document; ~10 s a page on a loaded 2-core machine
+PAGE_TIMEOUT_S = 120.0  # one Tesseract call
+TESSERACT = "tesseract"
+LANGUAGE = "chi_sim"
+INSTALL = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
+_DARK = 160  # grey level below which a pixel is ink
+# Ruling lines are hairlines: scanned at 150 dpi they are one grey pixel (~160) wide.
+_LINE_DARK = 200
+_LINE_INCH = 0.4  # a run of ink this long (at the page's dpi) is a ruling line, no glyph is
+_MAX_SKEW_TENTHS = 30  # skew searched within +-3 degrees, in steps of 0.1
+_SNAP_PX = 4  # pixels: line fragments closer than this are one line
+
+
+class OcrUnavailable(Exception):
+    """The OCR engine cannot run here: the message names it and its install command."""
+
+
+@dataclass(slots=True)
+class OcrWord:
+    """One word Tesseract read, in pixels of its image, with its confidence (0-100)."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    conf: float
+
+
+@dataclass(slots=True)
+class OcrContent:
+    """What OCR read from a document's images, in the shape :class:`pdf_cells.PdfContent`
+    gives: grid cells of the ruled tables, text lines outside them, and the whole text."""
+
+    table_cells: list[str] = field(default_factory=list)
+    text: str = ""
+    table_text: str = ""
+    pages: int = 0
+    words: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+
+@cache
+def engine_problem() -> str | None:
+    """Why OCR cannot run here (engine or language data missing), or ``None``."""
+    binary = shutil.which(TESSERACT)
+    if binary is None:
+        return f"OCR engine not installed: Tesseract ({INSTALL})"
+    try:
+        listed = subprocess.run(
+            [binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"OCR engine not usable: {TESSERACT} --list-langs failed ({exc}); {INSTALL}"
+    missing = [lang for lang in (LANGUAGE, _FIGURE_LANGUAGE) if lang not in listed.stdout.split()]
+    if missing:
+        return f"OCR language data missing: Tesseract {', '.join(missing)} ({INSTALL})"
+    return None
+
+
+def ocr_words(
+    image: Image.Image, dpi: int, language: str = LANGUAGE, *options: str
+) -> list[OcrWord]:
+    """Words and boxes of one image (Tesseract, block mode, TSV output)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one page, one core: no thread storm
+    try:
+        done = subprocess.run(
+            [
+                TESSERACT,
+                "stdin",
+                "stdout",
+                "-l",
+                language,
+                "--psm",
+                "6",
+                "--dpi",
+                str(dpi),
+                *options,
+                "tsv",
+            ],
+            input=buffer.getvalue(),
+            capture_output=True,
+            timeout=PAGE_TIMEOUT_S,
+            check=False,
+            env=env,
+        )
+    except FileNotFoundError:
+        raise OcrUnavailable(f"OCR engine not installed: Tesseract ({INSTALL})") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise OcrUnavailable(f"Tesseract failed ({done.returncode}): {detail[0][:120]}")
+    return _tsv_words(done.stdout.decode("utf-8", "replace"))
+
+
+def _tsv_words(tsv: str) -> list[OcrWord]:
+    """Words of Tesseract's TSV, each given the top and bottom of its line: glyph boxes
+    of Chinese characters vary in height ("一" is a few pixels tall), line boxes do not,
+    and lines are then grouped as Tesseract grouped them."""
+    lines: dict[tuple[str, ...], tuple[int, int]] = {}
+    words = []
+    for line in tsv.splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) != 12 or not parts[6].isdigit():
+            continue
+        left, top, width, height = (int(v) for v in parts[6:10])
+        key = tuple(parts[1:5])
+        if parts[0] == "4":
+            lines[key] = (top, top + height)
+            continue
+        text = _clean(parts[11])
+        if parts[0] != "5" or not text:
+            continue
+        line_top, line_bottom = lines.get(key, (top, top + height))
+        words.append(OcrWord(text, left, left + width, line_top, line_bottom, float(parts[10])))
+    return words
+
+
+# What a figure-like token reads as: O for 0 in a run of digits (Latin letters never
+# stand in a figure cell); a lone "|" is what is left of an erased ruling line.
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0"})
+
+
+# Specks read as punctuation on their own: never a figure, and nothing a label needs.
+_SPECKS = "|，。、,.'`\"“”‘’:;：；*~_"
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    if not text.strip(_SPECKS):
+        return ""
+    if any(c.isdigit() for c in text) and all(c.isdigit() or c in "Oo" for c in text):
+        return text.translate(_DIGIT_LOOKALIKES)
+    return text
+
+
+# ---------------------------------------------------------------------------- images
+
+
+def _ink(gray: np.ndarray) -> np.ndarray:
+    return gray < _DARK
+
+
+def skew_degrees(ink: np.ndarray) -> float:
+    """The rotation (degrees, counter-clockwise as PIL's ``rotate``) that makes the ruling
+    lines and text lines horizontal: the angle whose row profile is sharpest."""
+    h, w = (ink.shape[0] // 4) * 4, (ink.shape[1] // 4) * 4
+    if h == 0 or w == 0:
+        return 0.0
+    # 4x4 max-pooling keeps thin lines that plain subsampling would skip.
+    small = ink[:h, :w].reshape(h // 4, 4, w // 4, 4).max(axis=(1, 3))
+    thumb = Image.fromarray(small.astype(np.uint8) * 255)
+    best, best_score = 0.0, -1
+    for tenth in range(-_MAX_SKEW_TENTHS, _MAX_SKEW_TENTHS + 1):
+        angle = tenth / 10
+        rotated = np.asarray(thumb.rotate(angle, resample=Image.Resampling.NEAREST)) > 0
+        profile = rotated.sum(axis=1, dtype=np.int64)
+        score = int((profile * profile).sum())
+        if score > best_score:
+            best, best_score = angle, score
+    return best
+
+
+def _runs(mask: np.ndarray, length: int) -> np.ndarray:
+    """Pixels of ``mask`` that lie in a horizontal run of at least ``length`` set pixels."""
+    width = mask.shape[1]
+    if length > width:
+        return np.zeros_like(mask)
+    summed = np.cumsum(np.pad(mask.astype(np.int32), ((0, 0), (1, 0))), axis=1)
+    full = (summed[:, length:] - summed[:, :-length]) == length  # window from j is all ink
+    starts = np.cumsum(np.pad(full.astype(np.int32), ((0, 0), (1, 0))), axis=1)
+    j = np.arange(width)
+    lo = np.clip(j - length + 1, 0, full.shape[1])
+    hi = np.clip(j + 1, 0, full.shape[1])
+    return (starts[:, hi] - starts[:, lo]) > 0
+
+
+def ruling_masks(ink: np.ndarray, dpi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ruling-line pixels."""
+    length = max(int(_LINE_INCH * dpi), 20)
+    return _runs(ink, length), _runs(ink.T, length).T
+
+
+def _segments(mask: np.ndarray, orientation: str) -> list[dict[str, object]]:
+    """Runs of ``mask`` (row by row for "h", column by column for "v") as pdfplumber
+    edges, in pixels."""
+    grid = mask if orientation == "h" else mask.T
+    edges = np.diff(np.pad(grid.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    out: list[dict[str, object]] = []
+    for line, a, b in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        if orientation == "h":
+            box = {"x0": float(a), "x1": float(b), "top": float(line), "bottom": float(line)}
+        else:
+            box = {"x0": float(line), "x1": float(line), "top": float(a), "bottom": float(b)}
+        box["width"] = box["x1"] - box["x0"]
+        box["height"] = box["bottom"] - box["top"]
+        out.append({**box, "orientation": orientation, "object_type": "line"})
+    return out
+
+
+Box = tuple[float, float, float, float]
+
+
+def table_cells(horizontal: np.ndarray, vertical: np.ndarray, dpi: int) -> list[list[Box]]:
+    """Cell boxes (pixels) of each ruled table, top to bottom, through pdfplumber's own
+    edge -> intersection -> cell -> table functions."""
+    from pdfplumber import table as plumber
+
+    edges = _segments(horizontal, "h") + _segments(vertical, "v")
+    if not edges:
+        return []
+    merged = plumber.merge_edges(edges, _SNAP_PX, _SNAP_PX, _SNAP_PX, _SNAP_PX)
+    length = max(int(_LINE_INCH * dpi), 20)
+    merged = [e for e in merged if max(e["width"], e["height"]) >= length]
+    crossings = plumber.edges_to_intersections(merged, _SNAP_PX, _SNAP_PX)
+    cells = plumber.intersections_to_cells(crossings)
+    tables = [t for t in plumber.cells_to_tables(cells) if len(t) >= 2]
+    tables.sort(key=lambda t: (min(c[1] for c in t), min(c[0] for c in t)))
+    return [[(float(a), float(b), float(c), float(d)) for a, b, c, d in t] for t in tables]
+
+
+@dataclass(slots=True)
+class PageReading:
+    """One image read: words and cell boxes, in PDF points (1/72 inch)."""
+
+    words: list[OcrWord]
+    tables: list[list[Box]]
+    width: float
+    height: float
+    skew: float
+
+
+def read_page(image: Image.Image, dpi: int) -> PageReading:
+    """Straighten one page image, find its ruled tables, erase the lines and OCR it."""
+    gray = image.convert("L")
+    skew = skew_degrees(_ink(np.asarray(gray)))
+    if skew:
+        gray = gray.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255, expand=False)
+    pixels = np.asarray(gray)
+    horizontal, vertical = ruling_masks(pixels < _LINE_DARK, dpi)
+    tables = table_cells(horizontal, vertical, dpi)
+    lines = horizontal | vertical
+    # Erase the lines with a one-pixel margin (anti-aliased edges read as "|", "_" or "1").
+    grown = lines.copy()
+    grown[1:, :] |= lines[:-1, :]
+    grown[:-1, :] |= lines[1:, :]
+    grown[:, 1:] |= lines[:, :-1]
+    grown[:, :-1] |= lines[:, 1:]
+    cleaned = np.where(grown, np.uint8(255), pixels)
+    outside = cleaned.copy()
+    for table in tables:  # the page's own text, tables blanked out: read once, in full
+        x0, top = int(min(c[0] for c in table)), int(min(c[1] for c in table))
+        x1, bottom = int(max(c[2] for c in table)) + 1, int(max(c[3] for c in table)) + 1
+        outside[top:bottom, x0:x1] = 255
+    page = Image.fromarray(outside)
+    words = _refigured(page, ocr_words(page, dpi), dpi)
+    words += _cell_words(Image.fromarray(cleaned), tables, dpi)
+    scale = 72.0 / dpi
+    points = [
+        OcrWord(w.text, w.x0 * scale, w.x1 * scale, w.top * scale, w.bottom * scale, w.conf)
+        for w in words
+    ]
+    scaled = [[(a * scale, b * scale, c * scale, d * scale) for a, b, c, d in t] for t in tables]
+    return PageReading(points, scaled, gray.width * scale, gray.height * scale, skew)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_FIGURE_LANGUAGE = "eng"  # Tesseract's Latin model reads digits far better than chi_sim's
+_FIGURE_CHARS = "0123456789.-/"
+_GAP_PX = 24  # white space around each cell in a strip
+_INSET_PX = 3  # what is cut off a cell's edges (the erased ruling line's fringe)
+_STRIP_MAX_PX = 20_000  # a strip taller than this is read in several calls
+
+
+def _read_cells(
+    image: Image.Image, boxes: list[Box], dpi: int, language: str, *options: str
+) -> list[list[OcrWord]]:
+    """The words of each cell box, read from the cells cut out and stacked into strips
+    (a few Tesseract calls per page, not one per cell), in page pixels."""
+    crops = [
+        image.crop(
+            (
+                int(x0) + _INSET_PX,
+                int(top) + _INSET_PX,
+                int(x1) - _INSET_PX,
+                int(bottom) - _INSET_PX,
+            )
+        )
+        for x0, top, x1, bottom in boxes
+    ]
+    found: list[list[OcrWord]] = [[] for _ in boxes]
+    start = 0
+    while start < len(crops):
+        offsets: list[int] = []
+        y = _GAP_PX
+        end = start
+        while end < len(crops) and (end == start or y + crops[end].height < _STRIP_MAX_PX):
+            offsets.append(y)
+            y += crops[end].height + _GAP_PX
+            end += 1
+        width = max(c.width for c in crops[start:end]) + 2 * _GAP_PX
+        strip = Image.new("L", (width, y), 255)
+        for crop, offset in zip(crops[start:end], offsets, strict=True):
+            strip.paste(crop, (_GAP_PX, offset))
+        for word in ocr_words(strip, dpi, language, *options):
+            middle = (word.top + word.bottom) / 2
+            i = bisect.bisect_right(offsets, middle) - 1
+            if i < 0 or middle > offsets[i] + crops[start + i].height:
+                continue
+            x0, top = boxes[start + i][0] + _INSET_PX, boxes[start + i][1] + _INSET_PX
+            dx, dy = x0 - _GAP_PX, top - offsets[i]
+            found[start + i].append(
+                OcrWord(
+                    word.text,
+                    word.x0 + dx,
+                    word.x1 + dx,
+                    word.top + dy,
+                    word.bottom + dy,
+                    word.conf,
+                )
+            )
+        start = end
+    return found
+
+
+def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[OcrWord]:
+    """The words of every table cell: each cell read on its own (a whole-page reading
+    runs the lines of neighbouring cells together), then the cells that hold a figure
+    read again by a digits-only pass, since chi_sim reads "71" as "/1" or "7J4"."""
+    cells = [
+        cell
+        for table in tables
+        for cell in table
+        if cell[2] - cell[0] > 2 * _INSET_PX + 2 and cell[3] - cell[1] > 2 * _INSET_PX + 2
+    ]
+    if not cells:
+        return []
+    texts = _read_cells(image, cells, dpi, LANGUAGE)
+    # Any cell without a Chinese character may hold a figure (one printed beside a label
+    # wrapped over three lines sits in a tall cell).
+    figures = [k for k in range(len(cells)) if not any(_CJK.search(w.text) for w in texts[k])]
+    digits = _read_cells(
+        image,
+        [cells[k] for k in figures],
+        dpi,
+        _FIGURE_LANGUAGE,
+        "-c",
+        f"tessedit_char_whitelist={_FIGURE_CHARS}",
+    )
+    for k, read in zip(figures, digits, strict=True):
+        texts[k] = read
+    for k, read in enumerate(texts):
+        if not read and _has_ink(image, cells[k]):
+            # Something is printed that no pass could read: never a blank.
+            x0, top, x1, bottom = cells[k]
+            texts[k] = [OcrWord(UNREAD, x0, x1, top, bottom, 0.0)]
+    return [word for own in texts for word in own]
+
+
+def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWord]:
+    """Words outside ruled tables (tables without ruling lines are read from them) with
+    the figure-like ones read again by the digits-only pass."""
+    figures = [
+        k
+        for k, w in enumerate(words)
+        if not _CJK.search(w.text) and any(c.isdigit() or c in "/|]JlI" for c in w.text)
+    ]
+    if not figures:
+        return words
+    pad = _INSET_PX + 3
+    boxes = [
+        (words[k].x0 - pad, words[k].top - pad, words[k].x1 + pad, words[k].bottom + pad)
+        for k in figures
+    ]
+    digits = _read_cells(
+        image, boxes, dpi, _FIGURE_LANGUAGE, "-c", f"tessedit_char_whitelist={_FIGURE_CHARS}"
+    )
+    out = list(words)
+    for k, read in zip(figures, digits, strict=True):
+        old = words[k]
+        text = " ".join(w.text for w in sorted(read, key=lambda w: w.x0)) or UNREAD
+        out[k] = OcrWord(text, old.x0, old.x1, old.top, old.bottom, old.conf)
+    return out
+
+
+#: Stands for a cell with ink that OCR read as nothing; reads as text, so its row is
+#: left out rather than read with a blank where a figure is printed.
+UNREAD = "\ufffd"
+_INK_PIXELS = 20  # at 200 dpi a "1" has ~120 dark pixels, JPEG noise a handful
+
+
+def _has_ink(image: Image.Image, box: Box) -> bool:
+    x0, top, x1, bottom = box
+    crop = image.crop(
+        (int(x0) + _INSET_PX, int(top) + _INSET_PX, int(x1) - _INSET_PX, int(bottom) - _INSET_PX)
+    )
+    return int((np.asarray(crop) < _DARK).sum()) > _INK_PIXELS
+
+
+def _page_tables(reading: PageReading, *, word_tables: bool = False) -> pdf_cells._Page:
+    """The page in :mod:`pdf_cells`' terms: its tables as grids, and its text lines.
+    ``word_tables``: the tables rebuilt from word positions instead of the ruled ones."""
+    chars = [pdf_cells._Char(w.text, w.x0, w.x1, w.top, w.bottom, True) for w in reading.words]
+    boxes = [
+        (min(c[0] for c in t), min(c[1] for c in t), max(c[2] for c in t), max(c[3] for c in t))
+        for t in reading.tables
+    ]
+    inside: list[list[pdf_cells._Char]] = [[] for _ in boxes]
+    outside: list[pdf_cells._Char] = []
+    for char in chars:
+        cx, cy = (char.x0 + char.x1) / 2, (char.top + char.bottom) / 2
+        for k, (x0, top, x1, bottom) in enumerate(boxes):
+            if x0 <= cx <= x1 and top <= cy <= bottom:
+                inside[k].append(char)
+                break
+        else:
+            outside.append(char)
+    grids = [
+        pdf_cells._table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
+    ]
+    for grid, box in zip(grids, boxes, strict=True):
+        grid.top = box[1]
+    if word_tables:
+        # Tables without ruling lines, rebuilt from word positions (issue 9's word tables).
+        grids = sorted(pdf_cells._word_tables(outside), key=lambda t: t.top)
+    height = reading.height or 1.0
+    text_lines = [
+        line
+        for top, line in pdf_cells._lines(outside, pdf_cells._CELL_GAP)
+        if not pdf_cells._is_furniture(line, top / height)
+    ]
+    all_lines = [
+        line
+        for top, line in pdf_cells._lines(chars, pdf_cells._CELL_GAP)
+        if not pdf_cells._is_furniture(line, top / height)
+    ]
+    return pdf_cells._Page(grids, text_lines, all_lines, len(chars), True)
+
+
+#: A page to read: its image and dpi, or no image and why it is not read.
+PageImage = tuple[Image.Image | None, int, str]
+
+
+def read_images(images: Iterable[PageImage]) -> OcrContent:
+    """OCR a document's page images (each with its dpi), within the time budget.
+
+    Raises :class:`OcrUnavailable` when the engine is missing (before any work)."""
+    problem = engine_problem()
+    if problem is not None:
+        raise OcrUnavailable(problem)
+    started = time.monotonic()
+    result = OcrContent()
+    ruled: list[list[pdf_cells._Table]] = []
+    unruled: list[list[pdf_cells._Table]] = []
+    text_lines: list[str] = []
+    all_lines: list[str] = []
+    for number, (image, dpi, why) in enumerate(images, start=1):
+        if number > MAX_PAGES:
+            result.findings.append(
+                _warning("pages_skipped", f"OCR reads at most {MAX_PAGES} pages")
+            )
+            break
+        if time.monotonic() - started > TIME_BUDGET_S:
+            result.findings.append(
+                _warning(
+                    "pages_skipped",
+                    f"OCR time budget ({TIME_BUDGET_S:.0f} s) spent; pages from {number} on "
+                    "not read",
+                )
+            )
+            break
+        if image is None:
+            result.findings.append(_warning("page_skipped", f"page {number}: {why}"))
+            continue
+        try:
+            reading = read_page(image, dpi)
+        except subprocess.TimeoutExpired:
+            result.findings.append(
+                _warning("page_unreadable", f"page {number}: OCR took over {PAGE_TIMEOUT_S} s")
+            )
+            continue
+        result.pages += 1
+        result.words += len(reading.words)
+        page = _page_tables(reading)
+        ruled.append(page.tables)
+        if not any(ruled):  # word tables only while no page has ruled ones (see _joined)
+            unruled.append(_page_tables(reading, word_tables=True).tables)
+        text_lines.extend(page.text_lines)
+        all_lines.extend(page.all_lines)
+    # Word tables only for a document without any ruled table: beside ruled tables the
+    # text is prose and headings, which OCR misreads into stray "tables" that cut the
+    # real ones short.
+    tables = _joined(ruled if any(ruled) else unruled)
+    for table in tables:
+        result.table_cells.extend(grid_cells(table.cells))
+    result.text = "\n".join(text_lines)
+    result.table_text = "\n".join(all_lines)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _joined(pages: list[list[pdf_cells._Table]]) -> list[pdf_cells._Table]:
+    """The pages' tables in order, those cut by a page break joined (as pdf_cells joins
+    the pages of a PDF's text layer)."""
+    tables: list[pdf_cells._Table] = []
+    for page in pages:
+        for k, table in enumerate(page):
+            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
+                tables[-1], table = pdf_cells._continue_words(tables[-1], table)
+            if k == 0 and tables and table.ruled and tables[-1].ruled:
+                table = pdf_cells._drop_header(
+                    table, tables[-1].row_texts[: pdf_cells._HEADER_ROWS]
+                )
+                joined = pdf_cells._continue(tables[-1], table)
+                if joined is not None:
+                    tables[-1] = joined
+                    continue
+            tables.append(table)
+    return tables
+
+
+def _warning(check: str, message: str) -> Finding:
+    return Finding(check=check, status="warning", message=message)
+
+
+def pdf_page_images(content: bytes, dpi: int = DPI) -> Iterator[PageImage]:
+    """The pages of a PDF rendered in grey at ``dpi`` (lower for a page so large it would
+    pass :data:`MAX_PIXELS`), one at a time, at most :data:`MAX_PAGES` + 1 of them. A
+    page whose picture was scanned coarser than :data:`MIN_SCAN_DPI` is not rendered:
+    rendering finer invents no detail, and OCR would read noise."""
+    import pypdfium2 as pdfium  # comes with pdfplumber
+    import pypdfium2.raw as pdfium_c
+
+    document = pdfium.PdfDocument(content)
+    try:
+        for index in range(min(len(document), MAX_PAGES + 1)):
+            page = document[index]
+            try:
+                width, height = page.get_size()  # points
+                scanned = _scan_dpi(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                if scanned is not None and scanned < MIN_SCAN_DPI:
+                    yield None, 0, f"scanned at {scanned:.0f} dpi, too coarse for OCR"
+                    continue
+                page_dpi = dpi
+                pixels = width * height * (dpi / 72) ** 2
+                if pixels > MAX_PIXELS:
+                    page_dpi = int(dpi * (MAX_PIXELS / pixels) ** 0.5)
+                bitmap = page.render(scale=page_dpi / 72, grayscale=True)
+                image = bitmap.to_pil().convert("L")
+            finally:
+                page.close()
+            yield image, page_dpi, ""
+    finally:
+        document.close()
+
+
+def _scan_dpi(page: Any, image_type: int) -> float | None:
+    """The resolution of the largest picture on the page (pixels per inch as placed)."""
+    best: tuple[float, float] | None = None
+    for obj in page.get_objects(filter=[image_type], max_depth=1):
+        try:
+            px_width, _ = obj.get_px_size()
+            left, _, right, _ = obj.get_bounds()
+        except Exception:
+            continue
+        placed = abs(right - left) / 72
+        if placed > 0 and (best is None or placed > best[0]):
+            best = (placed, px_width / placed)
+    return None if best is None else best[1]
+
+
+def image_from_bytes(data: bytes, dpi: int = DPI) -> PageImage:
+    """A table image (``<img>`` of a report page) from its bytes, with the dpi it is read
+    at: the one it states, else :data:`DPI`. Raises ``ValueError`` for bytes that are not
+    an image Pillow reads, or one larger than :data:`MAX_PIXELS`."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError(f"image of {image.width}x{image.height} pixels is too large")
+        image.load()
+    except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ValueError(f"not a readable image ({type(exc).__name__})") from None
+    stated = image.info.get("dpi", (0, 0))[0]
+    return image.convert("L"), int(stated) if 72 <= stated <= 600 else dpi, ""
