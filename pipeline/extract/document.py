@@ -58,9 +58,30 @@ def _nothing(check: str, status: ReportStatus, message: str) -> _Read:
     return _Read(ParsedTables(None), "", findings=[finding], status=status)
 
 
+#: Table tags (``<table>``, ``<tr>``, ``<td>`` ... and ``<title>``) a page may hold to be
+#: read: a report's three tables need about a thousand, a portal page with other tables a
+#: few thousand more; the parsed tree takes ~600 bytes a cell (45 MB of cells: 1.7 GB).
+MAX_TABLE_TAGS = 200_000
+
+
+def _table_tags(markup: str | bytes) -> int:
+    """Tags whose name starts with t, in either case: two substring counts at C speed."""
+    if isinstance(markup, str):
+        return markup.count("<t") + markup.count("<T")
+    return markup.count(b"<t") + markup.count(b"<T")
+
+
 def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -> _Read:
     """``markup``: the page as text, or as UTF-8 bytes (parsed without re-encoding);
     ``images``: the bytes of its ``<img>`` by ``src`` as written, for OCR."""
+    tags = _table_tags(markup)
+    if tags > MAX_TABLE_TAGS:  # memory grows with the cells: refused before parsing
+        return _nothing(
+            "too_many_cells",
+            "unreadable",
+            f"the page holds {tags:,} table tags, over the {MAX_TABLE_TAGS:,} read "
+            "(a report's tables need about a thousand)",
+        )
     markup, removed = cap_nesting(markup)  # parsing stays linear on hostile nesting
     tree = parse_html(markup)
     meta_tags = {
