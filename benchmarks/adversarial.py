@@ -27,14 +27,13 @@ import multiprocessing as mp
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -72,8 +71,7 @@ def _listing(links: list[tuple[str, str]], extra: str = "") -> str:
     return f'<html><meta charset="utf-8"><body><ul>{items}</ul>{extra}</body></html>'
 
 
-def _farm(night: Any, queue: Any, quick: bool) -> None:  # noqa: C901, PLR0915 - one page each
-    import gzip
+def _farm(night: Any, queue: Any, quick: bool) -> None:
 
     from tests.crawl.test_hostile_fetch import double_gzip_bomb
     from tests.portals import (
@@ -259,13 +257,17 @@ def _farm(night: Any, queue: Any, quick: bool) -> None:  # noqa: C901, PLR0915 -
         nest.add("/nb/", _listing([("/r/1.html", "2022年政府信息公开工作年度报告")]))
         nest.add("/r/1.html", nested)
 
-        glued_text = corpus("001.txt").decode("utf-8").replace(
-            "一、本年新收政府信息公开申请数量640020470",
-            "一、本年新收政府信息公开申请数量" + "9876543210" * 10,
+        glued_text = (
+            corpus("001.txt")
+            .decode("utf-8")
+            .replace(
+                "一、本年新收政府信息公开申请数量640020470",
+                "一、本年新收政府信息公开申请数量" + "9876543210" * 10,
+            )
         )
         glued = add("glued_digits")
-        glued.add("/nb/", _listing([("/r/1.html", TITLE)]))
-        glued.add("/r/1.html", article_page(TITLE, glued_text))
+        glued.add("/nb/", _listing([("/r/1.txt", TITLE)]))  # an innerText, as saved
+        glued.add("/r/1.txt", glued_text, content_type="text/plain; charset=utf-8")
 
         row = "<tr>" + "".join(f"<td>{i}</td>" for i in range(10)) + "</tr>"
         megabytes = 8 if quick else 45
@@ -319,6 +321,7 @@ def _farm(night: Any, queue: Any, quick: bool) -> None:  # noqa: C901, PLR0915 -
 # --------------------------------------------------------------------------- config
 
 
+PER_HOST = 2  # requests in flight per host: as many answers can come before a deferral
 START = {
     "good_trs": "/zfxxgknb/index.html",
     "good_hanweb": "/col/col12377/index.html",
@@ -331,7 +334,7 @@ def write_config(path: Path, bases: dict[str, str], names: list[str], budget: in
     lines = [
         "[defaults]",
         "delay = 0",
-        "per_host = 2",
+        f"per_host = {PER_HOST}",
         "concurrency = 8",
         "timeout = 5.0",
         "retries = 2",
@@ -356,20 +359,29 @@ def write_config(path: Path, bases: dict[str, str], names: list[str], budget: in
 class Run:
     code: int | None  # None: killed by the script (hard timeout or kill -9)
     seconds: float
-    peak_rss: int  # bytes, the process tree's largest sum seen
+    peak_rss: int  # bytes: the largest sum of the process tree's PSS seen (shared pages split)
     out: str
     err: str
     hung: bool = False
     orphans: int = 0  # processes of a killed run still alive 10 s after the kill
+    peak_single: int = 0  # bytes: the largest RSS of one process of the tree
+    peaks: dict[str, int] = field(default_factory=dict)  # "pid name" -> its largest PSS
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+def _tree_memory(proc: psutil.Process, peaks: dict[str, int]) -> tuple[int, int]:
+    """(sum of PSS, largest RSS) over ``proc`` and its descendants. PSS, not RSS: the
+    extraction workers are forked and share their parent's pages, which a sum of RSS would
+    count once per worker."""
+    total = largest = 0
     with contextlib.suppress(psutil.Error):
         for p in [proc, *proc.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-    return total
+                info = p.memory_full_info()
+                total += info.pss
+                label = f"{p.pid} {'main' if p.pid == proc.pid else p.name()}"
+                peaks[label] = max(peaks.get(label, 0), info.pss)
+                largest = max(largest, info.rss)
+    return total, largest
 
 
 def run_cli(
@@ -401,11 +413,13 @@ def run_cli(
     for reader in readers:
         reader.start()
     watched = psutil.Process(proc.pid)
-    peak, hung, killed = 0, False, False
+    peak, single, hung, killed = 0, 0, False, False
     children: list[psutil.Process] = []
+    peaks: dict[str, int] = {}
     while proc.poll() is None:
         elapsed = time.monotonic() - started
-        peak = max(peak, _tree_rss(watched))
+        pss, rss = _tree_memory(watched, peaks)
+        peak, single = max(peak, pss), max(single, rss)
         if during is not None:
             during(elapsed)
         if kill_after is not None and elapsed >= kill_after:
@@ -429,7 +443,8 @@ def run_cli(
         reader.join(10)
     text = (b"".join(out).decode("utf-8", "replace"), b"".join(err).decode("utf-8", "replace"))
     code = None if killed else proc.returncode
-    return Run(code, seconds, peak, *text, hung=hung, orphans=len(alive))
+    return Run(code, seconds, peak, *text, hung=hung, orphans=len(alive), peak_single=single,
+               peaks=peaks)  # fmt: skip
 
 
 def listing_of(root: Path, skip: Path) -> set[str]:
@@ -444,6 +459,7 @@ def listing_of(root: Path, skip: Path) -> set[str]:
             with contextlib.suppress(OSError):
                 stat = path.stat()
                 seen.add(f"{path.relative_to(root)} {stat.st_size} {stat.st_mtime_ns}")
+        dirnames[:] = [d for d in dirnames if Path(dirpath) / d != skip]
         seen.update(str((Path(dirpath) / d).relative_to(root)) + "/" for d in dirnames)
     return seen
 
@@ -514,7 +530,7 @@ class Table:
         print(f"  {'pass' if ok else 'FAIL'}  {attack}: {seen}", flush=True)
 
     def markdown(self) -> str:
-        lines = ["| attack / check | wall s | peak RSS MiB | outcome |", "|---|---|---|---|"]
+        lines = ["| attack / check | wall s | peak PSS MiB | outcome |", "|---|---|---|---|"]
         for r in self.rows:
             secs = f"{r.seconds:.1f}" if r.seconds is not None else ""
             rss = f"{r.rss / 2**20:.0f}" if r.rss is not None else ""
@@ -565,6 +581,10 @@ def summary(data: Path) -> dict[str, Any]:
     return json.loads((data / "runs" / "latest.json").read_text(encoding="utf-8"))
 
 
+def portal_of(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in doc["portals"] if p["name"] == name)
+
+
 def expected_code(doc: dict[str, Any]) -> int:
     """README's exit-code table, from the run's own summary."""
     outcomes = {p["outcome"] for p in doc["portals"]}
@@ -576,7 +596,9 @@ def expected_code(doc: dict[str, Any]) -> int:
 def fmt_reasons(doc: dict[str, Any], name: str) -> str:
     (p,) = [p for p in doc["portals"] if p["name"] == name]
     reasons = "; ".join(f"{k} ×{v}" for k, v in list(p["reasons"].items())[:2])
-    return f"{p['outcome']}, {p['counts']['requests']} requests" + (f", {reasons}" if reasons else "")
+    return f"{p['outcome']}, {p['counts']['requests']} requests" + (
+        f", {reasons}" if reasons else ""
+    )
 
 
 def controls_in(text: str) -> list[str]:
@@ -585,7 +607,7 @@ def controls_in(text: str) -> list[str]:
     return sorted({repr(c) for c in bad})
 
 
-def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noqa: PLR0915
+def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:
     """Two nights of the whole farm, then one check per attack."""
     names = [n for n in suite.bases if n != "other_port"]
     budget = 60 if suite.quick else 150
@@ -614,9 +636,11 @@ def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noq
             run,
         )
         table.add(
-            f"farm night {night}: peak RSS of the process tree < 1 GiB",
+            f"farm night {night}: peak memory of the process tree < 1 GiB",
             run.peak_rss < GIB,
-            f"{run.peak_rss / 2**20:.0f} MiB",
+            f"PSS sum {run.peak_rss / 2**20:.0f} MiB, largest process RSS "
+            f"{run.peak_single / 2**20:.0f} MiB; per process peak PSS: "
+            + ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sorted(run.peaks.items())),
             run,
         )
     after = listing_of(suite.root, data)
@@ -650,7 +674,7 @@ def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noq
 
     # bad second night: figures of night 1 kept
     first, second = facts_of("bad_night", staged_after[0]), facts_of("bad_night")
-    bad_doc = [p for p in docs[1]["portals"] if p["name"] == "bad_night"][0]
+    bad_doc = portal_of(docs[1], "bad_night")
     statuses = sorted(set(reports_of("bad_night")["status"]))
     ok = (
         len(first) == len(BAD_NIGHT_KINDS)
@@ -672,11 +696,11 @@ def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noq
 
     # gzip bomb: refused, small memory (the RSS rows above), nothing staged from it
     table.add(
-        "gzip inside gzip (6.25 GiB in 15 KB)",
-        reports_of("gzip_bomb").empty and all(r.peak_rss < GIB for r in runs),
+        "gzip inside gzip (6.25 GiB in 15 KB; memory: the RSS rows)",
+        reports_of("gzip_bomb").empty and "too-large" in fmt_reasons(docs[0], "gzip_bomb"),
         f"{fmt_reasons(docs[0], 'gzip_bomb')}; staged {len(reports_of('gzip_bomb'))}",
     )
-    trickle_doc = [p for p in docs[0]["portals"] if p["name"] == "trickle"][0]
+    trickle_doc = portal_of(docs[0], "trickle")
     table.add(
         "1-byte/s trickle (timeout 5 s)",
         trickle_doc["seconds"] < 60 and reports_of("trickle").empty,
@@ -685,14 +709,19 @@ def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noq
     table.add(
         "robots.txt Crawl-delay 86400",
         requests("crawl_delay") == 2 and requests("crawl_delay", "/robots.txt") == 2,
-        f"{fmt_reasons(docs[0], 'crawl_delay')}; server saw {requests('crawl_delay')} requests "
-        "over 2 nights",
+        f"{fmt_reasons(docs[0], 'crawl_delay')}; server saw "
+        f"{[p for p, _ in logs['crawl_delay']]} over 2 nights; night 2 said: "
+        + " / ".join(
+            line[-160:]
+            for line in runs[1].err.splitlines()
+            if suite.bases["crawl_delay"].split("//")[1] in line and "robots" in line
+        ),
     )
     table.add(
         "429 + Retry-After 86400 on 5 reports",
-        requests("retry_after", "/r/") <= 2,
+        requests("retry_after", "/r/") <= 2 * PER_HOST,
         f"{fmt_reasons(docs[0], 'retry_after')}; server saw "
-        f"{requests('retry_after', '/r/')} report requests over 2 nights",
+        f"{requests('retry_after', '/r/')} report requests over 2 nights (per_host {PER_HOST})",
     )
     pages = requests("trs_million", "/nb/index")
     table.add(
@@ -706,7 +735,7 @@ def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noq
         0 < pages <= 2 * (budget + 1),
         f"{fmt_reasons(docs[0], 'next_chain')}; {pages} listing pages over 2 nights",
     )
-    bomb_doc = [p for p in docs[0]["portals"] if p["name"] == "listing_bomb"][0]
+    bomb_doc = portal_of(docs[0], "listing_bomb")
     counts = facts_of("listing_bomb")
     table.add(
         "listing: 40,000 unclosed <datastore> + 80,000 unclosed <div>",
@@ -734,10 +763,10 @@ def check_farm(suite: Suite, reference: dict[str, pd.DataFrame]) -> None:  # noq
         f"{list(counts)} facts staged; {fmt_reasons(docs[0], 'glued_digits')}",
     )
     cells = reports_of("table_cells")
-    unread = [p["unreadable"] for p in docs[0]["portals"] if p["name"] == "table_cells"][0]
+    unread = portal_of(docs[0], "table_cells")["unreadable"]
     table.add(
-        f"{8 if suite.quick else 45} MB of table cells",
-        all(r.peak_rss < GIB for r in runs),
+        f"{8 if suite.quick else 45} MB of table cells (memory: the RSS rows)",
+        list(cells["status"]) in (["no_tables"], ["unreadable"]),
         f"{fmt_reasons(docs[0], 'table_cells')}; staged {list(cells['status'])}; "
         f"unreadable {{{', '.join(f'{k}: {v}' for k, v in unread.items() if v)}}}",
     )
@@ -782,8 +811,15 @@ def check_status(suite: Suite, data: Path) -> str | None:
     return None
 
 
-def check_kills(suite: Suite, reference: dict[str, pd.DataFrame], clean: Path,  # noqa: PLR0913
-                clean_seconds: float, kills: int, reextract_kills: int, seed: int) -> None:  # fmt: skip
+def check_kills(
+    suite: Suite,
+    reference: dict[str, pd.DataFrame],
+    clean: Path,
+    clean_seconds: float,
+    kills: int,
+    reextract_kills: int,
+    seed: int,
+) -> None:
     """kill -9 at seeded random moments; each run resumed to completion and compared."""
     import shutil
 
@@ -924,6 +960,7 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=None, help="crawl kills (default 40)")
     parser.add_argument("--reextract-kills", type=int, default=None, help="default 10")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--no-kills", action="store_true", help="the farm and the lock only")
     args = parser.parse_args()
     kills = args.kills if args.kills is not None else (6 if args.quick else 40)
     rekills = args.reextract_kills if args.reextract_kills is not None else (2 if args.quick
@@ -955,7 +992,8 @@ def main() -> int:
             )
             check_farm(suite, reference)
             check_lock(suite)
-            check_kills(suite, reference, clean, run.seconds, kills, rekills, args.seed)
+            if not args.no_kills:
+                check_kills(suite, reference, clean, run.seconds, kills, rekills, args.seed)
     finally:
         farm.terminate()
         farm.join(10)
