@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -510,6 +511,15 @@ def differences(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame]) -> 
     return seen
 
 
+def phase(data_dir: Path) -> str:
+    """Where a killed crawl was: before taking the lock, fetching, or staging."""
+    if not (data_dir / "state" / "writer.lock").exists():
+        return "before the lock"
+    if (data_dir / "parquet").exists():
+        return "staging"
+    return "fetching" if (data_dir / "raw").exists() else "after the lock"
+
+
 def lock_is_free(data_dir: Path) -> bool:
     lock = WriterLock(data_dir)
     try:
@@ -842,7 +852,10 @@ def check_kills(
     config = suite.root / "config" / "good.toml"
     table = suite.table
     # the moments, drawn up front so that the seed alone decides them
-    moments = [rng.uniform(0.3, 0.9 * clean_seconds) for _ in range(kills)]
+    # (over 1.5 times the clean run: two cycles at a time run slower than it did alone)
+    moments = [rng.uniform(0.3, 1.5 * clean_seconds) for _ in range(kills)]
+
+    phases: dict[int, str] = {}
 
     def cycle(i: int) -> tuple[Run, Run, list[str]]:
         """kill -9 at ``moments[i]``: lock free, ``status`` works on the killed state, the
@@ -850,6 +863,7 @@ def check_kills(
         data, at = suite.root / f"kill{i}", moments[i]
         run = suite.crawl(config, data, timeout=300, kill_after=at)
         problems = []
+        phases[i] = phase(data) if run.code is None else "finished"
         if run.code not in (None, 0):
             problems.append(f"exit {run.code} before the kill at {at:.1f} s")
         if run.orphans:
@@ -877,13 +891,13 @@ def check_kills(
     with ThreadPoolExecutor(suite.parallel) as pool:
         results = list(pool.map(cycle, range(kills)))
     failures = [f"#{i}: {'; '.join(p)}" for i, (_, _, p) in enumerate(results) if p]
-    finished = sum(1 for run, _, _ in results if run.code is not None)
     worst = max((resumed for _, resumed, _ in results), key=lambda r: r.peak_rss)
+    seen = ", ".join(f"{k} {v}" for k, v in sorted(Counter(phases.values()).items()))
     table.add(
         f"kill -9 of `crawl` at random moments (seed {seed}) + resume, x{kills}",
         not failures,
-        f"{kills - finished} killed mid-run (at {min(moments):.1f}-{max(moments):.1f} s), "
-        f"{finished} had finished; lock free and `status` working after each kill; after each "
+        f"killed at {min(moments):.1f}-{max(moments):.1f} s, where: {seen}; "
+        f"lock free and `status` working after each kill; after each "
         f"resume: staged data equal to the clean run in {kills - len(failures)}/{kills}"
         + (f"; FAILURES: {' | '.join(failures[:3])}" if failures else ""),
         worst,
@@ -903,8 +917,10 @@ def check_kills(
         f"exit {first.code}; staged data " + (f"differs: {', '.join(diff)}" if diff else "equal"),
         first,
     )
-    moments = [rng.uniform(0.3, max(first.seconds, 1.0)) for _ in range(reextract_kills)]
+    moments = [rng.uniform(0.3, 1.5 * first.seconds) for _ in range(reextract_kills)]
     reextract = ["reextract", "--no-progress", "--workers", "2", "--data-dir"]
+
+    finished: dict[int, bool] = {}
 
     def recycle(i: int) -> list[str]:
         data, at = suite.root / f"rekill{i}", moments[i]
@@ -912,6 +928,7 @@ def check_kills(
         run = run_cli([*reextract, str(data)], suite.scratch, suite.env(), timeout=300,
                       kill_after=at)  # fmt: skip
         problems = []
+        finished[i] = run.code is not None
         if run.code not in (None, 0):
             problems.append(f"exit {run.code} before the kill at {at:.1f} s")
         if run.orphans:
@@ -942,7 +959,8 @@ def check_kills(
         f"kill -9 of `reextract` at random moments + re-run, x{reextract_kills}",
         not failures,
         f"killed at {min(moments, default=0):.1f}-{max(moments, default=0):.1f} s "
-        f"(an uninterrupted one takes {first.seconds:.1f} s); lock free and `status` working "
+        f"(an uninterrupted one takes {first.seconds:.1f} s), {sum(finished.values())} had "
+        f"finished; lock free and `status` working "
         f"after each kill; staged data equal to the clean run in "
         f"{reextract_kills - len(failures)}/{reextract_kills} after the re-run"
         + (f"; FAILURES: {' | '.join(failures[:3])}" if failures else ""),
