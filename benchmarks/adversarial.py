@@ -403,12 +403,13 @@ def run_cli(
     env: dict[str, str],
     *,
     timeout: float,
-    kill_after: float | None = None,
+    kill_after: float | Callable[[float], bool] | None = None,
     during: Callable[[float], None] | None = None,
 ) -> Run:
     """``python -m pipeline ARGS`` in ``scratch``, polled for its tree's RSS every 50 ms;
     killed (SIGKILL to the main process only, as the OOM killer or an operator would)
-    after ``kill_after`` seconds, or at the hard ``timeout`` (then ``hung``)."""
+    after ``kill_after`` seconds (or once ``kill_after(elapsed)`` is true), or at the hard
+    ``timeout`` (then ``hung``)."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", *args],
@@ -435,7 +436,8 @@ def run_cli(
         peak, single = max(peak, pss), max(single, rss)
         if during is not None:
             during(elapsed)
-        if kill_after is not None and elapsed >= kill_after:
+        due = kill_after(elapsed) if callable(kill_after) else elapsed >= (kill_after or 1e9)
+        if kill_after is not None and due:
             with contextlib.suppress(psutil.Error):
                 children = watched.children(recursive=True)
             killed = True
@@ -518,6 +520,43 @@ def phase(data_dir: Path) -> str:
     if (data_dir / "parquet").exists():
         return "staging"
     return "fetching" if (data_dir / "raw").exists() else "after the lock"
+
+
+def lock_held(data_dir: Path) -> bool:
+    """Whether some process holds the writer lock, read from /proc/locks: probing with
+    flock could take the lock from under a crawl that is about to."""
+    try:
+        inode = (data_dir / "state" / "writer.lock").stat().st_ino
+        locks = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    return any(
+        line.split()[1] == "FLOCK" and line.split()[5].rsplit(":", 1)[-1] == str(inode)
+        for line in locks.splitlines()
+        if len(line.split()) > 5
+    )
+
+
+def locked_at(data_dir: Path, seen: list[float]) -> Callable[[float], None]:
+    """A ``during`` callback noting when a run first held the writer lock."""
+
+    def note(elapsed: float) -> None:
+        if not seen and lock_held(data_dir):
+            seen.append(elapsed)
+
+    return note
+
+
+def after_lock(data_dir: Path, seconds: float) -> Callable[[float], bool]:
+    """A ``kill_after`` test: ``seconds`` after the run took the writer lock."""
+    seen: list[float] = []
+    note = locked_at(data_dir, seen)
+
+    def due(elapsed: float) -> bool:
+        note(elapsed)
+        return bool(seen) and elapsed - seen[0] >= seconds
+
+    return due
 
 
 def lock_is_free(data_dir: Path) -> bool:
@@ -852,8 +891,9 @@ def check_kills(
     config = suite.root / "config" / "good.toml"
     table = suite.table
     # the moments, drawn up front so that the seed alone decides them
-    # (over 1.5 times the clean run: two cycles at a time run slower than it did alone)
-    moments = [rng.uniform(0.3, 1.5 * clean_seconds) for _ in range(kills)]
+    # seconds after the crawl took the writer lock: over 1.2 times the clean run's time
+    # from its lock to its end (two cycles at a time run slower than it did alone)
+    moments = [rng.uniform(0.0, 1.2 * clean_seconds) for _ in range(kills)]
 
     phases: dict[int, str] = {}
 
@@ -861,7 +901,7 @@ def check_kills(
         """kill -9 at ``moments[i]``: lock free, ``status`` works on the killed state, the
         resumed run completes with the clean run's staged data, and frees the lock."""
         data, at = suite.root / f"kill{i}", moments[i]
-        run = suite.crawl(config, data, timeout=300, kill_after=at)
+        run = suite.crawl(config, data, timeout=300, kill_after=after_lock(data, at))
         problems = []
         phases[i] = phase(data) if run.code is None else "finished"
         if run.code not in (None, 0):
@@ -896,7 +936,8 @@ def check_kills(
     table.add(
         f"kill -9 of `crawl` at random moments (seed {seed}) + resume, x{kills}",
         not failures,
-        f"killed at {min(moments):.1f}-{max(moments):.1f} s, where: {seen}; "
+        f"killed {min(moments):.1f}-{max(moments):.1f} s after taking the lock (the clean "
+        f"run held it {clean_seconds:.1f} s), where: {seen}; "
         f"lock free and `status` working after each kill; after each "
         f"resume: staged data equal to the clean run in {kills - len(failures)}/{kills}"
         + (f"; FAILURES: {' | '.join(failures[:3])}" if failures else ""),
@@ -906,10 +947,12 @@ def check_kills(
     # reextract: a copy of the clean data dir, killed, then re-run to completion
     base = suite.root / "reextract-base"
     shutil.copytree(clean, base)
+    first_locked: list[float] = []
     first = run_cli(
         ["reextract", "--data-dir", str(base), "--no-progress", "--workers", "2"],
-        suite.scratch, suite.env(), timeout=300,
+        suite.scratch, suite.env(), timeout=300, during=locked_at(base, first_locked),
     )  # fmt: skip
+    first_locked[:] = [first.seconds - (first_locked or [0.0])[0]]  # its time under the lock
     diff = differences(staged(base), reference)
     table.add(
         "`reextract` of the clean run's archive (uninterrupted)",
@@ -917,7 +960,7 @@ def check_kills(
         f"exit {first.code}; staged data " + (f"differs: {', '.join(diff)}" if diff else "equal"),
         first,
     )
-    moments = [rng.uniform(0.3, 1.5 * first.seconds) for _ in range(reextract_kills)]
+    moments = [rng.uniform(0.0, 1.2 * first_locked[0]) for _ in range(reextract_kills)]
     reextract = ["reextract", "--no-progress", "--workers", "2", "--data-dir"]
 
     finished: dict[int, bool] = {}
@@ -926,7 +969,7 @@ def check_kills(
         data, at = suite.root / f"rekill{i}", moments[i]
         shutil.copytree(base, data)
         run = run_cli([*reextract, str(data)], suite.scratch, suite.env(), timeout=300,
-                      kill_after=at)  # fmt: skip
+                      kill_after=after_lock(data, at))  # fmt: skip
         problems = []
         finished[i] = run.code is not None
         if run.code not in (None, 0):
@@ -958,8 +1001,9 @@ def check_kills(
     table.add(
         f"kill -9 of `reextract` at random moments + re-run, x{reextract_kills}",
         not failures,
-        f"killed at {min(moments, default=0):.1f}-{max(moments, default=0):.1f} s "
-        f"(an uninterrupted one takes {first.seconds:.1f} s), {sum(finished.values())} had "
+        f"killed {min(moments, default=0):.1f}-{max(moments, default=0):.1f} s after taking "
+        f"the lock (an uninterrupted one held it {first_locked[0]:.1f} s), "
+        f"{sum(finished.values())} had "
         f"finished; lock free and `status` working "
         f"after each kill; staged data equal to the clean run in "
         f"{reextract_kills - len(failures)}/{reextract_kills} after the re-run"
@@ -974,8 +1018,7 @@ def check_lock(suite: Suite) -> None:
     second: list[Run] = []
 
     def start_second(_elapsed: float) -> None:
-        lock = data / "state" / "writer.lock"
-        if not second and lock.exists() and not lock_is_free(data):
+        if not second and lock_held(data):
             second.append(suite.crawl(config, data, timeout=120))
 
     first = suite.crawl(config, data, timeout=300, during=start_second)
@@ -1020,7 +1063,8 @@ def main() -> int:
             print(f"farm: {len(bases)} loopback servers (pid {farm.pid}); temp root {root}")
             config = write_config(root / "config" / "good.toml", bases, list(GOOD), 150)
             clean = root / "clean"
-            run = suite.crawl(config, clean, timeout=300)
+            locked: list[float] = []
+            run = suite.crawl(config, clean, timeout=300, during=locked_at(clean, locked))
             reference = staged(clean)
             suite.table.add(
                 "clean run: the good portals alone",
@@ -1032,7 +1076,8 @@ def main() -> int:
             check_farm(suite, reference)
             check_lock(suite)
             if not args.no_kills:
-                check_kills(suite, reference, clean, run.seconds, kills, rekills, args.seed)
+                under_lock = run.seconds - (locked or [0.0])[0]
+                check_kills(suite, reference, clean, under_lock, kills, rekills, args.seed)
     finally:
         farm.terminate()
         farm.join(10)
