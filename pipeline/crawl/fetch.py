@@ -90,6 +90,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+#: Tries for a host's robots.txt before the host is left for the next run.
+ROBOTS_ATTEMPTS = 2
+
+
 class _Deferred(Exception):
     """The host asked to be left alone longer than we wait: try it next run."""
 
@@ -415,22 +419,33 @@ class Fetcher:
                 return self.robots[origin], 0
             parser: Protego | None = None
             made = 0
-            try:
-                made = 1
-                status, _headers, body = await self._send(
-                    politeness, "GET", f"{origin}/robots.txt", {}
-                )
-                if status == 200 and body:
-                    parser = Protego.parse(body.decode("utf-8", errors="replace"))
-                log.debug("robots.txt %s: HTTP %s", printable(origin), status)
-            except _Deferred:
-                raise
-            except Exception as exc:  # unreachable robots.txt: treat as no rules
-                log.info(
-                    "robots.txt %s unavailable (%s): no rules applied",
-                    printable(origin),
-                    printable(_reason(exc)),
-                )
+            # Unreachable (a timeout, a cut answer, or 5xx): RFC 9309 says assume everything
+            # disallowed, so the host waits for the next run; one retry first. 4xx: no rules.
+            for attempt in range(ROBOTS_ATTEMPTS):
+                made += 1
+                try:
+                    status, _headers, body = await self._send(
+                        politeness, "GET", f"{origin}/robots.txt", {}
+                    )
+                except _Deferred:
+                    raise
+                except httpx.ConnectError:
+                    # nothing answers at this origin: its pages fail the same way (and an
+                    # https start URL falls back to http), so no request goes unchecked
+                    return None, made
+                except Exception as exc:
+                    problem = _reason(exc)
+                else:
+                    log.debug("robots.txt %s: HTTP %s", printable(origin), status)
+                    if status < 500:
+                        break
+                    problem = f"HTTP {status}"
+                if attempt + 1 == ROBOTS_ATTEMPTS:
+                    reason = f"robots.txt unreachable ({problem}): host left for the next run"
+                    raise self._defer(url, printable(reason))
+                await asyncio.sleep(min(politeness.backoff, politeness.backoff_max))
+            if status == 200 and body:
+                parser = Protego.parse(body.decode("utf-8", errors="replace"))
             self.robots[origin] = parser
             return parser, made
 

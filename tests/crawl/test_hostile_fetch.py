@@ -244,6 +244,21 @@ def test_crawl_delay_of_a_day_defers_the_host(serve, tmp_path) -> None:
     assert rows(tmp_path)[site.url("/nb/")].status == "deferred"
 
 
+def test_an_unreachable_robots_txt_leaves_the_host_for_the_next_run(serve, tmp_path) -> None:
+    """RFC 9309: robots.txt unreachable (5xx, no answer) means assume everything is
+    disallowed. Asked twice, then nothing else of the host this run (before: no rules
+    applied, so a Crawl-delay the host would have asked for was skipped)."""
+    site = serve(Site())
+    site.add("/robots.txt", "busy", status=503, content_type="text/plain", etag=False)
+    listing(site, ["/r/1.html"])
+    (result,) = crawl([portal(site, "/nb/")], tmp_path, politeness_override=fast()).portals
+    assert site.paths() == ["/robots.txt", "/robots.txt"]
+    assert result.reasons == {
+        "deferred: robots.txt unreachable (HTTP 503): host left for the next run": 1
+    }
+    assert rows(tmp_path)[site.url("/nb/")].status == "deferred"
+
+
 def test_retry_after_a_day_defers_the_host_not_each_url(serve, tmp_path) -> None:
     site = serve(Site())
     paths = [f"/r/{i}.html" for i in range(5)]
