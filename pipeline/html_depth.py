@@ -22,9 +22,10 @@ import numpy as np
 
 MAX_DEPTH = 512
 
-#: A start or end tag. ``[^<>]*`` stops at the next ``<``, so an unclosed ``<div`` costs
-#: one scan to the next tag, never one to the end of the page.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*?(/?)>")
+#: A start or end tag, its name read as the HTML tokenizer reads it (up to white space,
+#: "/" or ">": ``<td.x>`` is not a ``<td>``). ``[^<>]*`` stops at the next ``<``, so an
+#: unclosed ``<div`` costs one scan to the next tag, never one to the end of the page.
+_TAG = re.compile(r"<(/?)([A-Za-z][^ \t\n\f\r/<>]*)[^<>]*>")
 _TAG_BYTES = re.compile(_TAG.pattern.encode())
 #: Tags neither counted nor ever removed: elements that hold no others, those the parser
 #: closes by itself when the next one starts (an unclosed ``<p>`` or ``<li>`` is ordinary
@@ -78,8 +79,8 @@ def _tags(html: str | bytes) -> Iterator[tuple[int, int, bool, str]]:
     matches = _TAG.finditer(html) if isinstance(html, str) else _TAG_BYTES.finditer(html)
     for match in matches:
         name = match.group(2)
-        name = (name if isinstance(name, str) else name.decode("ascii")).lower()
-        if name not in _FLAT and not match.group(3):
+        name = (name if isinstance(name, str) else name.decode("latin-1")).lower()
+        if name not in _FLAT:  # "<div/>" opens a div all the same: HTML ignores the slash
             yield match.start(), match.end(), bool(match.group(1)), name
 
 
@@ -93,17 +94,16 @@ _CLOSED = frozenset(
     }
 )
 _WINDOW = 8  # bytes of a tag name read as one number; longer names count as unknown
-# Bytes that end a tag name, as they read after ``| 0x20`` (which lower-cases ASCII
-# letters): ">", space, "/", and tab, newline, form feed, carriage return.
+# Bytes that end a tag name (as the HTML tokenizer reads it): white space, "/" and ">".
 _ENDS_NAME = np.zeros(256, dtype=bool)
-_ENDS_NAME[list(b"> /)*,-")] = True
+_ENDS_NAME[list(b" \t\n\x0c\r/>")] = True
 
 
 def _depth_bound(html: str | bytes) -> int:
-    """An upper bound of :func:`_max_depth`, computed with array operations in a fraction
-    of the time lexbor takes to parse the page (the exact count, a Python loop over the
-    tags, takes several times the parse). Start tags count as there, except that
-    self-closing ones count too; only end tags of common elements are subtracted."""
+    """An upper bound of :func:`_max_depth`, computed with array operations at about the
+    cost of one parse (the exact count, a Python loop over the tags, takes several times
+    that): start tags count as they do there, but end tags are subtracted only for common
+    elements."""
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     page = np.frombuffer(data + bytes(_WINDOW + 2), dtype=np.uint8)
     at = np.flatnonzero(page[: len(data)] == ord("<"))
@@ -127,8 +127,9 @@ def _keys(names: frozenset[str]) -> np.ndarray:
 def _names_in(page: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Which of the tag names starting at offsets ``first`` of ``page`` are one of ``keys``
     (made by :func:`_keys`): each name is read as one 8-byte number, compared at once."""
-    window = page[first[:, None] + np.arange(_WINDOW + 1)] | 0x20
+    window = page[first[:, None] + np.arange(_WINDOW + 1)]
     ended = _ENDS_NAME[window]
+    window |= 0x20  # lower-cases ASCII letters (names are compared lower-cased)
     length = np.where(ended.any(axis=1), ended.argmax(axis=1), _WINDOW + 1)
     window[np.arange(_WINDOW + 1) >= length[:, None]] = 0
     read = np.ascontiguousarray(window[:, :_WINDOW]).view(np.uint64).ravel()

@@ -25,6 +25,7 @@ _TAGS = st.sampled_from(
             "<a href=x>",
         ),
         *("</a>", "<section\n>", "</section\t>", "<img src='<div>'>", "<verylongtagname>"),
+        *("<div/>", "<td.x>", "<td-x>", "<td)x>", "<TD\x0bx>", "</h\x11>", "<p\r>", "</X>"),
     ]
 )
 
@@ -51,3 +52,12 @@ def test_deep_pages_are_cut_to_the_cap_whatever_balances_them() -> None:
     capped, removed = cap_nesting(page)
     assert removed == 2_000 - MAX_DEPTH and _max_depth(capped) == MAX_DEPTH
     assert capped.endswith("<p>12</p>")
+
+
+def test_tags_that_only_look_flat_or_closed_still_count() -> None:
+    """``<div/>`` opens a div (HTML ignores the slash) and ``<td.x>`` is an element of its
+    own, not a cell: both deepen the parser's stack, so both count."""
+    for opening in ("<div/>", "<td.x>", "<TD)x>"):
+        page = opening * 2_000 + "</x>" * 2_000
+        assert _max_depth(page) == 2_000 <= _depth_bound(page)
+        assert cap_nesting(page)[1] > 0
