@@ -94,28 +94,40 @@ _CLOSED = frozenset(
     }
 )
 _WINDOW = 8  # bytes of a tag name read as one number; longer names count as unknown
+_SLICE = 1 << 22  # bytes of the page read at a time by the bound
 # Bytes that end a tag name (as the HTML tokenizer reads it): white space, "/" and ">".
 _ENDS_NAME = np.zeros(256, dtype=bool)
 _ENDS_NAME[list(b" \t\n\x0c\r/>")] = True
 
 
-def _depth_bound(html: str | bytes) -> int:
+def _depth_bound(html: str | bytes, slice_bytes: int = _SLICE) -> int:
     """An upper bound of :func:`_max_depth`, computed with array operations at about the
     cost of one parse (the exact count, a Python loop over the tags, takes several times
     that): start tags count as they do there, but end tags are subtracted only for common
-    elements."""
+    elements. Read in slices of ``slice_bytes``, so its arrays stay small."""
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     page = np.frombuffer(data + bytes(_WINDOW + 2), dtype=np.uint8)
-    at = np.flatnonzero(page[: len(data)] == ord("<"))
-    following = page[at + 1] | 0x20
-    starts = at[(following >= ord("a")) & (following <= ord("z"))]
-    ends = at[page[at + 1] == ord("/")]
-    steps = np.zeros(len(at), dtype=np.int32)
-    steps[np.searchsorted(at, starts[~_names_in(page, starts + 1, _FLAT_KEYS)])] = 1
-    steps[np.searchsorted(at, ends[_names_in(page, ends + 2, _CLOSED_KEYS)])] = -1
-    walk = np.cumsum(steps)
-    floored = walk - np.minimum(np.minimum.accumulate(walk), 0)  # depth never below 0
-    return int(floored.max()) if len(floored) else 0
+    windows = np.lib.stride_tricks.sliding_window_view(page, _WINDOW + 1)
+    bound = depth = 0
+    for offset in range(0, len(data), slice_bytes):
+        at = np.flatnonzero(page[offset : min(offset + slice_bytes, len(data))] == ord("<"))
+        if len(at) == 0:
+            continue
+        at += offset
+        following = page[at + 1] | 0x20
+        starts = np.flatnonzero((following >= ord("a")) & (following <= ord("z")))
+        ends = np.flatnonzero(page[at + 1] == ord("/"))
+        steps = np.zeros(len(at), dtype=np.int64)
+        steps[starts[~_names_in(windows, at[starts] + 1, _FLAT_KEYS)]] = 1
+        steps[ends[_names_in(windows, at[ends] + 2, _CLOSED_KEYS)]] = -1
+        walk = np.cumsum(steps)
+        # the depth never goes below 0: from ``depth``, it is the walk lifted by its lowest
+        # dip below the start when that goes deeper than ``depth``
+        lifted = np.maximum(depth, -np.minimum(np.minimum.accumulate(walk), 0))
+        floored = walk + lifted
+        bound = max(bound, int(floored.max()))
+        depth = int(floored[-1])
+    return bound
 
 
 def _keys(names: frozenset[str]) -> np.ndarray:
@@ -124,10 +136,11 @@ def _keys(names: frozenset[str]) -> np.ndarray:
     return np.frombuffer(b"".join(spelled), dtype=np.uint64)
 
 
-def _names_in(page: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Which of the tag names starting at offsets ``first`` of ``page`` are one of ``keys``
-    (made by :func:`_keys`): each name is read as one 8-byte number, compared at once."""
-    window = page[first[:, None] + np.arange(_WINDOW + 1)]
+def _names_in(windows: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which of the tag names starting at offsets ``first`` (rows of ``windows``, the
+    page's bytes seen from each offset) are one of ``keys`` (made by :func:`_keys`): each
+    name is read as one 8-byte number, all compared at once."""
+    window = windows[first]
     ended = _ENDS_NAME[window]
     window |= 0x20  # lower-cases ASCII letters (names are compared lower-cased)
     length = np.where(ended.any(axis=1), ended.argmax(axis=1), _WINDOW + 1)

@@ -36,6 +36,8 @@ def test_the_quick_bound_never_counts_less_than_the_exact_depth(tags: list[str])
     page = "".join(tags)
     assert _depth_bound(page) >= _max_depth(page)
     assert _depth_bound(page.encode()) >= _max_depth(page.encode())
+    # the bound reads a page in slices: the same answer whatever their size
+    assert _depth_bound(page, slice_bytes=7) == _depth_bound(page)
 
 
 def test_real_pages_are_not_touched_and_bounded_closely() -> None:
