@@ -456,16 +456,7 @@ def _page_tables(reading: PageReading, *, word_tables: bool = False) -> pdf_cell
         (min(c[0] for c in t), min(c[1] for c in t), max(c[2] for c in t), max(c[3] for c in t))
         for t in reading.tables
     ]
-    inside: list[list[pdf_cells._Char]] = [[] for _ in boxes]
-    outside: list[pdf_cells._Char] = []
-    for char in chars:
-        cx, cy = (char.x0 + char.x1) / 2, (char.top + char.bottom) / 2
-        for k, (x0, top, x1, bottom) in enumerate(boxes):
-            if x0 <= cx <= x1 and top <= cy <= bottom:
-                inside[k].append(char)
-                break
-        else:
-            outside.append(char)
+    inside, outside = pdf_cells.split_by_box(chars, boxes)
     grids = [
         pdf_cells._table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
     ]

@@ -200,6 +200,24 @@ class _Page:
     mostly_image: bool
 
 
+def split_by_box(
+    chars: list[_Char], boxes: list[tuple[float, float, float, float]]
+) -> tuple[list[list[_Char]], list[_Char]]:
+    """The characters inside each box (x0, top, x1, bottom), by their centre (the first
+    box that holds it), and those outside every box."""
+    inside: list[list[_Char]] = [[] for _ in boxes]
+    outside: list[_Char] = []
+    for char in chars:
+        cx, cy = (char.x0 + char.x1) / 2, (char.top + char.bottom) / 2
+        for k, (x0, top, x1, bottom) in enumerate(boxes):
+            if x0 <= cx <= x1 and top <= cy <= bottom:
+                inside[k].append(char)
+                break
+        else:
+            outside.append(char)
+    return inside, outside
+
+
 def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     raw_chars = page.chars
     edges = len(page.lines) + len(page.rects)
@@ -213,16 +231,7 @@ def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     tables = _ruled_page(page, raw_chars).find_tables(_TABLE_SETTINGS) if edges else []
     tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     boxes = [table.bbox for table in tables]
-    inside: list[list[_Char]] = [[] for _ in tables]
-    outside: list[_Char] = []
-    for char in chars:
-        cx, cy = (char.x0 + char.x1) / 2, (char.top + char.bottom) / 2
-        for k, (x0, top, x1, bottom) in enumerate(boxes):
-            if x0 <= cx <= x1 and top <= cy <= bottom:
-                inside[k].append(char)
-                break
-        else:
-            outside.append(char)
+    inside, outside = split_by_box(chars, boxes)
     grids = [_table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
     for grid, table in zip(grids, tables, strict=True):
         grid.top = table.bbox[1]
