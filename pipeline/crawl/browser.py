@@ -221,9 +221,15 @@ class BrowserTier:
                     refused[url] = refusal
                 await route.abort("blockedbyclient")
                 return
-            async with self.fetcher.slot(politeness, url, crawl_delay):
+            async with self.fetcher.slot(politeness, url, crawl_delay) as turn:
                 outcome.requests += 1
                 await route.continue_()
+                # Chromium sends the request some time after continue_() returns: the turn
+                # is held until its answer begins, so the next request to the host goes
+                # ``delay`` after the server had this one, never sooner
+                with suppress(Exception):
+                    await asyncio.wait_for(req.response(), politeness.timeout)
+                turn.answered()
         except Exception as exc:  # the page closed meanwhile, a deferred host ...
             log.debug("event=browser_route url=%s error=%s", printable(url), exc)
             with suppress(Exception):

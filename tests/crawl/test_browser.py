@@ -157,7 +157,9 @@ def test_browser_requests_keep_the_hosts_spacing(serve, tmp_path) -> None:
     # robots.txt, the page, the page again (browser), its script, three reports
     assert len(hits) >= 7, site.paths()
     gaps = [(b.path, b.at - a.at) for a, b in itertools.pairwise(hits)]
-    assert min(gap for _, gap in gaps) >= delay * 0.9, gaps
+    # as the server saw them: each turn is held until the answer begins (0.354 s was seen
+    # when the browser's requests were released as soon as Chromium was told to send)
+    assert min(gap for _, gap in gaps) >= delay, gaps
 
 
 @needs_browser
