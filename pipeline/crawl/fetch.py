@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -417,37 +417,38 @@ class Fetcher:
         async with lock:
             if origin in self.robots:
                 return self.robots[origin], 0
-            parser: Protego | None = None
-            made = 0
             # Unreachable (a timeout, a cut answer, or 5xx): RFC 9309 says assume everything
-            # disallowed, so the host waits for the next run; one retry first. 4xx: no rules.
-            for attempt in range(ROBOTS_ATTEMPTS):
-                made += 1
-                try:
-                    status, _headers, body = await self._send(
-                        politeness, "GET", f"{origin}/robots.txt", {}
-                    )
-                except _Deferred:
-                    raise
-                except httpx.ConnectError:
-                    # nothing answers at this origin: its pages fail the same way (and an
-                    # https start URL falls back to http), so no request goes unchecked
-                    return None, made
-                except Exception as exc:
-                    problem = _reason(exc)
-                else:
-                    log.debug("robots.txt %s: HTTP %s", printable(origin), status)
-                    if status < 500:
-                        break
+            # disallowed, so the host waits for the next run; retried as any fetch first.
+            # 4xx: no rules.
+            tries = Outcome(Request(f"{origin}/robots.txt"), "failed", f"{origin}/robots.txt")
+            robots_politeness = replace(politeness, retries=ROBOTS_ATTEMPTS)
+            problem: str | None = None
+            try:
+                status, _headers, body = await self._attempts(
+                    robots_politeness, "GET", tries.url, {}, (), 0.0, tries
+                )
+            except _Deferred:
+                raise
+            except httpx.ConnectError:
+                # nothing answers at this origin: its pages fail the same way (and an
+                # https start URL falls back to http), so no request goes unchecked
+                return None, tries.requests
+            except Exception as exc:
+                problem = _reason(exc)
+            else:
+                log.debug("robots.txt %s: HTTP %s", printable(origin), status)
+                if status >= 500:  # one the retries leave alone (an anti-bot page, 521)
                     problem = f"HTTP {status}"
-                if attempt + 1 == ROBOTS_ATTEMPTS:
-                    reason = f"robots.txt unreachable ({problem}): host left for the next run"
-                    raise self._defer(url, printable(reason))
-                await asyncio.sleep(min(politeness.backoff, politeness.backoff_max))
-            if status == 200 and body:
-                parser = Protego.parse(body.decode("utf-8", errors="replace"))
+            if problem is not None:
+                reason = f"robots.txt unreachable ({problem}): host left for the next run"
+                raise self._defer(url, printable(reason))
+            parser = (
+                Protego.parse(body.decode("utf-8", errors="replace"))
+                if status == 200 and body
+                else None
+            )
             self.robots[origin] = parser
-            return parser, made
+            return parser, tries.requests
 
     # ---------------------------------------------------------------- fetch
 
