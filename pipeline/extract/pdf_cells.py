@@ -31,7 +31,7 @@ from typing import Any
 from pipeline.extract.cells import label_form, read_value
 from pipeline.extract.grid import GridCell, grid_cells
 from pipeline.extract.layout import could_be_label
-from pipeline.extract.word_grid import LABEL_START, PlacedWord, word_tables
+from pipeline.extract.word_grid import LABEL_START, PlacedWord, printed_lines, word_tables
 from pipeline.model import Finding
 
 MAX_PAGES = 80  # annual reports run to 5-30 pages
@@ -554,17 +554,8 @@ def _figure_edge(left: str, right: str) -> bool:
 def _lines(chars: list[_Char], cell_gap: float | None) -> list[tuple[float, str]]:
     """Characters grouped into lines, top to bottom; with ``cell_gap``, gaps wider than
     that many character heights are written as `` | ``."""
-    ordered = sorted(chars, key=lambda c: (c.top, c.x0))
-    groups: list[list[_Char]] = []
-    for char in ordered:
-        if groups:
-            first = groups[-1][0]
-            if char.top - first.top < 0.5 * min(first.size, char.size):
-                groups[-1].append(char)
-                continue
-        groups.append([char])
     lines: list[tuple[float, str]] = []
-    for group in groups:
+    for group in printed_lines(chars, lambda c: c.size):
         group.sort(key=lambda c: c.x0)
         parts: list[str] = []
         previous: _Char | None = None

@@ -41,9 +41,10 @@ capped at :data:`_MAX_HEADINGS`):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations, pairwise
+from typing import Protocol, TypeVar
 
 from pipeline.extract.cells import read_value
 from pipeline.extract.grid import GridCell
@@ -213,16 +214,32 @@ def word_grids(
 # -- lines and segments ------------------------------------------------------------------
 
 
-def _lines(words: Sequence[PlacedWord]) -> list[_Line]:
-    ordered = sorted((w for w in words if w.text.strip()), key=lambda w: (w.top, w.x0))
-    groups: list[list[PlacedWord]] = []
-    for word in ordered:
+class _Printed(Protocol):
+    @property
+    def top(self) -> float: ...
+    @property
+    def x0(self) -> float: ...
+
+
+_P = TypeVar("_P", bound=_Printed)
+
+
+def printed_lines(items: Iterable[_P], height: Callable[[_P], float]) -> list[list[_P]]:
+    """``items`` (characters or words) grouped into printed lines, top to bottom: an item
+    joins the line whose first item's top is within half the smaller of their heights."""
+    groups: list[list[_P]] = []
+    for item in sorted(items, key=lambda i: (i.top, i.x0)):
         if groups:
             first = groups[-1][0]
-            if word.top - first.top < 0.5 * min(first.height, word.height):
-                groups[-1].append(word)
+            if item.top - first.top < 0.5 * min(height(first), height(item)):
+                groups[-1].append(item)
                 continue
-        groups.append([word])
+        groups.append([item])
+    return groups
+
+
+def _lines(words: Sequence[PlacedWord]) -> list[_Line]:
+    groups = printed_lines((w for w in words if w.text.strip()), lambda w: w.height)
     lines = []
     for group in groups:
         segments = _segments(sorted(group, key=lambda w: w.x0))
