@@ -569,6 +569,23 @@ def lock_is_free(data_dir: Path) -> bool:
     return True
 
 
+def rerun_problems(
+    result: Run, data_dir: Path, reference: dict[str, pd.DataFrame], what: str
+) -> list[str]:
+    """What is wrong after the run that follows a kill: its exit code, staged data unlike
+    the clean run's, a writer lock still held."""
+    problems = []
+    if result.code != 0:
+        problems.append(f"{what} exit {result.code}: {result.err.strip()[-200:]}")
+    with LOADING:
+        diff = differences(staged(data_dir), reference)
+    if diff:
+        problems.append("staged data differs: " + ", ".join(diff))
+    if not lock_is_free(data_dir):
+        problems.append(f"lock held after the {what}")
+    return problems
+
+
 # --------------------------------------------------------------------------- the table
 
 
@@ -915,14 +932,7 @@ def check_kills(
             if status:
                 problems.append(f"after the kill: {status}")
         resumed = suite.crawl(config, data, timeout=300)
-        if resumed.code != 0:
-            problems.append(f"resumed run exit {resumed.code}: {resumed.err.strip()[-200:]}")
-        with LOADING:
-            diff = differences(staged(data), reference)
-        if diff:
-            problems.append("staged data differs: " + ", ".join(diff))
-        if not lock_is_free(data):
-            problems.append("lock held after the resumed run")
+        problems += rerun_problems(resumed, data, reference, "resumed run")
         shutil.rmtree(data, ignore_errors=True)
         if problems:
             print(f"    crawl kill #{i} at {at:.2f} s: {'; '.join(problems)}", flush=True)
@@ -982,14 +992,7 @@ def check_kills(
         if status:
             problems.append(f"after the kill: {status}")
         again = run_cli([*reextract, str(data)], suite.scratch, suite.env(), timeout=300)
-        if again.code != 0:
-            problems.append(f"re-run exit {again.code}: {again.err.strip()[-200:]}")
-        with LOADING:
-            diff = differences(staged(data), reference)
-        if diff:
-            problems.append("staged data differs: " + ", ".join(diff))
-        if not lock_is_free(data):
-            problems.append("lock held after the re-run")
+        problems += rerun_problems(again, data, reference, "re-run")
         shutil.rmtree(data, ignore_errors=True)
         if problems:
             print(f"    reextract kill #{i} at {at:.2f} s: {'; '.join(problems)}", flush=True)
