@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ class _Read:
     findings: list[Finding] = field(default_factory=list)
     status: ReportStatus | None = None
     ocr: bool = False  # figures read from images: kept only where the identities prove them
+    table_images: list[str] = field(default_factory=list)  # src of the pictured tables
 
 
 def _nothing(check: str, status: ReportStatus, message: str) -> _Read:
@@ -95,8 +99,7 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
         meta_tags.setdefault("title", title_node.text(strip=True))
     head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
     parsed = parse_tables(html_cells(tree))
-    pictured = not parsed.facts and _tables_are_images(tree)
-    sources = [node.attributes.get("src") or "" for node in tree.css("img")] if pictured else []
+    sources = _table_images(tree) if not parsed.facts else []
     # A parsed tree takes ~30 times the page's size: never hold two at once.
     del tree, title_node
     if not parsed.facts:
@@ -109,11 +112,12 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
     if removed:
         message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"
         read.findings.append(Finding(check="html_nesting", status="warning", message=message))
-    if not parsed.facts and pictured:
-        given = [images[src] for src in sources if images and src in images]
+    if not parsed.facts and sources:
+        given = [b for src in sources if (b := (images or {}).get(src) or _inline_image(src))]
         if given:
             return _read_images_of_page(read, given)
         read.status = "image_only"
+        read.table_images = sources
         read.findings.append(
             Finding(
                 check="image_only",
@@ -149,19 +153,39 @@ _TABLE_HEADING = re.compile(
 _TABLE_ROW_WORDS = ("本年新收", "予以公开", "不予公开", "结转下年度")
 
 
-def _tables_are_images(tree: LexborHTMLParser) -> bool:
+#: Pictures of one page read for its tables at most: a report's three tables fill a few.
+MAX_TABLE_IMAGES = 12
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+def _inline_image(src: str) -> bytes | None:
+    """The bytes of a ``data:image/...;base64,`` picture (no fetch needed), else None."""
+    head, _, data = src.partition(",")
+    if not head.lower().startswith("data:image/") or not head.lower().endswith(";base64"):
+        return None
+    try:
+        return base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _table_images(tree: LexborHTMLParser) -> list[str]:
+    """The ``src`` (as written) of the pictures that print the tables of a page whose
+    tables are images: those after the first table heading, or every picture of a page
+    that is all pictures; empty when the tables are not images."""
     root = tree.body or tree.root
     if root is None or root.css_first("img") is None:
-        return False
+        return []
     markup = root.html or ""
     heading = _TABLE_HEADING.search(markup)
     text = root.text(separator="")
     if any(word in text for word in _TABLE_ROW_WORDS):
-        return False  # the rows are printed as text: not an image-only table
-    if heading is None:
-        # A page that is all pictures: little text, and images.
-        return len("".join(text.split())) < 400 and len(root.css("img")) >= 1
-    return "<img" in markup[heading.end() :].lower()
+        return []  # the rows are printed as text: not an image-only table
+    if heading is None and len("".join(text.split())) >= 400:
+        return []  # a page that is all pictures has little text
+    after = markup[heading.end() :] if heading is not None else markup
+    sources = [html.unescape("".join(m.groups(""))).strip() for m in _IMG_SRC.finditer(after)]
+    return list(dict.fromkeys(s for s in sources if s))[:MAX_TABLE_IMAGES]
 
 
 def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
@@ -453,5 +477,9 @@ def extract_document(
     if parsed.facts:
         findings += check_identities(parsed.facts, national_format)
     return Report(
-        meta=meta, fact_list=parsed.facts, finding_list=findings, pre2019_list=parsed.pre2019
+        meta=meta,
+        fact_list=parsed.facts,
+        finding_list=findings,
+        pre2019_list=parsed.pre2019,
+        table_images=read.table_images,
     )

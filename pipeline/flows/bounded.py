@@ -35,6 +35,7 @@ class _Job:
     content: bytes
     source: str
     content_type: str | None
+    images: dict[str, bytes] | None = None  # a pictured page's pictures, by src
 
 
 def _serve(conn: Connection, memory: int) -> None:
@@ -47,7 +48,7 @@ def _serve(conn: Connection, memory: int) -> None:
             return
         try:
             result: object = extract_document(
-                job.content, source=job.source, content_type=job.content_type
+                job.content, source=job.source, content_type=job.content_type, images=job.images
             )
         except MemoryError:
             result = MemoryError("out of memory")
@@ -95,10 +96,17 @@ class BoundedExtractor:
         self._lock = threading.Lock()
         self._closed = False
 
-    def __call__(self, content: bytes, *, source: str, content_type: str | None = None) -> Report:
+    def __call__(
+        self,
+        content: bytes,
+        *,
+        source: str,
+        content_type: str | None = None,
+        images: dict[str, bytes] | None = None,
+    ) -> Report:
         worker = self._checkout()
         try:
-            worker.conn.send(_Job(content, source, content_type))
+            worker.conn.send(_Job(content, source, content_type, images))
             result = worker.conn.recv() if worker.conn.poll(self.seconds) else None
         except (EOFError, OSError, BrokenPipeError):
             result = MemoryError("the worker died")  # killed by the OS: out of memory

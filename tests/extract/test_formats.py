@@ -139,6 +139,30 @@ def test_html_page_whose_tables_are_images() -> None:
     report = extract_document(page, source="page.html")
     assert report.meta.status == "image_only"
     assert report.fact_list == []
+    assert report.table_images == ["t2.png", "t3.png"]  # what to fetch to read them by OCR
+
+
+def test_only_the_pictures_after_the_table_headings_are_wanted() -> None:
+    """A logo before the report, a repeated picture, an escaped URL: the pictures that
+    print the tables are those after the first table heading, each once, as written."""
+    page = (
+        "<html><body><img src='/images/logo.png'><h1>某县2023年政府信息公开工作年度报告</h1>"
+        "<p>二、主动公开政府信息情况</p><img src=\"a.jpg?x=1&amp;y=2\"><img src='a.jpg?x=1&y=2'>"
+        "<p>三、收到和处理政府信息公开申请情况</p><IMG alt=t SRC=b.png></body></html>"
+    ).encode()
+    report = extract_document(page, source="page.html")
+    assert report.meta.status == "image_only"
+    assert report.table_images == ["a.jpg?x=1&y=2", "b.png"]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURES / "corpus" / "raw").glob("*.html")), ids=lambda p: p.name
+)
+def test_a_page_without_pictured_tables_wants_no_picture(path: Path) -> None:
+    """The corpus pages print their tables in markup or attach them (051-054): no
+    picture of theirs is worth a fetch."""
+    report = extract_document(path.read_bytes(), source=path.name)
+    assert report.meta.status != "image_only" and report.table_images == []
 
 
 @pytest.mark.parametrize(

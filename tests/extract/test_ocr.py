@@ -7,6 +7,7 @@ figure staged. Every document is read once per test session (OCR takes seconds a
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import json
@@ -249,3 +250,15 @@ def test_staged_ocr_figures_say_so(tmp_path: Path) -> None:
     assert len(facts) == len(report.fact_list)
     schema = json.loads(json.dumps(facts.dtypes.astype(str).to_dict()))
     assert "method" in schema
+
+
+def test_a_picture_inlined_as_a_data_uri_is_read_without_a_fetch() -> None:
+    page = (OCR / "043-images.html").read_bytes()
+    jpeg = (OCR / "043-table-p3.jpg").read_bytes()
+    inline = b"data:image/jpeg;base64," + base64.b64encode(jpeg)
+    report = extract_document(page.replace(b"043-table-p3.jpg", inline), source="page.html")
+    right, wrong = _score(report, "043")
+    assert wrong == [] and right > 15
+    # the two pictures still only named by URL are what is left to fetch: none, as the
+    # figures read are enough for a partial report; a page with none read would list them
+    assert report.meta.status == "partial" and report.table_images == []
