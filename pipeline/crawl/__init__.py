@@ -10,7 +10,7 @@ and staging.
 
 from pipeline.crawl.config import Politeness, PortalConfig, load_config
 from pipeline.crawl.engine import crawl_async
-from pipeline.crawl.sink import Fetched, Sink
+from pipeline.crawl.sink import Fetched, Resource, Sink
 from pipeline.crawl.state import State, UrlRow
 from pipeline.crawl.summary import CrawlSummary, PortalSummary
 
@@ -20,6 +20,7 @@ __all__ = [
     "Politeness",
     "PortalConfig",
     "PortalSummary",
+    "Resource",
     "Sink",
     "State",
     "UrlRow",

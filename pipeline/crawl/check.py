@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.crawl.config import Politeness, PortalConfig
 from pipeline.crawl.engine import crawl_async
-from pipeline.crawl.sink import Fetched
+from pipeline.crawl.sink import Fetched, Resource
 from pipeline.crawl.state import State
 from pipeline.crawl.summary import PortalSummary
 
@@ -72,6 +72,9 @@ class MemorySink:
 
     async def take(self, doc: Fetched, summary: PortalSummary) -> None:
         return None
+
+    async def settle(self, portal: PortalConfig) -> list[Resource]:
+        return []
 
     async def close(self) -> None:
         return None

@@ -34,7 +34,7 @@ from pipeline.crawl.links import (
 from pipeline.crawl.listing import Cursor, Entry, Listing, Request, parse_listing
 from pipeline.crawl.pagemeta import page_text, read_block, region_mismatch
 from pipeline.crawl.progress import Progress
-from pipeline.crawl.sink import Fetched, Sink
+from pipeline.crawl.sink import Fetched, Resource, Sink
 from pipeline.crawl.state import FINAL_STATUSES, State, UrlRow, now
 from pipeline.crawl.summary import CrawlSummary, PortalSummary
 from pipeline.encoding import decode
@@ -55,6 +55,7 @@ UNPROCESSED = {
     "stage_status": None,
     "extract_attempts": 0,
     "tables_in_attachment": 0,
+    "resources": None,
 }
 
 
@@ -66,11 +67,14 @@ MAX_DEPTH = 5
 #: Days after which a portal is searched again even though its remembered 年报 entries
 #: still work: a department may have opened its own 年报 list since.
 REDISCOVER_DAYS = 30
+#: Rounds of resources a sink may ask for at the end of a portal's crawl (pictures of the
+#: tables, then nothing: one round is what the nightly flow needs).
+MAX_SETTLE_ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    kind: str  # listing | report | attachment
+    kind: str  # listing | report | attachment | resource (asked for by the sink)
     request: Request
     cursor: Cursor | None = None
     depth: int = 0  # listing discovery depth: 0 = start URL
@@ -161,6 +165,7 @@ class PortalCrawl:
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
         try:
             await self._phases(resumed)
+            await self._settle()
         finally:  # also when the crawl is cancelled: no worker outlives its portal's run
             for task in tasks:
                 task.cancel()
@@ -229,6 +234,25 @@ class PortalCrawl:
         for probe in [*sibling, *slugs.probe_entries(bases)]:
             self._discover(probe, depth=0, referer=None)
         await self.queue.join()
+
+    async def _settle(self) -> None:
+        """Fetch the resources the sink asks for once the portal's pages are in, as any
+        other request of the portal: politely, on its origins, within its budgets."""
+        for _ in range(MAX_SETTLE_ROUNDS):
+            if self.budget_hit or self.list_only:
+                return
+            wanted = await self.sink.settle(self.portal)
+            if not wanted:
+                return
+            for resource in wanted:
+                if self.portal.allows(resource.url):
+                    self._enqueue(self._resource_job(resource))
+            await self.queue.join()
+
+    @staticmethod
+    def _resource_job(resource: Resource) -> Job:
+        request = Request(resource.url, referer=resource.referer)
+        return Job("resource", request, parent=resource.parent)
 
     def _conclude(self) -> None:
         """Remember the entries that listed reports; forget remembered ones that did not."""
@@ -646,6 +670,8 @@ class PortalCrawl:
                 change, "reports_unchanged"
             )
             setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        elif job.kind == "resource":
+            self.summary.resources += 1
         else:
             self.summary.attachments += 1
         extra = {**(UNPROCESSED if change != "unchanged" else {}), **page}
@@ -659,7 +685,7 @@ class PortalCrawl:
             previous=previous,
             **extra,
         )
-        if change != "unchanged":
+        if change != "unchanged" and job.kind != "resource":  # the sink reads those itself
             await self.sink.take(doc, self.summary)
         log.info(
             "event=%s portal=%s url=%s status=%s change=%s bytes=%s",

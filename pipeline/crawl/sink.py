@@ -19,7 +19,7 @@ class Fetched:
 
     portal: PortalConfig
     key: str  # the request key of its row in the crawl state
-    kind: str  # listing | report | attachment
+    kind: str  # listing | report | attachment | resource
     url: str  # where it was fetched from, after redirects
     body: bytes
     content_type: str | None
@@ -29,6 +29,16 @@ class Fetched:
     link: Link | None = None  # the listing link that led to it (title, date)
     parent: str | None = None  # an attachment's report page (its request key)
     attachments: tuple[str, ...] = ()  # on a report page: its attachment URLs
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A resource of a report page that the sink asks the crawler for once the portal's
+    pages are in (the nightly flow: the pictures that print a page's tables)."""
+
+    url: str
+    parent: str  # the report page's request key
+    referer: str  # the report page's URL
 
 
 class Sink(Protocol):
@@ -45,6 +55,11 @@ class Sink(Protocol):
 
     async def take(self, doc: Fetched, summary: PortalSummary) -> None:
         """A new or changed report page or attachment, after its state row is written."""
+
+    async def settle(self, portal: PortalConfig) -> list[Resource]:
+        """After the portal's queue ran dry: resources of its pages to fetch (politely,
+        within its budget and origins) before its crawl ends; asked again once they are
+        in, until it wants none. The sink reads them from the state and its archive."""
 
     async def close(self) -> None:
         """After the last request of the run."""

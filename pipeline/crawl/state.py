@@ -120,6 +120,7 @@ _ADDED_COLUMNS = (
     ("page_date", "TEXT"),
     ("staged_status", "TEXT"),
     ("attachments", "TEXT"),
+    ("resources", "TEXT"),
 )
 
 
@@ -164,6 +165,9 @@ class UrlRow:
     #: a report page's attachment URLs as a JSON list, found when its body was fetched (an
     #: unchanged page is not parsed again); None: not known (a state from before)
     attachments: str | None = None
+    #: resources of a report page its sink asked for and has yet to read, as a JSON object
+    #: {name: URL} (the nightly flow: the pictures of an image-only page's tables)
+    resources: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +290,14 @@ class State:
             query += " AND kind = ?"
             params.append(kind)
         return [UrlRow(*r) for r in self.conn.execute(query + " ORDER BY key", params)]
+
+    def wanting(self, portal: str) -> list[UrlRow]:
+        """The report pages of ``portal`` whose sink wants resources it has not read yet."""
+        query = (
+            f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE portal = ? AND kind = 'report' "
+            "AND status = 'ok' AND resources IS NOT NULL ORDER BY key"
+        )
+        return [UrlRow(*r) for r in self.conn.execute(query, (portal,))]
 
     def mark_stage(self, portal: str, key: str, status: str, error: str | None) -> None:
         """The staging outcome; once ``staged``, the version's status is remembered as the

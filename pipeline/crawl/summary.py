@@ -35,6 +35,7 @@ COUNTERS = (
     "reports_resumed",
     "retried",
     "attachments",
+    "resources",
     "blocked",
     "disallowed",
     "failed",
@@ -60,6 +61,7 @@ class PortalSummary:
     reports_resumed: int = 0  # finished by an interrupted run, not fetched again
     retried: int = 0  # extracted and staged again from the archive (earlier error or kill)
     attachments: int = 0
+    resources: int = 0  # fetched because the sink asked (the pictures of a page's tables)
     blocked: int = 0
     disallowed: int = 0
     failed: int = 0

@@ -45,8 +45,10 @@ DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
 MIN_SCAN_DPI = 100  # a page image scanned coarser than this cannot be read: not tried
 MAX_PAGES = 40
 MAX_PIXELS = 12_000_000  # an A4 page at 200 dpi is 3.9 Mpx; bigger pages are scaled down
-TIME_BUDGET_S = 300.0  # per document; ~10 s a page on a loaded 2-core machine
-PAGE_TIMEOUT_S = 120.0  # one Tesseract call
+# Both fit inside the nightly flow's deadline per document (120 s, flows/bounded.py), so a
+# long scan ends with the pages read so far and a finding, never killed with nothing.
+TIME_BUDGET_S = 75.0  # per document: ~4-10 s a page on a loaded 2-core machine
+PAGE_TIMEOUT_S = 30.0  # one Tesseract call
 TESSERACT = "tesseract"
 LANGUAGE = "chi_sim"
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import threading
@@ -32,11 +33,12 @@ from pipeline.crawl import (
     Politeness,
     PortalConfig,
     PortalSummary,
+    Resource,
     State,
     UrlRow,
     crawl_async,
 )
-from pipeline.crawl.links import Link, attachment_links
+from pipeline.crawl.links import Link, attachment_links, normalise_url
 from pipeline.datadir import WriterLock
 from pipeline.encoding import decode as decode_html
 from pipeline.errors import PipelineError
@@ -59,6 +61,10 @@ MAX_EXTRACT_ATTEMPTS = 3
 #: Documents being extracted at once beside the crawl (each holds its body in memory); a
 #: portal whose report arrives when all are taken waits for one to finish.
 MAX_IN_EXTRACTION = 8
+
+#: Image-only pages of one portal whose pictured tables are fetched and read by OCR in one
+#: run (each may take its OCR budget); the others keep their wish for the next runs.
+MAX_PICTURED_PAGES = 10
 
 Extractor = Callable[..., Report]  # extract_document(content, *, source, content_type)
 Stager = Callable[[Path, list[StageItem]], object]  # stage_reports(data_dir, items)
@@ -208,11 +214,14 @@ class NightlySink:
         self.slots = asyncio.Semaphore(MAX_IN_EXTRACTION)
         self.threads = ThreadPoolExecutor(MAX_IN_EXTRACTION + 1, thread_name_prefix="ogi-sink")
         self.working: dict[tuple[str, str], asyncio.Task[None]] = {}  # (portal, key) -> task
+        self.summaries: dict[str, PortalSummary] = {}
+        self.asked: set[tuple[str, str]] = set()  # (portal, page key): pictures asked for
 
     # ------------------------------------------------------------------ the Sink protocol
 
     async def open(self, portals: list[PortalConfig], summaries: dict[str, PortalSummary]) -> None:
         self.portals.update((p.name, p) for p in portals)
+        self.summaries = summaries
         await self.retry(summaries)
 
     async def keep(self, doc: Fetched) -> str:
@@ -261,6 +270,44 @@ class NightlySink:
         if self.working.get(key) is task:
             del self.working[key]
 
+    async def settle(self, portal: PortalConfig) -> list[Resource]:
+        """Once the portal's pages are extracted: the pictures of its image-only pages'
+        tables to fetch; asked again after they are in, each such page is read again with
+        its pictures (OCR, the figures the identities prove)."""
+        mine = [t for (name, _), t in self.working.items() if name == portal.name]
+        if mine:
+            await asyncio.wait(mine)
+        summary = self.summaries.get(portal.name) or PortalSummary(name=portal.name)
+        wanted: list[Resource] = []
+        for row in self.state.wanting(portal.name)[:MAX_PICTURED_PAGES]:
+            pictures: dict[str, str] = json.loads(row.resources or "{}")
+            if (portal.name, row.key) in self.asked:
+                await self._read_pictures(portal, row, pictures, summary)
+                continue
+            self.asked.add((portal.name, row.key))
+            page_url = row.final_url or row.url
+            wanted += [Resource(url, row.key, page_url) for url in pictures.values()]
+        return wanted
+
+    async def _read_pictures(
+        self, portal: PortalConfig, row: UrlRow, pictures: dict[str, str], summary: PortalSummary
+    ) -> None:
+        """Extract an image-only page again with the pictures fetched for it; its wish is
+        spent either way (an unchanged page is not read again)."""
+        images: dict[str, bytes] = {}
+        for src, url in pictures.items():
+            fetched = self.state.get(portal.name, url)
+            body = self.kept(fetched.sha256 or "") if fetched and fetched.status == "ok" else None
+            if body is not None:
+                images[src] = body
+        page = self.kept(row.sha256 or "")
+        self.state.update(portal.name, row.key, resources=None)
+        if not images or page is None:
+            log.info("event=pictures_missing portal=%s url=%s", portal.name, row.url)
+            return
+        doc = _archived(portal, row, page)
+        await self._process(doc, summary, attempts=row.extract_attempts + 1, images=images)
+
     async def close(self) -> None:
         while self.working:
             await asyncio.wait(list(self.working.values()))
@@ -272,11 +319,19 @@ class NightlySink:
 
     # ------------------------------------------------------------------ extraction
 
-    async def _process(self, doc: Fetched, summary: PortalSummary, *, attempts: int) -> None:
-        """Extract ``doc``, record the outcome in the state, queue it for staging."""
+    async def _process(
+        self,
+        doc: Fetched,
+        summary: PortalSummary,
+        *,
+        attempts: int,
+        images: dict[str, bytes] | None = None,
+    ) -> None:
+        """Extract ``doc`` (with the pictures of its tables when given), record the
+        outcome in the state, queue it for staging."""
         name = doc.portal.name
         try:
-            report = await self._extracted(doc)
+            report = await self._extracted(doc, images)
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("event=extract_error url=%s error=%s", doc.url, message)
@@ -343,6 +398,7 @@ class NightlySink:
             extract_error=_unreadable_reason(report) if unreadable else None,
             stage_status="pending",
             extract_attempts=attempts,
+            resources=_pictures(doc, report) if images is None else None,
         )
         item = StageItem(
             report=report,
@@ -393,15 +449,16 @@ class NightlySink:
         )
         await self.add(summary, page.key, item)
 
-    async def _extracted(self, doc: Fetched) -> Report:
+    async def _extracted(self, doc: Fetched, images: dict[str, bytes] | None = None) -> Report:
         """:meth:`_extract_report` in the sink's own threads: a thread waiting for an
         extraction worker never holds up the archive writes of the crawl."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.threads, self._extract_report, doc)
+        return await loop.run_in_executor(self.threads, self._extract_report, doc, images)
 
-    def _extract_report(self, doc: Fetched) -> Report:
+    def _extract_report(self, doc: Fetched, images: dict[str, bytes] | None = None) -> Report:
         """Run the extractor and fill the metadata it left empty from the listing link."""
-        report = self.extract(doc.body, source=doc.url, content_type=doc.content_type)
+        given = {"images": images} if images else {}
+        report = self.extract(doc.body, source=doc.url, content_type=doc.content_type, **given)
         if doc.link is not None:
             meta = report.meta
             meta.title = meta.title or doc.link.title
@@ -469,28 +526,46 @@ class NightlySink:
                     extract_attempts=row.extract_attempts + 1,
                 )
                 continue
-            portal = self.portals[row.portal]
-            attachments: tuple[str, ...] = ()
-            if row.kind == "report" and looks_like_html(body, row.content_type):
-                html = decode_html(body, row.content_type)
-                attachments = tuple(u for u in attachment_links(html, url) if portal.allows(u))
-            doc = Fetched(
-                portal=portal,
-                key=row.key,
-                kind=row.kind,
-                url=url,
-                body=body,
-                content_type=row.content_type,
-                fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
-                link=Link(row.url, row.title, row.listed_date) if row.title else None,
-                parent=row.parent,
-                attachments=attachments,
-            )
+            doc = _archived(self.portals[row.portal], row, body)
             await self._process(doc, summary, attempts=row.extract_attempts + 1)
         await self.flush()
         if rows:
             log.info("event=stage_recovered reports=%s", len(rows))
         return len(rows)
+
+
+def _archived(portal: PortalConfig, row: UrlRow, body: bytes) -> Fetched:
+    """A document as the state and the archive keep it, to extract again (no network)."""
+    url = row.final_url or row.url
+    attachments: tuple[str, ...] = ()
+    if row.kind == "report" and looks_like_html(body, row.content_type):
+        html = decode_html(body, row.content_type)
+        attachments = tuple(u for u in attachment_links(html, url) if portal.allows(u))
+    return Fetched(
+        portal=portal,
+        key=row.key,
+        kind=row.kind,
+        url=url,
+        body=body,
+        content_type=row.content_type,
+        fetched_at=datetime.fromisoformat(row.fetched_at) if row.fetched_at else None,
+        link=Link(row.url, row.title, row.listed_date) if row.title else None,
+        parent=row.parent,
+        attachments=attachments,
+    )
+
+
+def _pictures(doc: Fetched, report: Report) -> str | None:
+    """An image-only report page's pictured tables to fetch, as JSON {src: URL}: on the
+    portal's origins, at most the few the extractor names; None when there are none."""
+    if doc.kind != "report" or report.meta.status != "image_only":
+        return None
+    pictures: dict[str, str] = {}
+    for src in report.table_images:
+        url = normalise_url(src, doc.url)
+        if url is not None and doc.portal.allows(url) and url not in pictures.values():
+            pictures[src] = url  # one picture named twice is read once
+    return json.dumps(pictures, ensure_ascii=False) if pictures else None
 
 
 def disagreements(page: Report, official: Report, official_url: str) -> list[Finding]:

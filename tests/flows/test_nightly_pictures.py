@@ -1,0 +1,135 @@
+"""Report pages whose tables are pictures (图片版): the nightly flow fetches the pictures
+the extractor names, politely and on the portal's origins only, archives them, and reads
+the page again with them (OCR: only the figures the tables' identities prove)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.crawl import State
+from pipeline.extract import extract_document, ocr
+from pipeline.flows import bounded
+from pipeline.flows.nightly import nightly
+from tests.corpus import FIXTURES, as_decimal, gold_documents
+from tests.portals import Site, article_page, fast, portal
+
+OCR = FIXTURES / "ocr"
+TITLE = "平潭综合实验区2022年政府信息公开工作年度报告"
+PICTURES = ("043-table-p3.jpg", "043-table-p4.jpg", "043-table-p5.jpg")
+needs_ocr = pytest.mark.skipif(
+    ocr.engine_problem() is not None, reason=f"OCR needs Tesseract with chi_sim: {ocr.INSTALL}"
+)
+
+
+class Staged(list[Any]):
+    def stage(self, data_dir: Path, items: list[Any]) -> None:
+        self.extend(items)
+
+
+def _site(*, elsewhere: str) -> Site:
+    """A 年报 column listing one report page whose tables are three JPEG pictures (and a
+    fourth on another origin, which the crawler must not fetch)."""
+    page = (OCR / "043-images.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>") + 6 : page.index("</body>")]
+    body = body.replace("<p>五、", f'<p><img src="{elsewhere}"></p><p>五、')
+    site = Site()
+    site.add(
+        "/nb/",
+        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{TITLE}">'
+        f"{TITLE}</a><span>2023-02-20</span></li></ul></body></html>",
+    )
+    site.add("/r/1.html", article_page(TITLE, body))
+    for name in PICTURES:
+        site.add(f"/r/{name}", (OCR / name).read_bytes(), content_type="image/jpeg")
+    return site
+
+
+def _rows(data_dir: Path) -> dict[str, Any]:
+    state = State(data_dir)
+    try:
+        return {r.url.rsplit("/", 1)[1]: r for r in state.rows()}
+    finally:
+        state.close()
+
+
+@needs_ocr
+def test_pictured_tables_are_fetched_once_and_read(serve, tmp_path: Path) -> None:
+    other = serve(Site())
+    site = serve(_site(elsewhere=other.url("/logo.png")))
+    staged = Staged()
+    delay = 0.3
+    (result,) = nightly(
+        [portal(site, "/nb/")],
+        tmp_path,
+        stage=staged.stage,
+        politeness_override=fast(delay=delay),
+    ).portals
+    assert result.reports_new == 1 and result.resources == 3
+    assert other.log == []  # another origin: never asked
+    for name in PICTURES:
+        (hit,) = site.hits(f"/r/{name}")
+        assert hit.headers["referer"] == site.url("/r/1.html")
+    arrivals = sorted(h.at for h in site.log)
+    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= delay * 0.95
+    # the page staged first as image_only, then read with its pictures: the last copy wins
+    first, last = staged[0].report, staged[-1].report
+    assert first.meta.status == "image_only" and first.table_images[:3] == list(PICTURES)
+    assert last.meta.status == "partial" and all(f.method == "ocr" for f in last.fact_list)
+    gold = next(d for d in gold_documents() if d.id == "043").facts
+    right = [f for f in last.fact_list if f.key in gold and f.number == as_decimal(gold[f.key])]
+    assert len(right) == len(last.fact_list) >= 160  # as many as reading them directly
+    rows = _rows(tmp_path)
+    assert rows["1.html"].resources is None  # the wish is spent
+    assert rows["1.html"].extract_status == "partial"
+    assert {rows[n].kind for n in PICTURES} == {"resource"}
+
+    # An unchanged page is not read again, so its pictures are not asked for again.
+    (again,) = nightly(
+        [portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
+    assert again.reports_unchanged == 1 and again.resources == 0
+    assert all(len(site.hits(f"/r/{name}")) == 1 for name in PICTURES)
+
+
+def test_a_wish_left_by_a_stopped_run_is_fetched_by_the_next(serve, tmp_path: Path) -> None:
+    """A run whose budget ends after the page was read but before its pictures: the wish
+    stays in the state, and the next run fetches them and reads the page with them."""
+    site = serve(_site(elsewhere="/r/043-table-p3.jpg"))  # named twice: fetched once
+    given: list[dict[str, bytes]] = []
+
+    def extract(content: bytes, *, images: dict[str, bytes] | None = None, **kw: Any) -> Any:
+        given.extend([images] if images else [])
+        return extract_document(content, **kw)  # OCR itself is tested above
+
+    def run(**options: Any) -> Any:
+        (result,) = nightly(
+            [portal(site, "/nb/")],
+            tmp_path,
+            extract=extract,
+            stage=Staged().stage,
+            politeness_override=fast(),
+            **options,
+        ).portals
+        return result
+
+    first = run(max_pages=2)  # the listing and the page
+    wish = json.loads(_rows(tmp_path)["1.html"].resources)
+    assert wish == {name: site.url(f"/r/{name}") for name in PICTURES}
+    assert not first.completed and not any(site.hits(f"/r/{n}") for n in PICTURES)
+    second = run()
+    assert second.completed and second.resources == 3
+    ((images),) = given
+    assert images == {name: (OCR / name).read_bytes() for name in PICTURES}
+    assert _rows(tmp_path)["1.html"].resources is None
+    assert len(site.hits("/r/1.html")) == 1  # the page itself was not fetched again
+
+
+def test_ocr_ends_inside_the_workers_deadline() -> None:
+    """A long scan stops OCR with the pages read so far before the worker is killed (which
+    would leave nothing)."""
+    assert ocr.TIME_BUDGET_S + ocr.PAGE_TIMEOUT_S < bounded.SECONDS
