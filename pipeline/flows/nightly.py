@@ -38,13 +38,14 @@ from pipeline.crawl import (
     UrlRow,
     crawl_async,
 )
-from pipeline.crawl.links import Link, attachment_links, normalise_url
+from pipeline.crawl.links import Link, attachment_links
 from pipeline.datadir import WriterLock
 from pipeline.encoding import decode as decode_html
 from pipeline.errors import PipelineError
 from pipeline.extract import extract_document
 from pipeline.flows import runs
 from pipeline.flows.bounded import BoundedExtractor
+from pipeline.flows.pictures import picture_urls
 from pipeline.model import Finding, Report
 from pipeline.sniff import looks_like_html
 from pipeline.stage import BATCH_SIZE, StageItem, compact, stage_reports
@@ -560,11 +561,7 @@ def _pictures(doc: Fetched, report: Report) -> str | None:
     portal's origins, at most the few the extractor names; None when there are none."""
     if doc.kind != "report" or report.meta.status != "image_only":
         return None
-    pictures: dict[str, str] = {}
-    for src in report.table_images:
-        url = normalise_url(src, doc.url)
-        if url is not None and doc.portal.allows(url) and url not in pictures.values():
-            pictures[src] = url  # one picture named twice is read once
+    pictures = picture_urls(doc.url, report.table_images, doc.portal.allows)
     return json.dumps(pictures, ensure_ascii=False) if pictures else None
 
 

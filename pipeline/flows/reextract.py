@@ -39,6 +39,7 @@ from pipeline.datasets import (
     to_pandas,
 )
 from pipeline.extract import extract_document
+from pipeline.flows.pictures import archived_pictures
 from pipeline.model import Report
 from pipeline.stage import (
     StageItem,
@@ -162,9 +163,18 @@ def _when(value: object) -> datetime | None:
     return pd.Timestamp(value).to_pydatetime()
 
 
-def _extract(data_dir: str, job: Job) -> Report:
+def _extract(data_dir: str, job: Job, generation: object = None) -> Report:
+    """The report of ``job``'s body; a page whose tables are pictures is read again with
+    the pictures the nightly crawl archived for it (OCR), when there are any."""
     body = read_body(Path(data_dir), job.sha256)
-    return extract_document(body, source=job.url, content_type=job.content_type)
+    report = extract_document(body, source=job.url, content_type=job.content_type)
+    if report.table_images:
+        images = archived_pictures(Path(data_dir), job.url, report.table_images, generation)
+        if images:
+            return extract_document(
+                body, source=job.url, content_type=job.content_type, images=images
+            )
+    return report
 
 
 def _carry_context(report: Report, previous: dict[str, object] | None) -> Report:
@@ -400,7 +410,7 @@ def run_task(task: Task) -> Outcome:
     for job in task.jobs:
         out.examined += 1
         try:
-            report = _carry_context(_extract(task.data_dir, job), job.previous)
+            report = _carry_context(_extract(task.data_dir, job, task.now), job.previous)
         except Exception as exc:  # one bad body must not stop the run
             out.failed.append((job.url, f"{type(exc).__name__}: {exc}"))
             continue

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from pipeline import load
 from pipeline.crawl import State
 from pipeline.extract import extract_document, ocr
-from pipeline.flows import bounded
+from pipeline.flows import bounded, reextract
 from pipeline.flows.nightly import nightly
+from pipeline.stage import stage_reports
 from tests.corpus import FIXTURES, as_decimal, gold_documents
 from tests.portals import Site, article_page, fast, portal
 
@@ -29,6 +31,7 @@ needs_ocr = pytest.mark.skipif(
 class Staged(list[Any]):
     def stage(self, data_dir: Path, items: list[Any]) -> None:
         self.extend(items)
+        stage_reports(data_dir, items)
 
 
 def _site(*, elsewhere: str) -> Site:
@@ -94,6 +97,13 @@ def test_pictured_tables_are_fetched_once_and_read(serve, tmp_path: Path) -> Non
     ).portals
     assert again.reports_unchanged == 1 and again.resources == 0
     assert all(len(site.hits(f"/r/{name}")) == 1 for name in PICTURES)
+
+    # Re-extraction from the archive reads the page with the pictures archived for it: the
+    # staged OCR figures are not lost to an image_only version.
+    outcome = reextract.run(tmp_path, workers=1)
+    assert outcome.examined == 1 and outcome.failed == [] and outcome.changed == {}
+    facts = load.facts(data_dir=tmp_path)
+    assert len(facts) == len(last.fact_list) and set(facts["method"]) == {"ocr"}
 
 
 def test_a_wish_left_by_a_stopped_run_is_fetched_by_the_next(serve, tmp_path: Path) -> None:
