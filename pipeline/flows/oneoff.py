@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
@@ -31,6 +33,8 @@ Source = str | os.PathLike[str] | httpx.URL
 MAX_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
+#: Seconds between two pictures fetched for one page (the one-off flow's politeness).
+PICTURE_DELAY = 1.0
 
 
 def source_text(source: Source) -> str:
@@ -112,7 +116,46 @@ def extract(source: Source) -> Report:
     >>> report = pipeline.extract("tests/fixtures/corpus/raw/000.txt")
     >>> report.facts, report.meta, report.findings   # DataFrames
 
-    Raises :class:`~pipeline.errors.SourceError` when the source cannot be read.
+    A page whose tables are pictures is read with them (OCR): fetched from the page's own
+    origin, one at a time, or read from beside a local file. Raises
+    :class:`~pipeline.errors.SourceError` when the source cannot be read.
     """
     content, content_type = read_source(source)
-    return extract_document(content, source=source_text(source), content_type=content_type)
+    text = source_text(source)
+    report = extract_document(content, source=text, content_type=content_type)
+    if report.table_images:
+        images = _pictures(source, report.table_images)
+        if images:
+            report = extract_document(
+                content, source=text, content_type=content_type, images=images
+            )
+    return report
+
+
+def _pictures(source: Source, sources: list[str]) -> dict[str, bytes]:
+    """The pictures a page names (``src`` as written) that can be read: those on the
+    page's origin for a URL, spaced by :data:`PICTURE_DELAY`; for a local page, files in
+    its folder or below. The ones that cannot be read are left out."""
+    images: dict[str, bytes] = {}
+    page = source_text(source)
+    if is_url(source):
+        origin = urlsplit(page)[:2]
+        wanted: dict[str, str] = {}  # url -> src: a picture named twice is fetched once
+        for src in sources:
+            url = urljoin(page, src)
+            if urlsplit(url)[:2] == origin:
+                wanted.setdefault(url, src)
+        for number, (url, src) in enumerate(wanted.items()):
+            if number:
+                time.sleep(PICTURE_DELAY)
+            with contextlib.suppress(SourceError):
+                images[src], _ = read_source(url)
+        return images
+    folder = Path(page).resolve().parent
+    for src in sources:
+        if ":" in src or src.startswith("/"):
+            continue  # a URL or an absolute path: not a file beside the page
+        path = (folder / unquote(src.split("?")[0])).resolve()
+        if path.is_relative_to(folder) and path.is_file() and path.stat().st_size <= MAX_BYTES:
+            images[src] = path.read_bytes()
+    return images
