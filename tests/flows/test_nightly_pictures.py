@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,54 @@ def test_ocr_ends_inside_the_workers_deadline() -> None:
     """A long scan stops OCR with the pages read so far before the worker is killed (which
     would leave nothing)."""
     assert ocr.TIME_BUDGET_S + ocr.PAGE_TIMEOUT_S < bounded.SECONDS
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels in a few bytes (a decompression bomb
+    as far as its header goes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_hostile_pictures_cost_little_and_break_nothing(serve, tmp_path: Path) -> None:
+    """A picture that redirects to another origin, one that claims 900 Mpx, a missing one,
+    and 40 more named on the page: at most 12 are asked for, none off the portal's origins,
+    and the page stays image_only with a finding for each picture it could not read."""
+    other = serve(Site())
+    pictures = "".join(f'<img src="/p/{n}.png">' for n in range(40))
+    body = (
+        '<p>二、主动公开政府信息情况</p><img src="/bomb.png"><img src="/moved.png">'
+        f'<img src="/gone.png">{pictures}'
+    )
+    site = Site()
+    site.add(
+        "/nb/",
+        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{TITLE}">'
+        f"{TITLE}</a></li></ul></body></html>",
+    )
+    site.add("/r/1.html", article_page(TITLE, body))
+    site.add("/bomb.png", _png_header(30_000, 30_000), content_type="image/png")
+    site.add("/moved.png", b"", status=302, headers={"Location": other.url("/x.png")})
+    for n in range(40):
+        site.add(f"/p/{n}.png", _png_header(10, 10), content_type="image/png")
+    serve(site)
+    staged = Staged()
+    (result,) = nightly(
+        [portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast()
+    ).portals
+    assert other.log == [] and result.completed
+    asked = [h.path for h in site.log if h.path.endswith(".png")]
+    assert len(asked) == len(set(asked)) == 12
+    last = staged[-1].report
+    assert last.meta.status == "image_only" and last.fact_list == []
+    unreadable = [f for f in last.finding_list if f.check == "image_unreadable"]
+    # fetched and read: the bomb and nine others (none is an image Pillow can load); the
+    # redirect off the portal and the 404 never reached the extractor
+    assert len(unreadable) == 10 and "DecompressionBombError" in unreadable[0].message
+    assert _rows(tmp_path)["1.html"].resources is None
