@@ -293,8 +293,9 @@ class NightlySink:
     async def _read_pictures(
         self, portal: PortalConfig, row: UrlRow, pictures: dict[str, str], summary: PortalSummary
     ) -> None:
-        """Extract an image-only page again with the pictures fetched for it; its wish is
-        spent either way (an unchanged page is not read again)."""
+        """Extract an image-only page again with the pictures fetched for it. Its wish is
+        spent once that is done, whatever the outcome (an unchanged page is not read
+        again); a run stopped before keeps it for the next."""
         images: dict[str, bytes] = {}
         for src, url in pictures.items():
             fetched = self.state.get(portal.name, url)
@@ -302,12 +303,12 @@ class NightlySink:
             if body is not None:
                 images[src] = body
         page = self.kept(row.sha256 or "")
-        self.state.update(portal.name, row.key, resources=None)
-        if not images or page is None:
+        if images and page is not None:
+            doc = _archived(portal, row, page)
+            await self._process(doc, summary, attempts=row.extract_attempts + 1, images=images)
+        else:
             log.info("event=pictures_missing portal=%s url=%s", portal.name, row.url)
-            return
-        doc = _archived(portal, row, page)
-        await self._process(doc, summary, attempts=row.extract_attempts + 1, images=images)
+        self.state.update(portal.name, row.key, resources=None)
 
     async def close(self) -> None:
         while self.working:
