@@ -125,6 +125,8 @@ class PortalSummary:
             text += f", listing page cap hit {self.capped}"
         if self.region_mismatches:
             text += f", 索引号 region mismatches {self.region_mismatches}"
+        if self.resources:
+            text += f", resources asked by the sink {self.resources}"
         if self.suspicious:
             text += f", suspicious changes {self.suspicious} (staged versions kept)"
         if self.unreadable:

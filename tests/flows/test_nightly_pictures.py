@@ -75,6 +75,7 @@ def test_pictured_tables_are_fetched_once_and_read(serve, tmp_path: Path) -> Non
         politeness_override=fast(delay=delay),
     ).portals
     assert result.reports_new == 1 and result.resources == 3
+    assert "resources asked by the sink 3" in result.line()
     assert other.log == []  # another origin: never asked
     for name in PICTURES:
         (hit,) = site.hits(f"/r/{name}")
