@@ -69,9 +69,15 @@ MAX_TABLE_TAGS = 200_000
 
 
 def _table_tags(markup: str | bytes) -> int:
-    """Tags whose name starts with t, in either case: two substring counts at C speed."""
+    """Tags whose name starts with t, in either case: two substring counts at C speed;
+    0 for a page with no more ``<`` than the cap (it cannot hold more table tags, and a
+    one-byte count is five times faster than a two-byte one)."""
     if isinstance(markup, str):
+        if markup.count("<") <= MAX_TABLE_TAGS:
+            return 0
         return markup.count("<t") + markup.count("<T")
+    if markup.count(b"<") <= MAX_TABLE_TAGS:
+        return 0
     return markup.count(b"<t") + markup.count(b"<T")
 
 
@@ -105,7 +111,7 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
     if not parsed.facts:
         # Some pages print the tables as pipe text in paragraphs rather than as <table>.
         lines = html_text(parse_html(markup, line_breaks=True))
-        from_text = parse_tables(text_cells(lines))
+        from_text = parse_tables(text_cells(lines), pre2019="with_facts")
         if from_text.facts:
             parsed = from_text
     read = _Read(parsed, head_text, meta_tags)
@@ -176,11 +182,11 @@ def _table_images(tree: LexborHTMLParser) -> list[str]:
     root = tree.body or tree.root
     if root is None or root.css_first("img") is None:
         return []
-    markup = root.html or ""
-    heading = _TABLE_HEADING.search(markup)
     text = root.text(separator="")
     if any(word in text for word in _TABLE_ROW_WORDS):
         return []  # the rows are printed as text: not an image-only table
+    markup = root.html or ""  # serialised only when needed: it costs a parse's time
+    heading = _TABLE_HEADING.search(markup)
     if heading is None and len("".join(text.split())) >= 400:
         return []  # a page that is all pictures has little text
     after = markup[heading.end() :] if heading is not None else markup

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice, product
+from typing import Literal
 
 from pipeline.extract import layout, run_together
 from pipeline.extract.cells import CellValue, label_form, read_value
@@ -690,13 +691,21 @@ class _Parser:
 
 
 def parse_tables(
-    cells: list[str], *, glued: Collection[int] = (), flat: Collection[int] = ()
+    cells: list[str],
+    *,
+    glued: Collection[int] = (),
+    flat: Collection[int] = (),
+    pre2019: Literal["always", "with_facts"] = "always",
 ) -> ParsedTables:
     """Read the tables. ``glued``: indices of figure cells printed run together with the
     text before them, which may be split into several cells; ``flat``: indices of cells
     of flattened lines, where a row must keep its own total to count as a table row (see
-    ``text_cells.read_text_cells``)."""
+    ``text_cells.read_text_cells``); ``pre2019="with_facts"`` reads a pre-2019 table only
+    where national figures were read (a fallback reading kept only then need not pay
+    for it otherwise)."""
     parsed = _Parser(cells, glued, flat).parse()
+    if pre2019 != "always" and not parsed.facts:
+        return parsed
     old_table = read_pre2019(cells, glued)
     parsed.pre2019 = old_table.figures
     parsed.findings += old_table.findings
