@@ -207,4 +207,6 @@ def html_text(tree: LexborHTMLParser, limit: int | None = None, *, by_node: bool
     if root is None:
         return ""
     text = root.text(deep=True, separator="\n" if by_node else "")[:limit]
-    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    # a line's words, split once: none when the line is blank (str.strip's white space)
+    words = map(str.split, text.splitlines())
+    return "\n".join(" ".join(line) for line in words if line)
