@@ -94,20 +94,22 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
         )
     markup, removed = cap_nesting(markup)  # parsing stays linear on hostile nesting
     tree = parse_html(markup)
+    # <meta> and the first <title> in one walk of the tree (in document order)
+    heads = tree.css("meta, title")
     meta_tags = {
-        (node.attributes.get("name") or node.attributes.get("property") or ""): (
-            node.attributes.get("content") or ""
+        (attributes.get("name") or attributes.get("property") or ""): (
+            attributes.get("content") or ""
         )
-        for node in tree.css("meta")
+        for attributes in (node.attributes for node in heads if node.tag == "meta")
     }
-    title_node = tree.css_first("title")
+    title_node = next((node for node in heads if node.tag == "title"), None)
     if title_node is not None:
         meta_tags.setdefault("title", title_node.text(strip=True))
     head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
     parsed = parse_tables(html_cells(tree))
     sources = _table_images(tree) if not parsed.facts else []
     # A parsed tree takes ~30 times the page's size: never hold two at once.
-    del tree, title_node
+    del tree, title_node, heads
     if not parsed.facts:
         # Some pages print the tables as pipe text in paragraphs rather than as <table>.
         lines = html_text(parse_html(markup, line_breaks=True))
