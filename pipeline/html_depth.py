@@ -49,7 +49,9 @@ def cap_nesting(html: AnyStr, limit: int = MAX_DEPTH) -> tuple[AnyStr, int]:
     """``html`` (text, or bytes of an ASCII-compatible encoding) with the start tags nested
     deeper than ``limit`` and their end tags removed, and the number of tags removed; the
     page itself when it nests no deeper."""
-    if _depth_bound(html) <= limit or _max_depth(html) <= limit:
+    # a page with no more "<" than the limit holds no more tags: it cannot nest deeper
+    lt = "<" if isinstance(html, str) else b"<"
+    if html.count(lt) <= limit or _depth_bound(html) <= limit or _max_depth(html) <= limit:
         return html, 0
     keep: list[AnyStr] = []
     depth = 0
