@@ -49,7 +49,9 @@ def cap_nesting(html: AnyStr, limit: int = MAX_DEPTH) -> tuple[AnyStr, int]:
     """``html`` (text, or bytes of an ASCII-compatible encoding) with the start tags nested
     deeper than ``limit`` and their end tags removed, and the number of tags removed; the
     page itself when it nests no deeper."""
-    if _depth_bound(html) <= limit or _max_depth(html) <= limit:
+    # a page with no more "<" than the limit holds no more tags: it cannot nest deeper
+    lt = "<" if isinstance(html, str) else b"<"
+    if html.count(lt) <= limit or _depth_bound(html) <= limit or _max_depth(html) <= limit:
         return html, 0
     keep: list[AnyStr] = []
     depth = 0
@@ -108,19 +110,23 @@ def _depth_bound(html: str | bytes, slice_bytes: int = _SLICE) -> int:
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     page = np.frombuffer(data + bytes(_WINDOW + 2), dtype=np.uint8)
     windows = np.lib.stride_tricks.sliding_window_view(page, _WINDOW + 1)
+    # the 8 bytes from each offset as one number (an unaligned view: nothing is copied)
+    words = np.ndarray((len(page) - _WINDOW + 1,), dtype=np.uint64, buffer=page, strides=(1,))
     bound = depth = 0
     for offset in range(0, len(data), slice_bytes):
         at = np.flatnonzero(page[offset : min(offset + slice_bytes, len(data))] == ord("<"))
         if len(at) == 0:
             continue
         at += offset
-        following = page[at + 1] | 0x20
-        starts = np.flatnonzero((following >= ord("a")) & (following <= ord("z")))
-        ends = np.flatnonzero(page[at + 1] == ord("/"))
-        steps = np.zeros(len(at), dtype=np.int64)
-        steps[starts[~_names_in(windows, at[starts] + 1, _FLAT_KEYS)]] = 1
-        steps[ends[_names_in(windows, at[ends] + 2, _CLOSED_KEYS)]] = -1
-        walk = np.cumsum(steps)
+        following = page[at + 1]
+        lowered = following | 0x20
+        is_start = (lowered >= ord("a")) & (lowered <= ord("z"))
+        is_end = following == ord("/")
+        # every tag's name read once: after "<" for a start tag, after "</" for an end tag
+        names = _names(windows, words, at + 1 + is_end)
+        steps = is_start & ~_member(names, _FLAT_KEYS)
+        walk = np.cumsum(steps, dtype=np.int64)
+        walk -= np.cumsum(is_end & _member(names, _CLOSED_KEYS), dtype=np.int64)
         # the depth never goes below 0: from ``depth``, it is the walk lifted by its lowest
         # dip below the start when that goes deeper than ``depth``
         lifted = np.maximum(depth, -np.minimum(np.minimum.accumulate(walk), 0))
@@ -131,22 +137,34 @@ def _depth_bound(html: str | bytes, slice_bytes: int = _SLICE) -> int:
 
 
 def _keys(names: frozenset[str]) -> np.ndarray:
-    """Each name of at most :data:`_WINDOW` bytes as the number :func:`_names_in` reads."""
+    """Each name of at most :data:`_WINDOW` bytes as the number :func:`_names` reads,
+    sorted (for :func:`_member`)."""
     spelled = [n.encode().ljust(_WINDOW, b"\0") for n in names if len(n) <= _WINDOW]
-    return np.frombuffer(b"".join(spelled), dtype=np.uint64)
+    return np.sort(np.frombuffer(b"".join(spelled), dtype=np.uint64))
 
 
-def _names_in(windows: np.ndarray, first: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Which of the tag names starting at offsets ``first`` (rows of ``windows``, the
-    page's bytes seen from each offset) are one of ``keys`` (made by :func:`_keys`): each
-    name is read as one 8-byte number, all compared at once."""
-    window = windows[first]
-    ended = _ENDS_NAME[window]
-    window |= 0x20  # lower-cases ASCII letters (names are compared lower-cased)
+# _MASKS[n]: the low n bytes of a number (a name of n bytes read little-endian)
+_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(_WINDOW + 1)], dtype=np.uint64)
+_LOWER = np.uint64(int.from_bytes(b"\x20" * _WINDOW, "little"))
+_UNKNOWN = np.uint64(0)  # no name is read as 0: the number of a name too long to read
+
+
+def _names(windows: np.ndarray, words: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The tag names starting at offsets ``first`` each read as one 8-byte number,
+    lower-cased (ASCII letters), the bytes after the name zeroed; 0 for a name longer
+    than :data:`_WINDOW` bytes. ``windows``: the page's bytes seen from each offset;
+    ``words``: the page's 8 bytes from each offset as one number."""
+    ended = np.take(_ENDS_NAME, windows[first])  # take: faster than indexing here
     length = np.where(ended.any(axis=1), ended.argmax(axis=1), _WINDOW + 1)
-    window[np.arange(_WINDOW + 1) >= length[:, None]] = 0
-    read = np.ascontiguousarray(window[:, :_WINDOW]).view(np.uint64).ravel()
-    return np.isin(read, keys) & (length <= _WINDOW)
+    read = (words[first] | _LOWER) & _MASKS[np.minimum(length, _WINDOW)]
+    read[length > _WINDOW] = _UNKNOWN
+    return read
+
+
+def _member(read: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which numbers of ``read`` are among the sorted ``keys`` (a binary search each)."""
+    at = np.minimum(np.searchsorted(keys, read), len(keys) - 1)
+    return keys[at] == read
 
 
 _FLAT_KEYS, _CLOSED_KEYS = _keys(_FLAT), _keys(_CLOSED)

@@ -95,10 +95,20 @@ class _Index:
     tables: list[LexborNode]
     rows: dict[int, list[LexborNode]]  # table mem_id -> its rows in document order
     holders: set[int]  # mem_ids of cells holding a table
+    spanned: set[int]  # mem_ids of cells with a colspan or rowspan (the others span 1)
+
+
+_SPANNED = "td[colspan], td[rowspan], th[colspan], th[rowspan]"
 
 
 def _index(root: LexborNode | LexborHTMLParser) -> _Index:
     tables = root.css("table")
+    # one query, so that reading each cell's attributes (slow) is needed only for these
+    spanned = {cell.mem_id for cell in root.css(_SPANNED)}
+    if root.css_first("table table") is None:
+        # No table inside another (most pages): a table's rows are all the rows in it,
+        # and no cell holds a table. One query per table instead of a walk per row.
+        return _Index(tables, {t.mem_id: t.css("tr") for t in tables}, set(), spanned)
     rows: dict[int, list[LexborNode]] = {t.mem_id: [] for t in tables}
     memo: dict[int, LexborNode | None] = {}
     for tr in root.css("tr"):
@@ -111,7 +121,7 @@ def _index(root: LexborNode | LexborHTMLParser) -> _Index:
         holder = _nearest(table, _CELL_OR_TABLE, memo)
         if holder is not None and holder.tag != "table":
             holders.add(holder.mem_id)
-    return _Index(tables, rows, holders)
+    return _Index(tables, rows, holders, spanned)
 
 
 @dataclass(slots=True)
@@ -127,11 +137,12 @@ class _Carried:
 def table_cells(table: LexborNode) -> list[str]:
     """A table's cells row by row, with rowspan and colspan expanded as a grid would."""
     index = _index(table)
-    return _grid(index.rows[table.mem_id], index.holders)
+    return _grid(index.rows[table.mem_id], index.holders, index.spanned)
 
 
-def _grid(rows: list[LexborNode], holders: set[int]) -> list[str]:
-    """The cells of one table's ``rows``, row by row, spans expanded.
+def _grid(rows: list[LexborNode], holders: set[int], spanned: set[int]) -> list[str]:
+    """The cells of one table's ``rows``, row by row, spans expanded (``holders``: cells
+    holding a table, read blank; ``spanned``: the cells that may span more than one).
 
     Cells spanning down are tracked by column rather than laid out in a full grid: each
     row places its own cells left to right, skipping the columns covered from above.
@@ -159,9 +170,13 @@ def _grid(rows: list[LexborNode], holders: set[int]) -> list[str]:
                 continue
             if carried:
                 column = pass_carried(column, r)
+            ident = node.mem_id if holders or spanned else 0
             # A cell holding a whole nested table is layout; the nested table is read itself.
-            text = "" if node.mem_id in holders else cell_text(node)
+            text = "" if holders and ident in holders else cell_text(node)
             cells.append(text)
+            if not spanned or ident not in spanned:
+                column += 1
+                continue
             attrs = node.attributes
             colspan = _span(attrs.get("colspan"))
             rowspan = min(_span(attrs.get("rowspan")), len(rows) - r)
@@ -181,7 +196,7 @@ def html_cells(tree: LexborHTMLParser) -> list[str]:
     index = _index(tree)
     cells: list[str] = []
     for table in index.tables:
-        cells.extend(_grid(index.rows[table.mem_id], index.holders))
+        cells.extend(_grid(index.rows[table.mem_id], index.holders, index.spanned))
     return cells
 
 
@@ -192,4 +207,6 @@ def html_text(tree: LexborHTMLParser, limit: int | None = None, *, by_node: bool
     if root is None:
         return ""
     text = root.text(deep=True, separator="\n" if by_node else "")[:limit]
-    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    # a line's words, split once: none when the line is blank (str.strip's white space)
+    words = map(str.split, text.splitlines())
+    return "\n".join(" ".join(line) for line in words if line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import cast
 
 from pipeline.extract import layout
 from pipeline.model import Fact, Finding
@@ -43,20 +44,26 @@ def _check(
     missing = [k for k in keys if k not in facts]
     if missing:
         return finding("not_assessable", f"not extracted: {', '.join(missing)}")
-    total = facts[total_key].number
-    addends = [facts[k].number for k in addend_keys]
-    blanks = [k for k in keys if facts[k].number is None]
-    expected = sum((a for a in addends if a is not None), Decimal(0))
+    numbers = [facts[k].number for k in keys]  # each read once
+    total = numbers[0]
+    blanks = numbers.count(None)
+    printed = [n for n in numbers[1:] if n is not None]
+    # Counts are ints: summed as ints, then made the Decimal that adding them one by one
+    # to Decimal(0) gave (the same while a sum stays under Decimal's 28 digits, as sums
+    # of a few dozen figures of at most 18 digits do).
+    if all(type(n) is int for n in printed):
+        expected = Decimal(sum(printed))
+    else:
+        expected = cast(Decimal, sum(printed, Decimal(0)))
     if total is None:
         return finding("not_assessable", "the total is not printed", expected=expected)
     if expected == total:
-        note = f" (reading {len(blanks)} blank cell(s) as 0)" if blanks else ""
+        note = f" (reading {blanks} blank cell(s) as 0)" if blanks else ""
         return finding("pass", f"holds{note}", expected=expected, printed=total)
     if blanks:
         return finding(
             "not_assessable",
-            f"printed {total}, the printed parts add to {expected}, and {len(blanks)} cell(s) "
-            "are blank",
+            f"printed {total}, the printed parts add to {expected}, and {blanks} cell(s) are blank",
             expected=expected,
             printed=total,
         )

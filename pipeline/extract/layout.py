@@ -101,7 +101,8 @@ def active_row(form: str) -> str | None:
     label = max(named, key=len)
     added = stem.replace(label, "", 1)
     if (
-        len(added) > MAX_ADDED_WORD or _CJK_WORD.fullmatch(added) is None
+        len(added) > MAX_ADDED_WORD
+        or _CJK_WORD.fullmatch(added) is None
         or any(other in added for other in ACTIVE_ROW_LABELS)
     ):
         return None  # not a word: marks or figures glued to the label ("规章///")
@@ -239,8 +240,16 @@ def is_application_group(form: str) -> bool:
 
 
 _COLUMN_WORDS = frozenset(
-    {*APPLICANT_COLUMN_LABELS.values(), *ACTIVE_COLUMN_LABELS.values(), "法人或其他组织",
-     "申请人情况", "信息内容", *REVIEW_COLUMN_LABELS.values(), "行政复议", "行政诉讼"}
+    {
+        *APPLICANT_COLUMN_LABELS.values(),
+        *ACTIVE_COLUMN_LABELS.values(),
+        "法人或其他组织",
+        "申请人情况",
+        "信息内容",
+        *REVIEW_COLUMN_LABELS.values(),
+        "行政复议",
+        "行政诉讼",
+    }
 )
 
 
@@ -328,17 +337,18 @@ def is_boundary(form: str) -> bool:
     )
 
 
+# A format's words and the rest of the line: matched over the forms joined by line
+# breaks (forms hold no white space), it finds each form that prints one once.
 _SIGNAL_PATTERNS = {
-    fmt: re.compile("|".join(map(re.escape, words))) for fmt, words in FORMAT_SIGNALS.items()
+    fmt: re.compile(f"(?:{'|'.join(map(re.escape, words))})[^\n]*")
+    for fmt, words in FORMAT_SIGNALS.items()
 }
 
 
 def detect_format(forms: list[str]) -> Format | None:
-    """The national format whose own words the cells print more often."""
-    votes = {
-        fmt: sum(1 for form in forms if pattern.search(form))
-        for fmt, pattern in _SIGNAL_PATTERNS.items()
-    }
+    """The national format whose own words the cells print more often (in more cells)."""
+    joined = "\n".join(forms)  # two regex passes instead of two searches per form
+    votes = {fmt: len(pattern.findall(joined)) for fmt, pattern in _SIGNAL_PATTERNS.items()}
     if votes["2019"] == votes["2021"]:
         return None
     return "2019" if votes["2019"] > votes["2021"] else "2021"

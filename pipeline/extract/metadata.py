@@ -67,9 +67,10 @@ _FIELD_NAME = re.compile(r"^(?:标题|题目|title)\s*[:：]\s*", re.IGNORECASE)
 
 def find_title(lines: list[str]) -> str | None:
     """The first title-like line, preferring one that names a year."""
+    # every title pattern holds 报 (年度报告, 年报, 工作报告): other lines are skipped unread
     candidates = [
         line
-        for line in (_FIELD_NAME.sub("", raw.strip(" |#*")) for raw in lines[:400])
+        for line in (_FIELD_NAME.sub("", raw.strip(" |#*")) for raw in lines[:400] if "报" in raw)
         if 6 <= len(line) <= 80 and _TITLE_LINE.search(line) and not line.startswith("《")
     ]
     with_year = [line for line in candidates if title_year(line)]

@@ -21,7 +21,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import islice, product
 
@@ -74,6 +74,7 @@ _NARRATIVE_WORDS = {
 }
 
 
+@lru_cache(maxsize=8192)  # labels recur from report to report; each tries every pattern
 def indicator_key(label: str) -> str | None:
     """The canonical key of an indicator label, ``None`` when it names none of them."""
     form = label_form(label)
@@ -84,6 +85,7 @@ def indicator_key(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)  # a few period headings, read once per figure
 def period_kind(heading: str) -> PeriodKind | None:
     if "累计" in heading:
         return "cumulative"

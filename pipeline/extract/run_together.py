@@ -37,6 +37,7 @@ _ACTIVE_LABEL_AT_END = re.compile(
     r"|行政事业性收费|政府集中采购)([（(][^（）()]*[）)])?$"  # with its annotation
 )
 
+
 def unglue(line: str) -> list[str]:
     """Cut a glued line into label and figure cells."""
     return [cell for cell, _ in unglue_marked(line)]
@@ -131,14 +132,15 @@ def is_glued(line: str) -> bool:
     or one space between cells: long, or a label-figure-label pattern three times over."""
     if "|" in line:
         return False
-    return len(line) >= _RUN_TOGETHER_LINE or _label_after_figure(line) >= 3
+    return len(line) >= _RUN_TOGETHER_LINE or _label_after_figure(line, enough=3) >= 3
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def _label_after_figure(line: str) -> int:
-    """How often a figure (not one inside a sentence) is followed by more text."""
+def _label_after_figure(line: str, enough: int | None = None) -> int:
+    """How often a figure (not one inside a sentence) is followed by more text; counted
+    up to ``enough`` at most when given."""
     count = 0
     for match in _FIGURE.finditer(line):
         start, end = match.span()
@@ -147,6 +149,8 @@ def _label_after_figure(line: str) -> int:
             continue
         if _CJK.search(line, end) is not None:
             count += 1
+            if count == enough:
+                break
     return count
 
 

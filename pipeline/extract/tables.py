@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice, product
+from typing import Literal
 
 from pipeline.extract import layout, run_together
 from pipeline.extract.cells import CellValue, label_form, read_value
@@ -40,13 +41,14 @@ class _Cells:
     raw: list[str]
     forms: list[str]
     values: list[CellValue | None]
+    size: int  # len(raw), read in every loop step (an attribute, not a method call)
 
     @classmethod
     def of(cls, raw: list[str]) -> _Cells:
-        return cls(raw, [label_form(c) for c in raw], [read_value(c) for c in raw])
+        return cls(raw, [label_form(c) for c in raw], [read_value(c) for c in raw], len(raw))
 
     def __len__(self) -> int:
-        return len(self.raw)
+        return self.size
 
     def is_text(self, i: int) -> bool:
         return self.values[i] is None
@@ -126,7 +128,7 @@ class _Parser:
         label_text = cells.forms[start - 1] if start > 0 else ""
         continued = 0
         i = start
-        while i < len(cells):
+        while i < cells.size:
             if not cells.is_text(i):
                 found.append(i)
                 i += 1
@@ -385,7 +387,7 @@ class _Parser:
         """Read the column headings after a 信息内容 cell."""
         headers: list[str] = []
         j = i + 1
-        while j < len(self.cells) and self.cells.is_text(j):
+        while j < self.cells.size and self.cells.is_text(j):
             form = self.cells.forms[j]
             if layout.active_row(form) is not None or layout.starts_active(form):
                 break
@@ -398,7 +400,7 @@ class _Parser:
         """The row named by a label wrapped in two cells ("5.要求行政机关确认或重" /
         "新出具已获取信息"), when neither cell names a row alone."""
         cells = self.cells
-        if not self.layout_sound or i + 1 >= len(cells) or not cells.is_text(i + 1):
+        if not self.layout_sound or i + 1 >= cells.size or not cells.is_text(i + 1):
             return None
         if not self._continues(i + 1):
             return None
@@ -452,9 +454,9 @@ class _Parser:
         if self.format == "2019":
             return True
         j = i + 1
-        while j < len(self.cells) and not self.cells.is_text(j) and not self.cells.raw[j]:
+        while j < self.cells.size and not self.cells.is_text(j) and not self.cells.raw[j]:
             j += 1  # empty filler cells
-        if j >= len(self.cells):
+        if j >= self.cells.size:
             return self.format != "2021"
         if not self.cells.is_text(j):
             return True
@@ -470,7 +472,7 @@ class _Parser:
         current: list[int] = []
         ended_by_label = ended_by_prose = saw_header = False
         j = i + 1
-        while j < len(cells):
+        while j < cells.size:
             if not cells.is_text(j):
                 current.append(j)
                 j += 1
@@ -544,7 +546,7 @@ class _Parser:
         previous_row: str | None = None
         started = False  # has any table begun (its heading, or a row at the page start)?
         i = 0
-        while i < len(cells):
+        while i < cells.size:
             if not cells.is_text(i):
                 i += 1
                 continue
@@ -656,7 +658,7 @@ class _Parser:
         before any table heading, in a document that never prints that table's heading,
         begins its table there. Table 2 only where the national format is known (its rows
         have different columns in the two formats)."""
-        following = self.cells.values[i + 1] if i + 1 < len(self.cells) else None
+        following = self.cells.values[i + 1] if i + 1 < self.cells.size else None
         if following is None or following.semantic != "number":
             return None
         form = self.cells.forms[i]
@@ -671,7 +673,7 @@ class _Parser:
 
     def _note_unrecognised(self, i: int, table: str) -> None:
         """A label followed by figures that names no row: noted rather than guessed at."""
-        following = self.cells.values[i + 1] if i + 1 < len(self.cells) else None
+        following = self.cells.values[i + 1] if i + 1 < self.cells.size else None
         if following is not None and following.semantic == "number":
             self.unrecognised.setdefault(table, []).append(self.cells.raw[i])
 
@@ -690,13 +692,21 @@ class _Parser:
 
 
 def parse_tables(
-    cells: list[str], *, glued: Collection[int] = (), flat: Collection[int] = ()
+    cells: list[str],
+    *,
+    glued: Collection[int] = (),
+    flat: Collection[int] = (),
+    pre2019: Literal["always", "with_facts"] = "always",
 ) -> ParsedTables:
     """Read the tables. ``glued``: indices of figure cells printed run together with the
     text before them, which may be split into several cells; ``flat``: indices of cells
     of flattened lines, where a row must keep its own total to count as a table row (see
-    ``text_cells.read_text_cells``)."""
+    ``text_cells.read_text_cells``); ``pre2019="with_facts"`` reads a pre-2019 table only
+    where national figures were read (a fallback reading kept only then need not pay
+    for it otherwise)."""
     parsed = _Parser(cells, glued, flat).parse()
+    if pre2019 != "always" and not parsed.facts:
+        return parsed
     old_table = read_pre2019(cells, glued)
     parsed.pre2019 = old_table.figures
     parsed.findings += old_table.findings

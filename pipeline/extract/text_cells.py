@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from pipeline.extract.run_together import is_glued, unglue_marked
 
+# (a rule holds "---": lines without it are not tried)
 _MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A label followed by figures separated by spaces, as PDF text extraction prints rows.
 _TRAILING_NUMBERS = re.compile(
@@ -29,7 +30,10 @@ _TRAILING_NUMBERS = re.compile(
 
 def split_label_and_numbers(line: str) -> list[str]:
     """``'行政处罚 3985758'`` -> ``['行政处罚', '3985758']``; other lines unchanged."""
-    match = _TRAILING_NUMBERS.match(line.strip())
+    stripped = line.strip()
+    if not stripped[-1:].isdecimal():  # the pattern ends in a digit (\d: category Nd)
+        return [line]
+    match = _TRAILING_NUMBERS.match(stripped)
     if match is None:
         return [line]
     return [match["label"], *match["numbers"].split()]
@@ -52,12 +56,12 @@ def text_cells(text: str) -> list[str]:
 def read_text_cells(text: str) -> TextCells:
     lines = text.splitlines()
     # In a markdown table every row starts with a border pipe, not with an empty cell.
-    markdown = any(_MARKDOWN_RULE.match(line) for line in lines if "-" in line)
+    markdown = any(_MARKDOWN_RULE.match(line) for line in lines if "---" in line)
     result = TextCells()
     cells = result.cells
     pending: str | None = None
     for line in lines:
-        if not line.strip() or _MARKDOWN_RULE.match(line):
+        if not line.strip() or ("---" in line and _MARKDOWN_RULE.match(line)):
             continue
         if markdown and line.lstrip().startswith("|"):
             line = line.lstrip()[1:]

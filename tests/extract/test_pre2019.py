@@ -137,3 +137,20 @@ def test_cli_shows_and_writes_the_figures(
     for frame in (pd.read_csv(csv_path), pd.read_parquet(parquet_path)):
         assert list(frame.columns) == [*PRE2019_COLUMNS, "source"] and len(frame) == 30
         assert frame.loc[0, "label"] == "主动公开文件数" and frame.loc[0, "value"] == 2122
+
+
+def test_a_fallback_reading_reads_the_old_table_only_with_national_figures() -> None:
+    """``pre2019="with_facts"`` (the HTML text fallback, kept only when it finds national
+    figures) skips the pre-2019 reader where no national figure was read (051's 34 figures
+    are not read), and reads it where some were."""
+    from pipeline.extract.html_cells import html_cells, parse_html
+    from pipeline.extract.tables import parse_tables
+
+    cells = html_cells(parse_html((CORPUS / "raw" / "051.html").read_bytes()))
+    assert len(parse_tables(cells).pre2019) == 34
+    skipped = parse_tables(cells, pre2019="with_facts")
+    assert skipped.facts == [] and skipped.pre2019 == []
+    # 032's national tables followed by 051's old table: both read
+    national = html_cells(parse_html((CORPUS / "raw" / "032.html").read_bytes()))
+    both = parse_tables(national + cells, pre2019="with_facts")
+    assert len(both.facts) == 200 and len(both.pre2019) == 34
