@@ -51,7 +51,7 @@ def _rapidocr_words() -> object:
         out = []
         for box, text, score in found or []:
             xs, ys = [p[0] for p in box], [p[1] for p in box]
-            cleaned = ocr._clean(text)
+            cleaned = ocr.clean_word(text)
             if cleaned:
                 out.append(
                     ocr.OcrWord(cleaned, min(xs), max(xs), min(ys), max(ys), 100 * float(score))

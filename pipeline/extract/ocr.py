@@ -157,7 +157,7 @@ def _tsv_words(tsv: str) -> list[OcrWord]:
         if parts[0] == "4":
             lines[key] = (top, top + height)
             continue
-        text = _clean(parts[11])
+        text = clean_word(parts[11])
         if parts[0] != "5" or not text:
             continue
         line_top, line_bottom = lines.get(key, (top, top + height))
@@ -174,7 +174,8 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0"})
 _SPECKS = "|，。、,.'`\"“”‘’:;：；*~_"
 
 
-def _clean(text: str) -> str:
+def clean_word(text: str) -> str:
+    """A word as the recogniser gave it, without specks; "O" in a run of digits is 0."""
     text = text.strip()
     if not text.strip(_SPECKS):
         return ""
@@ -448,35 +449,32 @@ def _has_ink(image: Image.Image, box: Box) -> bool:
     return int((np.asarray(crop) < _DARK).sum()) > _INK_PIXELS
 
 
-def _page_tables(reading: PageReading, *, word_tables: bool = False) -> pdf_cells._Page:
+@dataclass(slots=True)
+class _PageTables:
+    tables: list[pdf_cells.Table]
+    text_lines: list[str]
+    all_lines: list[str]
+
+
+def _page_tables(reading: PageReading, *, word_tables: bool = False) -> _PageTables:
     """The page in :mod:`pdf_cells`' terms: its tables as grids, and its text lines.
     ``word_tables``: the tables rebuilt from word positions instead of the ruled ones."""
-    chars = [pdf_cells._Char(w.text, w.x0, w.x1, w.top, w.bottom, True) for w in reading.words]
+    chars = [pdf_cells.Char(w.text, w.x0, w.x1, w.top, w.bottom, True) for w in reading.words]
     boxes = [
         (min(c[0] for c in t), min(c[1] for c in t), max(c[2] for c in t), max(c[3] for c in t))
         for t in reading.tables
     ]
     inside, outside = pdf_cells.split_by_box(chars, boxes)
     grids = [
-        pdf_cells._table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
+        pdf_cells.table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
     ]
     for grid, box in zip(grids, boxes, strict=True):
         grid.top = box[1]
     if word_tables:
         # Tables without ruling lines, rebuilt from word positions (issue 9's word tables).
-        grids = sorted(pdf_cells._word_tables(outside), key=lambda t: t.top)
-    height = reading.height or 1.0
-    text_lines = [
-        line
-        for top, line in pdf_cells._lines(outside, pdf_cells._CELL_GAP)
-        if not pdf_cells._is_furniture(line, top / height)
-    ]
-    all_lines = [
-        line
-        for top, line in pdf_cells._lines(chars, pdf_cells._CELL_GAP)
-        if not pdf_cells._is_furniture(line, top / height)
-    ]
-    return pdf_cells._Page(grids, text_lines, all_lines, len(chars), True)
+        grids = sorted(pdf_cells.char_tables(outside), key=lambda t: t.top)
+    text_lines, all_lines = pdf_cells.page_lines(outside, chars, reading.height)
+    return _PageTables(grids, text_lines, all_lines)
 
 
 #: A page to read: its image and dpi, or no image and why it is not read.
@@ -492,8 +490,8 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
         raise OcrUnavailable(problem)
     started = time.monotonic()
     result = OcrContent()
-    ruled: list[list[pdf_cells._Table]] = []
-    unruled: list[list[pdf_cells._Table]] = []
+    ruled: list[list[pdf_cells.Table]] = []
+    unruled: list[list[pdf_cells.Table]] = []
     text_lines: list[str] = []
     all_lines: list[str] = []
     for number, (image, dpi, why) in enumerate(images, start=1):
@@ -541,23 +539,12 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
     return result
 
 
-def _joined(pages: list[list[pdf_cells._Table]]) -> list[pdf_cells._Table]:
+def _joined(pages: list[list[pdf_cells.Table]]) -> list[pdf_cells.Table]:
     """The pages' tables in order, those cut by a page break joined (as pdf_cells joins
     the pages of a PDF's text layer)."""
-    tables: list[pdf_cells._Table] = []
+    tables: list[pdf_cells.Table] = []
     for page in pages:
-        for k, table in enumerate(page):
-            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
-                tables[-1], table = pdf_cells._continue_words(tables[-1], table)
-            if k == 0 and tables and table.ruled and tables[-1].ruled:
-                table = pdf_cells._drop_header(
-                    table, tables[-1].row_texts[: pdf_cells._HEADER_ROWS]
-                )
-                joined = pdf_cells._continue(tables[-1], table)
-                if joined is not None:
-                    tables[-1] = joined
-                    continue
-            tables.append(table)
+        pdf_cells.add_page_tables(tables, page)
     return tables
 
 
