@@ -359,12 +359,20 @@ _STRIP_MAX_PX = 20_000  # a strip taller than this is read in several calls
 
 
 def _read_cells(
-    image: Image.Image, boxes: list[Box], dpi: int, language: str, *options: str
+    image: Image.Image,
+    boxes: list[Box],
+    dpi: int,
+    language: str,
+    *options: str,
+    scale: int = 1,
 ) -> list[list[OcrWord]]:
     """The words of each cell box, read from the cells cut out and stacked into strips
-    (a few Tesseract calls per page, not one per cell), in page pixels."""
-    crops = [
-        image.crop(
+    (a few Tesseract calls per page, not one per cell), in page pixels. ``scale``: the
+    cells enlarged this many times first (a figure of a coarse, noisy scan that reads as
+    nothing at its own size often reads at twice it)."""
+    crops = []
+    for x0, top, x1, bottom in boxes:
+        crop = image.crop(
             (
                 int(x0) + _INSET_PX,
                 int(top) + _INSET_PX,
@@ -372,36 +380,37 @@ def _read_cells(
                 int(bottom) - _INSET_PX,
             )
         )
-        for x0, top, x1, bottom in boxes
-    ]
+        if scale > 1:
+            crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
+        crops.append(crop)
     found: list[list[OcrWord]] = [[] for _ in boxes]
+    gap = _GAP_PX * scale
     start = 0
     while start < len(crops):
         offsets: list[int] = []
-        y = _GAP_PX
+        y = gap
         end = start
         while end < len(crops) and (end == start or y + crops[end].height < _STRIP_MAX_PX):
             offsets.append(y)
-            y += crops[end].height + _GAP_PX
+            y += crops[end].height + gap
             end += 1
-        width = max(c.width for c in crops[start:end]) + 2 * _GAP_PX
+        width = max(c.width for c in crops[start:end]) + 2 * gap
         strip = Image.new("L", (width, y), 255)
         for crop, offset in zip(crops[start:end], offsets, strict=True):
-            strip.paste(crop, (_GAP_PX, offset))
-        for word in ocr_words(strip, dpi, language, *options):
+            strip.paste(crop, (gap, offset))
+        for word in ocr_words(strip, dpi * scale, language, *options):
             middle = (word.top + word.bottom) / 2
             i = bisect.bisect_right(offsets, middle) - 1
             if i < 0 or middle > offsets[i] + crops[start + i].height:
                 continue
             x0, top = boxes[start + i][0] + _INSET_PX, boxes[start + i][1] + _INSET_PX
-            dx, dy = x0 - _GAP_PX, top - offsets[i]
             found[start + i].append(
                 OcrWord(
                     word.text,
-                    word.x0 + dx,
-                    word.x1 + dx,
-                    word.top + dy,
-                    word.bottom + dy,
+                    x0 + (word.x0 - gap) / scale,
+                    x0 + (word.x1 - gap) / scale,
+                    top + (word.top - offsets[i]) / scale,
+                    top + (word.bottom - offsets[i]) / scale,
                     word.conf,
                 )
             )
@@ -409,10 +418,48 @@ def _read_cells(
     return found
 
 
+def _read_figures(
+    image: Image.Image, boxes: list[Box], dpi: int, scale: int = 1
+) -> list[list[OcrWord]]:
+    """The cells read by the digits-only pass."""
+    return _read_cells(
+        image,
+        boxes,
+        dpi,
+        _FIGURE_LANGUAGE,
+        "-c",
+        f"tessedit_char_whitelist={_FIGURE_CHARS}",
+        scale=scale,
+    )
+
+
+# A cell chi_sim reads as one to three characters it is unsure of ("号" for 3, "区" for
+# 72 on a noisy 150 dpi scan) may hold a figure; a label it reads this short ("总计",
+# "其他") it reads with 90+.
+_SHORT_CELL = 3
+_UNSURE_CJK = 70.0
+# The digits-only pass reads a printed figure with 90+; what it makes of a label's glyphs
+# it reads with under 20. Only a reading this sure replaces chi_sim's.
+_SURE_FIGURE = 80.0
+
+
+def _is_figure(words: list[OcrWord], sure: float = 0.0) -> bool:
+    return bool(words) and all(w.conf >= sure and w.text.replace(".", "").isdigit() for w in words)
+
+
+def _maybe_figure(words: list[OcrWord]) -> bool:
+    """chi_sim's reading of a cell is short and unsure: the cell may hold a figure."""
+    text = "".join(w.text for w in words)
+    return 0 < len(text) <= _SHORT_CELL and all(
+        w.conf < _UNSURE_CJK for w in words if _CJK.search(w.text)
+    )
+
+
 def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[OcrWord]:
     """The words of every table cell: each cell read on its own (a whole-page reading
-    runs the lines of neighbouring cells together), then the cells that hold a figure
-    read again by a digits-only pass, since chi_sim reads "71" as "/1" or "7J4"."""
+    runs the lines of neighbouring cells together), then the cells that may hold a figure
+    read again by a digits-only pass, since chi_sim reads "71" as "/1" or "7J4", and those
+    that still give no figure read once more at twice their size."""
     cells = [
         cell
         for table in tables
@@ -423,18 +470,27 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
         return []
     texts = _read_cells(image, cells, dpi, LANGUAGE)
     # Any cell without a Chinese character may hold a figure (one printed beside a label
-    # wrapped over three lines sits in a tall cell).
-    figures = [k for k in range(len(cells)) if not any(_CJK.search(w.text) for w in texts[k])]
-    digits = _read_cells(
-        image,
-        [cells[k] for k in figures],
-        dpi,
-        _FIGURE_LANGUAGE,
-        "-c",
-        f"tessedit_char_whitelist={_FIGURE_CHARS}",
-    )
+    # wrapped over three lines sits in a tall cell); so may one chi_sim is unsure of.
+    plain = [k for k in range(len(cells)) if not any(_CJK.search(w.text) for w in texts[k])]
+    unsure = [k for k in range(len(cells)) if k not in set(plain) and _maybe_figure(texts[k])]
+    figures = sorted([*plain, *unsure])
+    digits = _read_figures(image, [cells[k] for k in figures], dpi)
     for k, read in zip(figures, digits, strict=True):
-        texts[k] = read
+        if k in set(plain) or _is_figure(read, _SURE_FIGURE):
+            texts[k] = read
+    # What is still no figure though it may be one, and has ink: read at twice its size.
+    again = [
+        k
+        for k in figures
+        if not _is_figure(texts[k], _SURE_FIGURE)
+        and (texts[k] or _has_ink(image, cells[k]))
+        and (not texts[k] or k in set(plain) or _maybe_figure(texts[k]))
+    ]
+    if again:
+        larger = _read_figures(image, [cells[k] for k in again], dpi, scale=2)
+        for k, read in zip(again, larger, strict=True):
+            if _is_figure(read, _SURE_FIGURE):
+                texts[k] = read
     for k, read in enumerate(texts):
         if not read and _has_ink(image, cells[k]):
             # Something is printed that no pass could read: never a blank.
@@ -458,9 +514,7 @@ def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWo
         (words[k].x0 - pad, words[k].top - pad, words[k].x1 + pad, words[k].bottom + pad)
         for k in figures
     ]
-    digits = _read_cells(
-        image, boxes, dpi, _FIGURE_LANGUAGE, "-c", f"tessedit_char_whitelist={_FIGURE_CHARS}"
-    )
+    digits = _read_figures(image, boxes, dpi)
     out = list(words)
     for k, read in zip(figures, digits, strict=True):
         old = words[k]
