@@ -179,6 +179,9 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0"})
 _SPECKS = "|，。、,.'`\"“”‘’:;：；*~_"
 
 
+_SPECKED_FIGURE = re.compile(r"^[.,]\d+$|^\d+[.,]$")
+
+
 def clean_word(text: str) -> str:
     """A word as the recogniser gave it, without specks; "O" in a run of digits is 0."""
     text = text.strip()
@@ -186,6 +189,8 @@ def clean_word(text: str) -> str:
         return ""
     if any(c.isdigit() for c in text) and all(c.isdigit() or c in "Oo" for c in text):
         return text.translate(_DIGIT_LOOKALIKES)
+    if _SPECKED_FIGURE.match(text):  # ".0", "5.": a speck beside a figure
+        return text.strip(".,")
     return text
 
 
@@ -443,8 +448,26 @@ _UNSURE_CJK = 70.0
 _SURE_FIGURE = 80.0
 
 
+_FIGURE = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
 def _is_figure(words: list[OcrWord], sure: float = 0.0) -> bool:
-    return bool(words) and all(w.conf >= sure and w.text.replace(".", "").isdigit() for w in words)
+    return bool(words) and all(w.conf >= sure and _FIGURE.match(w.text) for w in words)
+
+
+def _sureness(words: list[OcrWord]) -> float:
+    return min((w.conf for w in words), default=0.0)
+
+
+def _likelier(chinese: list[OcrWord], digits: list[OcrWord], *, plain: bool) -> list[OcrWord]:
+    """A cell's reading: the digits-only pass's, unless chi_sim read a figure it is surer
+    of (on a noisy scan chi_sim reads "0" with 95 where the Latin model reads nothing, or
+    "10" with 0). A cell chi_sim read with Chinese characters takes only a sure figure."""
+    if not plain:
+        return digits if _is_figure(digits, _SURE_FIGURE) else chinese
+    if _is_figure(chinese) and (not _is_figure(digits) or _sureness(chinese) > _sureness(digits)):
+        return chinese
+    return digits
 
 
 def _maybe_figure(words: list[OcrWord]) -> bool:
@@ -476,8 +499,7 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
     figures = sorted([*plain, *unsure])
     digits = _read_figures(image, [cells[k] for k in figures], dpi)
     for k, read in zip(figures, digits, strict=True):
-        if k in set(plain) or _is_figure(read, _SURE_FIGURE):
-            texts[k] = read
+        texts[k] = _likelier(texts[k], read, plain=k in set(plain))
     # What is still no figure though it may be one, and has ink: read at twice its size.
     again = [
         k
