@@ -39,6 +39,7 @@ from PIL import Image
 
 from pipeline.extract import pdf_cells
 from pipeline.extract.grid import grid_cells
+from pipeline.extract.ocr_labels import relabel
 from pipeline.model import Finding
 
 DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
@@ -641,8 +642,17 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
     # text is prose and headings, which OCR misreads into stray "tables" that cut the
     # real ones short.
     tables = _joined(ruled if any(ruled) else unruled)
-    for table in tables:
-        result.table_cells.extend(grid_cells(table.cells))
+    cells = [text for table in tables for text in grid_cells(table.cells)]
+    result.table_cells, relabelled = relabel(cells)
+    if relabelled:
+        result.findings.append(
+            Finding(
+                check="ocr_relabelled",
+                status="info",
+                message="row labels misread by OCR taken for the national row between their "
+                "neighbours: " + "; ".join(f"{fix.read!r} as {fix.row}" for fix in relabelled),
+            )
+        )
     result.text = "\n".join(text_lines)
     result.table_text = "\n".join(all_lines)
     result.seconds = time.monotonic() - started

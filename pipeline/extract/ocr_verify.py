@@ -82,22 +82,45 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
     by_key = {f.key: f for f in facts}
     proven: set[str] = set()
     broken: set[str] = set()
+    # Zeros with blanks: they prove nothing on their own, but see below.
+    zero_rows: list[tuple[str, list[str]]] = []
     for _name, total_key, addend_keys in identities(national_format):
         keys = [total_key, *(k.lstrip("-") for k in addend_keys)]
         present = [by_key.get(k) for k in keys]
         if any(f is None or (f.semantic == "number" and f.number is None) for f in present):
             continue  # not assessable: proves nothing, and blames nothing
         numbers = [_as_number(f) for f in present]  # type: ignore[arg-type]
+        if present[0].semantic == "blank" and any(numbers):  # type: ignore[union-attr]
+            # A total left blank beside figures: the report printed no total (OCR gives a
+            # blank only for a cell without ink). Nothing to check against.
+            continue
         if not any(numbers) and any(f.semantic != "number" for f in present):  # type: ignore[union-attr]
             # Blanks that add up to blanks hold for a reading that lost every figure (a
             # row whose figures went to the wrong cells): proves nothing. A row of printed
             # zeros is fooled only by two figures both misread as 0, in one row.
+            if not any(k.startswith("-") for k in addend_keys):
+                zero_rows.append((total_key, keys))
             continue
         addends = [
             (-1 if key.startswith("-") else 1, n)
             for key, n in zip(addend_keys, numbers[1:], strict=True)
         ]
         (proven if _holds(numbers[0], addends) else broken).update(keys)
+    # A total another identity proves to be 0 makes every count it sums 0: those read as 0,
+    # or blank (no ink), are right. Each round can prove the total of another row.
+    while True:
+        settled = [
+            keys
+            for total_key, keys in zero_rows
+            if total_key in proven
+            and total_key not in broken
+            and by_key[total_key].semantic == "number"
+            and not set(keys) <= proven
+        ]
+        if not settled:
+            break
+        for keys in settled:
+            proven.update(keys)
     kept = [
         dataclasses.replace(f, method="ocr")
         for f in facts
