@@ -371,11 +371,13 @@ def _read_cells(
     language: str,
     *options: str,
     scale: int = 1,
+    underlines: bool = False,
 ) -> list[list[OcrWord]]:
     """The words of each cell box, read from the cells cut out and stacked into strips
     (a few Tesseract calls per page, not one per cell), in page pixels. ``scale``: the
     cells enlarged this many times first (a figure of a coarse, noisy scan that reads as
-    nothing at its own size often reads at twice it)."""
+    nothing at its own size often reads at twice it). ``underlines``: underlines taken
+    out of each cell first (no figure holds a stroke that long; a Chinese character may)."""
     crops = []
     for x0, top, x1, bottom in boxes:
         crop = image.crop(
@@ -386,6 +388,8 @@ def _read_cells(
                 int(bottom) - _INSET_PX,
             )
         )
+        if underlines:
+            crop = _without_underlines(crop, dpi)
         if scale > 1:
             crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
         crops.append(crop)
@@ -425,9 +429,9 @@ def _read_cells(
 
 
 def _read_figures(
-    image: Image.Image, boxes: list[Box], dpi: int, scale: int = 1
+    image: Image.Image, boxes: list[Box], dpi: int, scale: int = 1, *, underlines: bool = True
 ) -> list[list[OcrWord]]:
-    """The cells read by the digits-only pass."""
+    """The cells read by the digits-only pass (underlines taken out, unless told)."""
     return _read_cells(
         image,
         boxes,
@@ -436,7 +440,24 @@ def _read_figures(
         "-c",
         f"tessedit_char_whitelist={_FIGURE_CHARS}",
         scale=scale,
+        underlines=underlines,
     )
+
+
+_UNDERLINE_INCH = 0.1  # a digit of 10.5 pt is 0.07 inch wide; an underlined one's line longer
+
+
+def _without_underlines(crop: Image.Image, dpi: int) -> Image.Image:
+    """The cell without underlines: ink in a horizontal run longer than any digit's
+    stroke ("_0_" reads as "-0" or "20"), with a pixel around it."""
+    pixels = np.asarray(crop)
+    runs = _runs(pixels < _LINE_DARK, max(int(_UNDERLINE_INCH * dpi), 8))
+    if not runs.any():
+        return crop
+    grown = runs.copy()
+    grown[1:, :] |= runs[:-1, :]
+    grown[:-1, :] |= runs[1:, :]
+    return Image.fromarray(np.where(grown, np.uint8(255), pixels))
 
 
 # A cell chi_sim reads as one to three characters it is unsure of ("号" for 3, "区" for
@@ -537,7 +558,8 @@ def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWo
         (words[k].x0 - pad, words[k].top - pad, words[k].x1 + pad, words[k].bottom + pad)
         for k in figures
     ]
-    digits = _read_figures(image, boxes, dpi)
+    # Word boxes are cut close: a figure's own strokes can run their whole width.
+    digits = _read_figures(image, boxes, dpi, underlines=False)
     out = list(words)
     for k, read in zip(figures, digits, strict=True):
         old = words[k]
