@@ -90,9 +90,11 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
         if any(f is None or (f.semantic == "number" and f.number is None) for f in present):
             continue  # not assessable: proves nothing, and blames nothing
         numbers = [_as_number(f) for f in present]  # type: ignore[arg-type]
-        if present[0].semantic == "blank" and any(numbers):  # type: ignore[union-attr]
-            # A total left blank beside figures: the report printed no total (OCR gives a
-            # blank only for a cell without ink). Nothing to check against.
+        blank = [f.semantic == "blank" for f in present]  # type: ignore[union-attr]
+        if any(numbers) and (blank[0] or all(blank[1:])):
+            # A total left blank beside figures, or figures beside a column or row left
+            # blank: the report printed no total, or no parts (OCR gives a blank only for
+            # a cell without ink). Nothing to check against.
             continue
         if not any(numbers) and any(f.semantic != "number" for f in present):  # type: ignore[union-attr]
             # Blanks that add up to blanks hold for a reading that lost every figure (a
