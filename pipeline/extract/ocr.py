@@ -180,7 +180,7 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0"})
 _SPECKS = "|，。、,.'`\"“”‘’:;：；*~_"
 
 
-_SPECKED_FIGURE = re.compile(r"^[.,]\d+$|^\d+[.,]$")
+_SPECKED_FIGURE = re.compile(r"^[.,]\d+$")  # not "5.": an enumerator
 
 
 def clean_word(text: str) -> str:
@@ -190,8 +190,8 @@ def clean_word(text: str) -> str:
         return ""
     if any(c.isdigit() for c in text) and all(c.isdigit() or c in "Oo" for c in text):
         return text.translate(_DIGIT_LOOKALIKES)
-    if _SPECKED_FIGURE.match(text):  # ".0", "5.": a speck beside a figure
-        return text.strip(".,")
+    if _SPECKED_FIGURE.match(text):  # ".0": a speck before a figure
+        return text.lstrip(".,")
     return text
 
 
