@@ -7,10 +7,13 @@ image of a report page (``<img>``) is read from its bytes. On each image:
 2. ruling lines are found as long runs of dark pixels, turned into edges and, through
    pdfplumber's own edge -> intersection -> cell functions, into table cells;
 3. the ruling lines are erased (they confuse the recogniser) and Tesseract (``chi_sim``)
-   reads the words with their boxes;
+   reads the words with their boxes: the page outside the tables at once, each cell on
+   its own; cells that may hold a figure are read again by the Latin model restricted to
+   digits (and, still unread, at twice their size), and the surer figure is kept;
 4. words and cells, scaled to PDF points, go through :mod:`pdf_cells`' grid code: a word
    belongs to the cell its centre falls in, tables cut by a page break are joined, headers
-   repeated on the next page dropped. Words outside tables become text lines.
+   repeated on the next page dropped. Words outside tables become text lines. Table 3
+   row labels misread are put right by :mod:`ocr_labels` where their neighbours settle it.
 
 What comes out is read by the same row and column rules as text. Nothing read here is
 trusted on its own: :mod:`ocr_verify` keeps only figures the tables' identities prove.

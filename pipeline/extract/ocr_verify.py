@@ -10,8 +10,13 @@ rows). A figure is kept when
   or a mark counts as 0, as in :mod:`identities`; OCR gives a blank only for a cell with
   no ink at all, and a cell whose ink it cannot read as text, which no identity
   assesses), and that is not made of blanks and marks alone (0 = 0 + 0 with nothing
-  printed holds for a reading that lost every figure; printed zeros are read), and
+  printed holds for a reading that lost every figure; printed zeros are read) unless
+  another identity proves its total 0 (counts summing to 0 are all 0 or not printed), and
 - no identity that covers it fails.
+
+An identity whose total is blank beside figures, or whose parts are all blank beside a
+total, checks nothing (the report printed no total, or no parts): it neither proves nor
+breaks.
 
 A single misread digit breaks its row total (and its column identity), so the whole row
 and column go. Everything else — Table 1 (which has no identity), rows whose identities
