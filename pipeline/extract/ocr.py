@@ -267,9 +267,12 @@ def _segments(mask: np.ndarray, orientation: str) -> list[dict[str, object]]:
 Box = tuple[float, float, float, float]
 
 
-def table_cells(horizontal: np.ndarray, vertical: np.ndarray, dpi: int) -> list[list[Box]]:
+def table_cells(
+    horizontal: np.ndarray, vertical: np.ndarray, dpi: int, ink: np.ndarray | None = None
+) -> list[list[Box]]:
     """Cell boxes (pixels) of each ruled table, top to bottom, through pdfplumber's own
-    edge -> intersection -> cell -> table functions."""
+    edge -> intersection -> cell -> table functions. With the page's ``ink``, underlines
+    are no ruling lines."""
     from pdfplumber import table as plumber
 
     edges = _segments(horizontal, "h") + _segments(vertical, "v")
@@ -278,12 +281,42 @@ def table_cells(horizontal: np.ndarray, vertical: np.ndarray, dpi: int) -> list[
     merged = plumber.merge_edges(edges, _SNAP_PX, _SNAP_PX, _SNAP_PX, _SNAP_PX)
     length = max(int(_LINE_INCH * dpi), 20)
     merged = [e for e in merged if max(e["width"], e["height"]) >= length]
+    if ink is not None:
+        merged = [e for e in merged if not _is_underline(e, merged, ink, dpi)]
     merged = _reaching(merged, max(_SNAP_PX, round(_REACH_INCH * dpi)))
     crossings = plumber.edges_to_intersections(merged, _SNAP_PX, _SNAP_PX)
     cells = plumber.intersections_to_cells(crossings)
     tables = [t for t in plumber.cells_to_tables(cells) if len(t) >= 2]
     tables.sort(key=lambda t: (min(c[1] for c in t), min(c[0] for c in t)))
     return [[(float(a), float(b), float(c), float(d)) for a, b, c, d in t] for t in tables]
+
+
+_UNDERLINE_GAP_INCH = 0.03  # an underline runs this close under its text's bottom
+
+
+def _is_underline(
+    edge: dict[str, Any], edges: list[dict[str, Any]], ink: np.ndarray, dpi: int
+) -> bool:
+    """A horizontal line that no line across meets between its ends, with text right above
+    it along most of its length: an underline (043's labels), not a row's border. Taken
+    for a border, it cuts a label's cell in two rows where it meets the cell's sides."""
+    if edge["orientation"] != "h":
+        return False
+    x0, x1, y = edge["x0"], edge["x1"], edge["top"]
+    if any(
+        other["orientation"] == "v"
+        and x0 + _SNAP_PX < other["x0"] < x1 - _SNAP_PX
+        and other["top"] - _SNAP_PX <= y <= other["bottom"] + _SNAP_PX
+        for other in edges
+    ):
+        return False
+    row = round(y)
+    above = ink[
+        max(row - 2 - int(_UNDERLINE_GAP_INCH * dpi), 0) : max(row - 2, 0), int(x0) : int(x1)
+    ]
+    if above.size == 0:
+        return False
+    return float(above.any(axis=0).mean()) > 0.3  # glyph bottoms along the line
 
 
 def _reaching(edges: list[dict[str, Any]], reach: float) -> list[dict[str, Any]]:
@@ -333,7 +366,7 @@ def read_page(image: Image.Image, dpi: int) -> PageReading:
         gray = gray.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255, expand=False)
     pixels = np.asarray(gray)
     horizontal, vertical = ruling_masks(pixels < _LINE_DARK, dpi)
-    tables = table_cells(horizontal, vertical, dpi)
+    tables = table_cells(horizontal, vertical, dpi, pixels < _DARK)
     lines = horizontal | vertical
     # Erase the lines with a one-pixel margin (anti-aliased edges read as "|", "_" or "1").
     grown = lines.copy()
