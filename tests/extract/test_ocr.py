@@ -328,3 +328,15 @@ def test_underlined_figures_are_read_without_their_underline() -> None:
     report, _ = _read("044.lo.scan.pdf")
     assert _staged(report, "applications/granted/total") == ("number", "7", 7)
     assert _staged(report, "applications/carried_forward/natural_person") == ("number", "0", 0)
+
+
+def test_an_underline_is_no_ruling_line() -> None:
+    """043 underlines the label 5.要求行政机关确认或重新出具已获取信息; on the <img> page the
+    underline met both sides of its cell and cut it in two rows, so the row cut by the
+    page break could not be joined and its figures were lost."""
+    report, _ = _read("043-images.html")
+    assert _staged(report, "applications/not_processed_confirmation/natural_person") == (
+        "number",
+        "0",
+        0,
+    )
