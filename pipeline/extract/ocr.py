@@ -43,6 +43,7 @@ from PIL import Image
 from pipeline.extract import pdf_cells
 from pipeline.extract.grid import grid_cells
 from pipeline.extract.ocr_labels import relabel
+from pipeline.extract.word_grid import printed_lines
 from pipeline.model import Finding
 
 DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
@@ -381,7 +382,7 @@ def read_page(image: Image.Image, dpi: int) -> PageReading:
         x1, bottom = int(max(c[2] for c in table)) + 1, int(max(c[3] for c in table)) + 1
         outside[top:bottom, x0:x1] = 255
     page = Image.fromarray(outside)
-    words = _refigured(page, ocr_words(page, dpi), dpi)
+    words = _refigured(page, _without_specks(ocr_words(page, dpi)), dpi)
     words += _cell_words(Image.fromarray(cleaned), tables, dpi)
     scale = 72.0 / dpi
     points = [
@@ -577,6 +578,34 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
             x0, top, x1, bottom = cells[k]
             texts[k] = [OcrWord(UNREAD, x0, x1, top, bottom, 0.0)]
     return [word for own in texts for word in own]
+
+
+_SPECK_CONF = 50.0  # a lone character beside a figure read with less is a speck
+
+
+def _without_specks(words: list[OcrWord]) -> list[OcrWord]:
+    """The words without lone Chinese characters read unsurely right after a figure on its
+    line, with no word after them: noise beside a figure of a table without ruling lines
+    ("177 有", "315 芝"), which would make its cell text."""
+    specks: set[int] = set()  # ids of the words dropped
+    for line in printed_lines(words, lambda w: w.bottom - w.top):
+        line.sort(key=lambda w: w.x0)
+        for before, word, after in zip([None, *line[:-1]], line, [*line[1:], None], strict=True):
+            height = max(word.bottom - word.top, 1.0)
+            if (
+                before is not None
+                and len(word.text) == 1
+                and _CJK.search(word.text)
+                and word.conf < _SPECK_CONF
+                and _FIGURE.match(before.text)
+                and word.x0 - before.x1 < height
+                and (after is None or after.x0 - word.x1 > _SPECK_GAP * height)
+            ):
+                specks.add(id(word))
+    return [w for w in words if id(w) not in specks]
+
+
+_SPECK_GAP = 1.5  # glyph heights: the next word farther than this is another cell
 
 
 def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWord]:
