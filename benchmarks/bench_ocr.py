@@ -6,9 +6,9 @@ Run on demand (not part of the test suite):
     .venv/bin/python benchmarks/bench_ocr.py --engine rapidocr     # the alternative weighed
 
 Over the scans of tests/fixtures/ocr (corpus reports rasterised at 150-200 dpi, some rotated
-or noisy), for each document prints: pages, seconds per page (the whole extraction:
-rendering, deskew, ruling lines, OCR, rows by label, identity proof), and against the
-page's gold figures
+or noisy) and its report page with table images, for each document prints: pages, seconds
+per page (the whole extraction: rendering, deskew, ruling lines, OCR, rows by label,
+identity proof), and against the page's gold figures
 
 * read: figures of the three tables the row/column rules got from the OCR text, right and
   wrong (before any identity check: how well the engine reads digits and labels);
@@ -51,7 +51,7 @@ def _rapidocr_words() -> object:
         out = []
         for box, text, score in found or []:
             xs, ys = [p[0] for p in box], [p[1] for p in box]
-            cleaned = ocr._clean(text)
+            cleaned = ocr.clean_word(text)
             if cleaned:
                 out.append(
                     ocr.OcrWord(cleaned, min(xs), max(xs), min(ys), max(ys), 100 * float(score))
@@ -59,6 +59,16 @@ def _rapidocr_words() -> object:
         return out
 
     return words
+
+
+#: A report page whose tables are ``<img>`` (043's pages as JPEG), read with its images.
+PAGE = "043-images.html"
+
+
+def _images(name: str) -> dict[str, bytes] | None:
+    if name != PAGE:
+        return None
+    return {p.name: p.read_bytes() for p in OCR_DIR.glob("043-table-*.jpg")}
 
 
 def _score(facts: list[Fact], gold: dict, show: bool = False) -> tuple[int, int]:
@@ -85,7 +95,7 @@ def main() -> int:
     if args.engine == "rapidocr":
         ocr.ocr_words = _rapidocr_words()  # type: ignore[assignment]
         ocr.engine_problem = lambda: None  # type: ignore[assignment]
-    names = args.names or sorted(p.name for p in OCR_DIR.glob("*.scan.pdf"))
+    names = args.names or [*sorted(p.name for p in OCR_DIR.glob("*.scan.pdf")), PAGE]
     print(f"engine {args.engine}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print(f"{'document':<18} pages  s/page  read right/wrong  staged right/wrong  gold")
     total_pages, total_seconds = 0, 0.0
@@ -103,7 +113,9 @@ def main() -> int:
         document.verify_ocr = recording  # records what OCR read before the proof
         try:
             start = time.perf_counter()
-            report = extract_document((OCR_DIR / name).read_bytes(), source=name)
+            report = extract_document(
+                (OCR_DIR / name).read_bytes(), source=name, images=_images(name)
+            )
             seconds = time.perf_counter() - start
         finally:
             document.verify_ocr = real_verify

@@ -7,10 +7,13 @@ image of a report page (``<img>``) is read from its bytes. On each image:
 2. ruling lines are found as long runs of dark pixels, turned into edges and, through
    pdfplumber's own edge -> intersection -> cell functions, into table cells;
 3. the ruling lines are erased (they confuse the recogniser) and Tesseract (``chi_sim``)
-   reads the words with their boxes;
+   reads the words with their boxes: the page outside the tables at once, each cell on
+   its own; cells that may hold a figure are read again by the Latin model restricted to
+   digits (and, still unread, at twice their size), and the surer figure is kept;
 4. words and cells, scaled to PDF points, go through :mod:`pdf_cells`' grid code: a word
    belongs to the cell its centre falls in, tables cut by a page break are joined, headers
-   repeated on the next page dropped. Words outside tables become text lines.
+   repeated on the next page dropped. Words outside tables become text lines. Table 3
+   row labels misread are put right by :mod:`ocr_labels` where their neighbours settle it.
 
 What comes out is read by the same row and column rules as text. Nothing read here is
 trusted on its own: :mod:`ocr_verify` keeps only figures the tables' identities prove.
@@ -39,6 +42,8 @@ from PIL import Image
 
 from pipeline.extract import pdf_cells
 from pipeline.extract.grid import grid_cells
+from pipeline.extract.ocr_labels import relabel
+from pipeline.extract.word_grid import printed_lines
 from pipeline.model import Finding
 
 DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
@@ -58,6 +63,11 @@ _LINE_DARK = 200
 _LINE_INCH = 0.4  # a run of ink this long (at the page's dpi) is a ruling line, no glyph is
 _MAX_SKEW_TENTHS = 30  # skew searched within +-3 degrees, in steps of 0.1
 _SNAP_PX = 4  # pixels: line fragments closer than this are one line
+# A ruling line that crosses others stopping this short (inch) of the next line across
+# meets it: a faint pixel where a hairline meets the border (150 dpi, noise) leaves a gap
+# of 4-5 px, and a missed crossing merges a column of cells into one. 3 pt is pdfplumber's
+# own default tolerance.
+_REACH_INCH = 3 / 72
 
 
 class OcrUnavailable(Exception):
@@ -159,7 +169,7 @@ def _tsv_words(tsv: str) -> list[OcrWord]:
         if parts[0] == "4":
             lines[key] = (top, top + height)
             continue
-        text = _clean(parts[11])
+        text = clean_word(parts[11])
         if parts[0] != "5" or not text:
             continue
         line_top, line_bottom = lines.get(key, (top, top + height))
@@ -176,12 +186,18 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0"})
 _SPECKS = "|，。、,.'`\"“”‘’:;：；*~_"
 
 
-def _clean(text: str) -> str:
+_SPECKED_FIGURE = re.compile(r"^[.,]\d+$")  # not "5.": an enumerator
+
+
+def clean_word(text: str) -> str:
+    """A word as the recogniser gave it, without specks; "O" in a run of digits is 0."""
     text = text.strip()
     if not text.strip(_SPECKS):
         return ""
     if any(c.isdigit() for c in text) and all(c.isdigit() or c in "Oo" for c in text):
         return text.translate(_DIGIT_LOOKALIKES)
+    if _SPECKED_FIGURE.match(text):  # ".0": a speck before a figure
+        return text.lstrip(".,")
     return text
 
 
@@ -254,9 +270,12 @@ def _segments(mask: np.ndarray, orientation: str) -> list[dict[str, object]]:
 Box = tuple[float, float, float, float]
 
 
-def table_cells(horizontal: np.ndarray, vertical: np.ndarray, dpi: int) -> list[list[Box]]:
+def table_cells(
+    horizontal: np.ndarray, vertical: np.ndarray, dpi: int, ink: np.ndarray | None = None
+) -> list[list[Box]]:
     """Cell boxes (pixels) of each ruled table, top to bottom, through pdfplumber's own
-    edge -> intersection -> cell -> table functions."""
+    edge -> intersection -> cell -> table functions. With the page's ``ink``, underlines
+    are no ruling lines."""
     from pdfplumber import table as plumber
 
     edges = _segments(horizontal, "h") + _segments(vertical, "v")
@@ -265,11 +284,70 @@ def table_cells(horizontal: np.ndarray, vertical: np.ndarray, dpi: int) -> list[
     merged = plumber.merge_edges(edges, _SNAP_PX, _SNAP_PX, _SNAP_PX, _SNAP_PX)
     length = max(int(_LINE_INCH * dpi), 20)
     merged = [e for e in merged if max(e["width"], e["height"]) >= length]
+    if ink is not None:
+        merged = [e for e in merged if not _is_underline(e, merged, ink, dpi)]
+    merged = _reaching(merged, max(_SNAP_PX, round(_REACH_INCH * dpi)))
     crossings = plumber.edges_to_intersections(merged, _SNAP_PX, _SNAP_PX)
     cells = plumber.intersections_to_cells(crossings)
     tables = [t for t in plumber.cells_to_tables(cells) if len(t) >= 2]
     tables.sort(key=lambda t: (min(c[1] for c in t), min(c[0] for c in t)))
     return [[(float(a), float(b), float(c), float(d)) for a, b, c, d in t] for t in tables]
+
+
+_UNDERLINE_GAP_INCH = 0.03  # an underline runs this close under its text's bottom
+
+
+def _is_underline(
+    edge: dict[str, Any], edges: list[dict[str, Any]], ink: np.ndarray, dpi: int
+) -> bool:
+    """A horizontal line that no line across meets between its ends, with text right above
+    it along most of its length: an underline (043's labels), not a row's border. Taken
+    for a border, it cuts a label's cell in two rows where it meets the cell's sides."""
+    if edge["orientation"] != "h":
+        return False
+    x0, x1, y = edge["x0"], edge["x1"], edge["top"]
+    if any(
+        other["orientation"] == "v"
+        and x0 + _SNAP_PX < other["x0"] < x1 - _SNAP_PX
+        and other["top"] - _SNAP_PX <= y <= other["bottom"] + _SNAP_PX
+        for other in edges
+    ):
+        return False
+    row = round(y)
+    above = ink[
+        max(row - 2 - int(_UNDERLINE_GAP_INCH * dpi), 0) : max(row - 2, 0), int(x0) : int(x1)
+    ]
+    if above.size == 0:
+        return False
+    return float(above.any(axis=0).mean()) > 0.3  # glyph bottoms along the line
+
+
+def _reaching(edges: list[dict[str, Any]], reach: float) -> list[dict[str, Any]]:
+    """The edges, each one that crosses a line across it between its ends drawn on to the
+    nearest line across within ``reach`` of each end. An underline crosses no line: left
+    as it is, it meets no cell border and cuts no cell (it stops 2-6 px short of them)."""
+    out = []
+    for edge in edges:
+        h = edge["orientation"] == "h"
+        start, end = (edge["x0"], edge["x1"]) if h else (edge["top"], edge["bottom"])
+        at = edge["top"] if h else edge["x0"]
+        across = [
+            other["x0"] if h else other["top"]
+            for other in edges
+            if other["orientation"] != edge["orientation"]
+            and (other["top"] if h else other["x0"]) - _SNAP_PX
+            <= at
+            <= (other["bottom"] if h else other["x1"]) + _SNAP_PX
+        ]
+        if not any(start + _SNAP_PX < x < end - _SNAP_PX for x in across):
+            out.append(edge)
+            continue
+        start = min((x for x in across if start - reach <= x <= start), default=start)
+        end = max((x for x in across if end <= x <= end + reach), default=end)
+        key = ("x0", "x1") if h else ("top", "bottom")
+        size = "width" if h else "height"
+        out.append({**edge, key[0]: start, key[1]: end, size: end - start})
+    return out
 
 
 @dataclass(slots=True)
@@ -291,7 +369,7 @@ def read_page(image: Image.Image, dpi: int) -> PageReading:
         gray = gray.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255, expand=False)
     pixels = np.asarray(gray)
     horizontal, vertical = ruling_masks(pixels < _LINE_DARK, dpi)
-    tables = table_cells(horizontal, vertical, dpi)
+    tables = table_cells(horizontal, vertical, dpi, pixels < _DARK)
     lines = horizontal | vertical
     # Erase the lines with a one-pixel margin (anti-aliased edges read as "|", "_" or "1").
     grown = lines.copy()
@@ -306,7 +384,7 @@ def read_page(image: Image.Image, dpi: int) -> PageReading:
         x1, bottom = int(max(c[2] for c in table)) + 1, int(max(c[3] for c in table)) + 1
         outside[top:bottom, x0:x1] = 255
     page = Image.fromarray(outside)
-    words = _refigured(page, ocr_words(page, dpi), dpi)
+    words = _refigured(page, _without_specks(ocr_words(page, dpi)), dpi)
     words += _cell_words(Image.fromarray(cleaned), tables, dpi)
     scale = 72.0 / dpi
     points = [
@@ -326,12 +404,22 @@ _STRIP_MAX_PX = 20_000  # a strip taller than this is read in several calls
 
 
 def _read_cells(
-    image: Image.Image, boxes: list[Box], dpi: int, language: str, *options: str
+    image: Image.Image,
+    boxes: list[Box],
+    dpi: int,
+    language: str,
+    *options: str,
+    scale: int = 1,
+    underlines: bool = False,
 ) -> list[list[OcrWord]]:
     """The words of each cell box, read from the cells cut out and stacked into strips
-    (a few Tesseract calls per page, not one per cell), in page pixels."""
-    crops = [
-        image.crop(
+    (a few Tesseract calls per page, not one per cell), in page pixels. ``scale``: the
+    cells enlarged this many times first (a figure of a coarse, noisy scan that reads as
+    nothing at its own size often reads at twice it). ``underlines``: underlines taken
+    out of each cell first (no figure holds a stroke that long; a Chinese character may)."""
+    crops = []
+    for x0, top, x1, bottom in boxes:
+        crop = image.crop(
             (
                 int(x0) + _INSET_PX,
                 int(top) + _INSET_PX,
@@ -339,36 +427,39 @@ def _read_cells(
                 int(bottom) - _INSET_PX,
             )
         )
-        for x0, top, x1, bottom in boxes
-    ]
+        if underlines:
+            crop = _without_underlines(crop, dpi)
+        if scale > 1:
+            crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
+        crops.append(crop)
     found: list[list[OcrWord]] = [[] for _ in boxes]
+    gap = _GAP_PX * scale
     start = 0
     while start < len(crops):
         offsets: list[int] = []
-        y = _GAP_PX
+        y = gap
         end = start
         while end < len(crops) and (end == start or y + crops[end].height < _STRIP_MAX_PX):
             offsets.append(y)
-            y += crops[end].height + _GAP_PX
+            y += crops[end].height + gap
             end += 1
-        width = max(c.width for c in crops[start:end]) + 2 * _GAP_PX
+        width = max(c.width for c in crops[start:end]) + 2 * gap
         strip = Image.new("L", (width, y), 255)
         for crop, offset in zip(crops[start:end], offsets, strict=True):
-            strip.paste(crop, (_GAP_PX, offset))
-        for word in ocr_words(strip, dpi, language, *options):
+            strip.paste(crop, (gap, offset))
+        for word in ocr_words(strip, dpi * scale, language, *options):
             middle = (word.top + word.bottom) / 2
             i = bisect.bisect_right(offsets, middle) - 1
             if i < 0 or middle > offsets[i] + crops[start + i].height:
                 continue
             x0, top = boxes[start + i][0] + _INSET_PX, boxes[start + i][1] + _INSET_PX
-            dx, dy = x0 - _GAP_PX, top - offsets[i]
             found[start + i].append(
                 OcrWord(
                     word.text,
-                    word.x0 + dx,
-                    word.x1 + dx,
-                    word.top + dy,
-                    word.bottom + dy,
+                    x0 + (word.x0 - gap) / scale,
+                    x0 + (word.x1 - gap) / scale,
+                    top + (word.top - offsets[i]) / scale,
+                    top + (word.bottom - offsets[i]) / scale,
                     word.conf,
                 )
             )
@@ -376,10 +467,83 @@ def _read_cells(
     return found
 
 
+def _read_figures(
+    image: Image.Image, boxes: list[Box], dpi: int, scale: int = 1, *, underlines: bool = True
+) -> list[list[OcrWord]]:
+    """The cells read by the digits-only pass (underlines taken out, unless told)."""
+    return _read_cells(
+        image,
+        boxes,
+        dpi,
+        _FIGURE_LANGUAGE,
+        "-c",
+        f"tessedit_char_whitelist={_FIGURE_CHARS}",
+        scale=scale,
+        underlines=underlines,
+    )
+
+
+_UNDERLINE_INCH = 0.1  # a digit of 10.5 pt is 0.07 inch wide; an underlined one's line longer
+
+
+def _without_underlines(crop: Image.Image, dpi: int) -> Image.Image:
+    """The cell without underlines: ink in a horizontal run longer than any digit's
+    stroke ("_0_" reads as "-0" or "20"), with a pixel around it."""
+    pixels = np.asarray(crop)
+    runs = _runs(pixels < _LINE_DARK, max(int(_UNDERLINE_INCH * dpi), 8))
+    if not runs.any():
+        return crop
+    grown = runs.copy()
+    grown[1:, :] |= runs[:-1, :]
+    grown[:-1, :] |= runs[1:, :]
+    return Image.fromarray(np.where(grown, np.uint8(255), pixels))
+
+
+# A cell chi_sim reads as one to three characters it is unsure of ("号" for 3, "区" for
+# 72 on a noisy 150 dpi scan) may hold a figure; a label it reads this short ("总计",
+# "其他") it reads with 90+.
+_SHORT_CELL = 3
+_UNSURE_CJK = 70.0
+# The digits-only pass reads a printed figure with 90+; what it makes of a label's glyphs
+# it reads with under 20. Only a reading this sure replaces chi_sim's.
+_SURE_FIGURE = 80.0
+
+
+_FIGURE = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def _is_figure(words: list[OcrWord], sure: float = 0.0) -> bool:
+    return bool(words) and all(w.conf >= sure and _FIGURE.match(w.text) for w in words)
+
+
+def _sureness(words: list[OcrWord]) -> float:
+    return min((w.conf for w in words), default=0.0)
+
+
+def _likelier(chinese: list[OcrWord], digits: list[OcrWord], *, plain: bool) -> list[OcrWord]:
+    """A cell's reading: the digits-only pass's, unless chi_sim read a figure it is surer
+    of (on a noisy scan chi_sim reads "0" with 95 where the Latin model reads nothing, or
+    "10" with 0). A cell chi_sim read with Chinese characters takes only a sure figure."""
+    if not plain:
+        return digits if _is_figure(digits, _SURE_FIGURE) else chinese
+    if _is_figure(chinese) and (not _is_figure(digits) or _sureness(chinese) > _sureness(digits)):
+        return chinese
+    return digits
+
+
+def _maybe_figure(words: list[OcrWord]) -> bool:
+    """chi_sim's reading of a cell is short and unsure: the cell may hold a figure."""
+    text = "".join(w.text for w in words)
+    return 0 < len(text) <= _SHORT_CELL and all(
+        w.conf < _UNSURE_CJK for w in words if _CJK.search(w.text)
+    )
+
+
 def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[OcrWord]:
     """The words of every table cell: each cell read on its own (a whole-page reading
-    runs the lines of neighbouring cells together), then the cells that hold a figure
-    read again by a digits-only pass, since chi_sim reads "71" as "/1" or "7J4"."""
+    runs the lines of neighbouring cells together), then the cells that may hold a figure
+    read again by a digits-only pass, since chi_sim reads "71" as "/1" or "7J4", and those
+    that still give no figure read once more at twice their size."""
     cells = [
         cell
         for table in tables
@@ -390,24 +554,60 @@ def _cell_words(image: Image.Image, tables: list[list[Box]], dpi: int) -> list[O
         return []
     texts = _read_cells(image, cells, dpi, LANGUAGE)
     # Any cell without a Chinese character may hold a figure (one printed beside a label
-    # wrapped over three lines sits in a tall cell).
-    figures = [k for k in range(len(cells)) if not any(_CJK.search(w.text) for w in texts[k])]
-    digits = _read_cells(
-        image,
-        [cells[k] for k in figures],
-        dpi,
-        _FIGURE_LANGUAGE,
-        "-c",
-        f"tessedit_char_whitelist={_FIGURE_CHARS}",
-    )
+    # wrapped over three lines sits in a tall cell); so may one chi_sim is unsure of.
+    plain = [k for k in range(len(cells)) if not any(_CJK.search(w.text) for w in texts[k])]
+    unsure = [k for k in range(len(cells)) if k not in set(plain) and _maybe_figure(texts[k])]
+    figures = sorted([*plain, *unsure])
+    digits = _read_figures(image, [cells[k] for k in figures], dpi)
     for k, read in zip(figures, digits, strict=True):
-        texts[k] = read
+        texts[k] = _likelier(texts[k], read, plain=k in set(plain))
+    # What is still no figure though it may be one, and has ink: read at twice its size.
+    again = [
+        k
+        for k in figures
+        if not _is_figure(texts[k], _SURE_FIGURE)
+        and (texts[k] or _has_ink(image, cells[k]))
+        and (not texts[k] or k in set(plain) or _maybe_figure(texts[k]))
+    ]
+    if again:
+        larger = _read_figures(image, [cells[k] for k in again], dpi, scale=2)
+        for k, read in zip(again, larger, strict=True):
+            if _is_figure(read, _SURE_FIGURE):
+                texts[k] = read
     for k, read in enumerate(texts):
         if not read and _has_ink(image, cells[k]):
             # Something is printed that no pass could read: never a blank.
             x0, top, x1, bottom = cells[k]
             texts[k] = [OcrWord(UNREAD, x0, x1, top, bottom, 0.0)]
     return [word for own in texts for word in own]
+
+
+_SPECK_CONF = 50.0  # a lone character beside a figure read with less is a speck
+
+
+def _without_specks(words: list[OcrWord]) -> list[OcrWord]:
+    """The words without lone Chinese characters read unsurely right after a figure on its
+    line, with no word after them: noise beside a figure of a table without ruling lines
+    ("177 有", "315 芝"), which would make its cell text."""
+    specks: set[int] = set()  # ids of the words dropped
+    for line in printed_lines(words, lambda w: w.bottom - w.top):
+        line.sort(key=lambda w: w.x0)
+        for before, word, after in zip([None, *line[:-1]], line, [*line[1:], None], strict=True):
+            height = max(word.bottom - word.top, 1.0)
+            if (
+                before is not None
+                and len(word.text) == 1
+                and _CJK.search(word.text)
+                and word.conf < _SPECK_CONF
+                and _FIGURE.match(before.text)
+                and word.x0 - before.x1 < height
+                and (after is None or after.x0 - word.x1 > _SPECK_GAP * height)
+            ):
+                specks.add(id(word))
+    return [w for w in words if id(w) not in specks]
+
+
+_SPECK_GAP = 1.5  # glyph heights: the next word farther than this is another cell
 
 
 def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWord]:
@@ -425,9 +625,8 @@ def _refigured(image: Image.Image, words: list[OcrWord], dpi: int) -> list[OcrWo
         (words[k].x0 - pad, words[k].top - pad, words[k].x1 + pad, words[k].bottom + pad)
         for k in figures
     ]
-    digits = _read_cells(
-        image, boxes, dpi, _FIGURE_LANGUAGE, "-c", f"tessedit_char_whitelist={_FIGURE_CHARS}"
-    )
+    # Word boxes are cut close: a figure's own strokes can run their whole width.
+    digits = _read_figures(image, boxes, dpi, underlines=False)
     out = list(words)
     for k, read in zip(figures, digits, strict=True):
         old = words[k]
@@ -450,35 +649,32 @@ def _has_ink(image: Image.Image, box: Box) -> bool:
     return int((np.asarray(crop) < _DARK).sum()) > _INK_PIXELS
 
 
-def _page_tables(reading: PageReading, *, word_tables: bool = False) -> pdf_cells._Page:
+@dataclass(slots=True)
+class _PageTables:
+    tables: list[pdf_cells.Table]
+    text_lines: list[str]
+    all_lines: list[str]
+
+
+def _page_tables(reading: PageReading, *, word_tables: bool = False) -> _PageTables:
     """The page in :mod:`pdf_cells`' terms: its tables as grids, and its text lines.
     ``word_tables``: the tables rebuilt from word positions instead of the ruled ones."""
-    chars = [pdf_cells._Char(w.text, w.x0, w.x1, w.top, w.bottom, True) for w in reading.words]
+    chars = [pdf_cells.Char(w.text, w.x0, w.x1, w.top, w.bottom, True) for w in reading.words]
     boxes = [
         (min(c[0] for c in t), min(c[1] for c in t), max(c[2] for c in t), max(c[3] for c in t))
         for t in reading.tables
     ]
     inside, outside = pdf_cells.split_by_box(chars, boxes)
     grids = [
-        pdf_cells._table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
+        pdf_cells.table_grid(cells, own) for cells, own in zip(reading.tables, inside, strict=True)
     ]
     for grid, box in zip(grids, boxes, strict=True):
         grid.top = box[1]
     if word_tables:
         # Tables without ruling lines, rebuilt from word positions (issue 9's word tables).
-        grids = sorted(pdf_cells._word_tables(outside), key=lambda t: t.top)
-    height = reading.height or 1.0
-    text_lines = [
-        line
-        for top, line in pdf_cells._lines(outside, pdf_cells._CELL_GAP)
-        if not pdf_cells._is_furniture(line, top / height)
-    ]
-    all_lines = [
-        line
-        for top, line in pdf_cells._lines(chars, pdf_cells._CELL_GAP)
-        if not pdf_cells._is_furniture(line, top / height)
-    ]
-    return pdf_cells._Page(grids, text_lines, all_lines, len(chars), True)
+        grids = sorted(pdf_cells.char_tables(outside), key=lambda t: t.top)
+    text_lines, all_lines = pdf_cells.page_lines(outside, chars, reading.height)
+    return _PageTables(grids, text_lines, all_lines)
 
 
 #: A page to read: its image and dpi, or no image and why it is not read.
@@ -494,8 +690,8 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
         raise OcrUnavailable(problem)
     started = time.monotonic()
     result = OcrContent()
-    ruled: list[list[pdf_cells._Table]] = []
-    unruled: list[list[pdf_cells._Table]] = []
+    ruled: list[list[pdf_cells.Table]] = []
+    unruled: list[list[pdf_cells.Table]] = []
     text_lines: list[str] = []
     all_lines: list[str] = []
     for number, (image, dpi, why) in enumerate(images, start=1):
@@ -535,31 +731,29 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
     # text is prose and headings, which OCR misreads into stray "tables" that cut the
     # real ones short.
     tables = _joined(ruled if any(ruled) else unruled)
-    for table in tables:
-        result.table_cells.extend(grid_cells(table.cells))
+    cells = [text for table in tables for text in grid_cells(table.cells)]
+    result.table_cells, relabelled = relabel(cells)
+    if relabelled:
+        result.findings.append(
+            Finding(
+                check="ocr_relabelled",
+                status="info",
+                message="row labels misread by OCR taken for the national row between their "
+                "neighbours: " + "; ".join(f"{fix.read!r} as {fix.row}" for fix in relabelled),
+            )
+        )
     result.text = "\n".join(text_lines)
     result.table_text = "\n".join(all_lines)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _joined(pages: list[list[pdf_cells._Table]]) -> list[pdf_cells._Table]:
+def _joined(pages: list[list[pdf_cells.Table]]) -> list[pdf_cells.Table]:
     """The pages' tables in order, those cut by a page break joined (as pdf_cells joins
     the pages of a PDF's text layer)."""
-    tables: list[pdf_cells._Table] = []
+    tables: list[pdf_cells.Table] = []
     for page in pages:
-        for k, table in enumerate(page):
-            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
-                tables[-1], table = pdf_cells._continue_words(tables[-1], table)
-            if k == 0 and tables and table.ruled and tables[-1].ruled:
-                table = pdf_cells._drop_header(
-                    table, tables[-1].row_texts[: pdf_cells._HEADER_ROWS]
-                )
-                joined = pdf_cells._continue(tables[-1], table)
-                if joined is not None:
-                    tables[-1] = joined
-                    continue
-            tables.append(table)
+        pdf_cells.add_page_tables(tables, page)
     return tables
 
 

@@ -10,8 +10,13 @@ rows). A figure is kept when
   or a mark counts as 0, as in :mod:`identities`; OCR gives a blank only for a cell with
   no ink at all, and a cell whose ink it cannot read as text, which no identity
   assesses), and that is not made of blanks and marks alone (0 = 0 + 0 with nothing
-  printed holds for a reading that lost every figure; printed zeros are read), and
+  printed holds for a reading that lost every figure; printed zeros are read) unless
+  another identity proves its total 0 (counts summing to 0 are all 0 or not printed), and
 - no identity that covers it fails.
+
+An identity whose total is blank beside figures, or whose parts are all blank beside a
+total, checks nothing (the report printed no total, or no parts): it neither proves nor
+breaks.
 
 A single misread digit breaks its row total (and its column identity), so the whole row
 and column go. Everything else — Table 1 (which has no identity), rows whose identities
@@ -82,22 +87,47 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
     by_key = {f.key: f for f in facts}
     proven: set[str] = set()
     broken: set[str] = set()
+    # Zeros with blanks: they prove nothing on their own, but see below.
+    zero_rows: list[tuple[str, list[str]]] = []
     for _name, total_key, addend_keys in identities(national_format):
         keys = [total_key, *(k.lstrip("-") for k in addend_keys)]
         present = [by_key.get(k) for k in keys]
         if any(f is None or (f.semantic == "number" and f.number is None) for f in present):
             continue  # not assessable: proves nothing, and blames nothing
         numbers = [_as_number(f) for f in present]  # type: ignore[arg-type]
+        blank = [f.semantic == "blank" for f in present]  # type: ignore[union-attr]
+        if any(numbers) and (blank[0] or all(blank[1:])):
+            # A total left blank beside figures, or figures beside a column or row left
+            # blank: the report printed no total, or no parts (OCR gives a blank only for
+            # a cell without ink). Nothing to check against.
+            continue
         if not any(numbers) and any(f.semantic != "number" for f in present):  # type: ignore[union-attr]
             # Blanks that add up to blanks hold for a reading that lost every figure (a
             # row whose figures went to the wrong cells): proves nothing. A row of printed
             # zeros is fooled only by two figures both misread as 0, in one row.
+            if not any(k.startswith("-") for k in addend_keys):
+                zero_rows.append((total_key, keys))
             continue
         addends = [
             (-1 if key.startswith("-") else 1, n)
             for key, n in zip(addend_keys, numbers[1:], strict=True)
         ]
         (proven if _holds(numbers[0], addends) else broken).update(keys)
+    # A total another identity proves to be 0 makes every count it sums 0: those read as 0,
+    # or blank (no ink), are right. Each round can prove the total of another row.
+    while True:
+        settled = [
+            keys
+            for total_key, keys in zero_rows
+            if total_key in proven
+            and total_key not in broken
+            and by_key[total_key].semantic == "number"
+            and not set(keys) <= proven
+        ]
+        if not settled:
+            break
+        for keys in settled:
+            proven.update(keys)
     kept = [
         dataclasses.replace(f, method="ocr")
         for f in facts

@@ -71,7 +71,7 @@ class PdfContent:
 
 
 @dataclass(slots=True)
-class _Char:
+class Char:
     text: str
     x0: float
     x1: float
@@ -128,7 +128,7 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
         )
     text_lines: list[str] = []
     all_lines: list[str] = []
-    tables: list[_Table] = []
+    tables: list[Table] = []
     for number, page in enumerate(pages[:MAX_PAGES], start=1):
         if time.monotonic() - started > TIME_BUDGET_S:
             result.findings.append(
@@ -152,16 +152,7 @@ def _read_pages(pdf: Any, result: PdfContent) -> None:
             continue
         result.chars += read.chars
         result.image_pages += read.mostly_image
-        for k, table in enumerate(read.tables):
-            if k == 0 and tables and not table.ruled and not tables[-1].ruled:
-                tables[-1], table = _continue_words(tables[-1], table)
-            if k == 0 and tables and table.ruled and tables[-1].ruled:
-                table = _drop_header(table, tables[-1].row_texts[:_HEADER_ROWS])
-                joined = _continue(tables[-1], table)
-                if joined is not None:
-                    tables[-1] = joined
-                    continue
-            tables.append(table)
+        add_page_tables(tables, read.tables)
         text_lines.extend(read.text_lines)
         all_lines.extend(read.all_lines)
     for table in tables:
@@ -180,20 +171,36 @@ def _warning(check: str, message: str) -> Finding:
     return Finding(check=check, status="warning", message=message)
 
 
+def add_page_tables(tables: list[Table], page: list[Table]) -> None:
+    """Append a page's tables (top to bottom) to the document's ``tables``: the first one
+    joined to the last table before when it goes on past the page break (a header
+    repeated at the top of the page dropped, a row cut by the break put together)."""
+    for k, table in enumerate(page):
+        if k == 0 and tables and not table.ruled and not tables[-1].ruled:
+            tables[-1], table = _continue_words(tables[-1], table)
+        if k == 0 and tables and table.ruled and tables[-1].ruled:
+            table = _drop_header(table, tables[-1].row_texts[:_HEADER_ROWS])
+            joined = _continue(tables[-1], table)
+            if joined is not None:
+                tables[-1] = joined
+                continue
+        tables.append(table)
+
+
 @dataclass(slots=True)
-class _Table:
+class Table:
     cells: list[GridCell]
     xs: list[float]  # the column lines
     rows: int
     row_texts: list[str]  # each row's cells joined by "|", to spot repeated headers
     top: float = 0.0
     ruled: bool = True  # False: rebuilt from word positions (no ruling lines)
-    cell_chars: list[list[_Char]] = field(default_factory=list)  # of each cell, if known
+    cell_chars: list[list[Char]] = field(default_factory=list)  # of each cell, if known
 
 
 @dataclass(slots=True)
 class _Page:
-    tables: list[_Table]
+    tables: list[Table]
     text_lines: list[str]
     all_lines: list[str]
     chars: int
@@ -201,12 +208,12 @@ class _Page:
 
 
 def split_by_box(
-    chars: list[_Char], boxes: list[tuple[float, float, float, float]]
-) -> tuple[list[list[_Char]], list[_Char]]:
+    chars: list[Char], boxes: list[tuple[float, float, float, float]]
+) -> tuple[list[list[Char]], list[Char]]:
     """The characters inside each box (x0, top, x1, bottom), by their centre (the first
     box that holds it), and those outside every box."""
-    inside: list[list[_Char]] = [[] for _ in boxes]
-    outside: list[_Char] = []
+    inside: list[list[Char]] = [[] for _ in boxes]
+    outside: list[Char] = []
     for char in chars:
         cx, cy = (char.x0 + char.x1) / 2, (char.top + char.bottom) / 2
         for k, (x0, top, x1, bottom) in enumerate(boxes):
@@ -224,7 +231,7 @@ def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     if len(raw_chars) > MAX_PAGE_OBJECTS or edges > MAX_PAGE_OBJECTS:
         return None
     chars = [
-        _Char(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], bool(c.get("upright", True)))
+        Char(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], bool(c.get("upright", True)))
         for c in raw_chars
         if c["text"].strip()
     ]
@@ -232,26 +239,21 @@ def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     boxes = [table.bbox for table in tables]
     inside, outside = split_by_box(chars, boxes)
-    grids = [_table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
+    grids = [table_grid(table.cells, own) for table, own in zip(tables, inside, strict=True)]
     for grid, table in zip(grids, tables, strict=True):
         grid.top = table.bbox[1]
     grids = [part for grid in grids for part in _unruled_inside(grid)]
     # Outside the ruled tables: tables printed without ruling lines, from word positions,
     # read between one ruled table and the next (a table never runs through another).
     tops = [box[1] for box in boxes]
-    regions: dict[int, list[_Char]] = {}
+    regions: dict[int, list[Char]] = {}
     for char in outside:
         regions.setdefault(bisect.bisect_left(tops, char.top), []).append(char)
     for region in sorted(regions):
-        grids.extend(_word_tables(regions[region], continues if region == 0 else None))
+        grids.extend(char_tables(regions[region], continues if region == 0 else None))
     grids.sort(key=lambda t: t.top)
     height = float(page.height) or 1.0
-    text_lines = [
-        line for top, line in _lines(outside, _CELL_GAP) if not _is_furniture(line, top / height)
-    ]
-    all_lines = [
-        line for top, line in _lines(chars, _CELL_GAP) if not _is_furniture(line, top / height)
-    ]
+    text_lines, all_lines = page_lines(outside, chars, height)
     area = float(page.width) * height or 1.0
     image_area = max(
         (abs((i["x1"] - i["x0"]) * (i["bottom"] - i["top"])) for i in page.images), default=0.0
@@ -259,7 +261,7 @@ def _read_page(page: Any, continues: list[float] | None = None) -> _Page | None:
     return _Page(grids, text_lines, all_lines, len(chars), image_area / area > 0.25)
 
 
-def _word_tables(chars: list[_Char], continues: list[float] | None = None) -> list[_Table]:
+def char_tables(chars: list[Char], continues: list[float] | None = None) -> list[Table]:
     words = [
         PlacedWord(c.text, c.x0, c.x1, c.top, c.bottom)
         for c in _without_doubles(chars)
@@ -268,9 +270,24 @@ def _word_tables(chars: list[_Char], continues: list[float] | None = None) -> li
     return _word_tables_of(words, None, continues)
 
 
+def page_lines(
+    outside: list[Char], chars: list[Char], height: float
+) -> tuple[list[str], list[str]]:
+    """A page's text lines outside its tables, and all its text lines, without the page
+    numbers of its margins (``height``: the page's, in the characters' units)."""
+    height = height or 1.0
+
+    def lines(own: list[Char]) -> list[str]:
+        return [
+            line for top, line in _lines(own, _CELL_GAP) if not _is_furniture(line, top / height)
+        ]
+
+    return lines(outside), lines(chars)
+
+
 def _word_tables_of(
     words: list[PlacedWord], columns: list[float] | None, continues: list[float] | None = None
-) -> list[_Table]:
+) -> list[Table]:
     tables = []
     for found in word_tables(words, columns, continues):
         own = [cell for row in found.rows for cell in row]
@@ -281,11 +298,11 @@ def _word_tables_of(
         rows = max(c.row + c.rowspan for c in cells)
         top = min((c.top for c in own if c.text), default=0.0)
         # its column lines, for a table that goes on past the page break
-        tables.append(_Table(cells, list(found.columns), rows, [], top=top, ruled=False))
+        tables.append(Table(cells, list(found.columns), rows, [], top=top, ruled=False))
     return tables
 
 
-def _unruled_inside(table: _Table) -> list[_Table]:
+def _unruled_inside(table: Table) -> list[Table]:
     """A ruled table in which a printer left out the inner lines of a block of rows
     (Chromium draws only the borders a page's styles give): the block reads as one cell
     over several rows and columns, holding figure lines. It is rebuilt from its word
@@ -319,9 +336,9 @@ def _unruled_inside(table: _Table) -> list[_Table]:
             if c.row >= r1
         ]
         parts = [
-            _Table(above, table.xs, r0, table.row_texts[:r0], table.top),
+            Table(above, table.xs, r0, table.row_texts[:r0], table.top),
             *inner,
-            _Table(below, table.xs, table.rows - r1, table.row_texts[r1:], table.top),
+            Table(below, table.xs, table.rows - r1, table.row_texts[r1:], table.top),
         ]
         for part in parts:
             part.top = table.top  # one after the other, where the table stood
@@ -329,10 +346,10 @@ def _unruled_inside(table: _Table) -> list[_Table]:
     return [table]
 
 
-def _without_doubles(chars: list[_Char]) -> list[_Char]:
+def _without_doubles(chars: list[Char]) -> list[Char]:
     """Characters without the copies a fake bold prints a little offset."""
-    kept: list[_Char] = []
-    seen: dict[tuple[str, int], list[_Char]] = {}
+    kept: list[Char] = []
+    seen: dict[tuple[str, int], list[Char]] = {}
     for char in chars:
         twins = seen.setdefault((char.text, round(char.top)), [])
         if any(abs(char.x0 - t.x0) < 0.25 * (t.x1 - t.x0) for t in twins):
@@ -389,7 +406,7 @@ def _index(lines: list[float], value: float) -> int:
     return i
 
 
-def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Char]) -> _Table:
+def table_grid(boxes: list[tuple[float, float, float, float]], chars: list[Char]) -> Table:
     """The table as grid cells with their text."""
     xs = _snap([v for box in boxes for v in (box[0], box[2])])
     ys = _snap([v for box in boxes for v in (box[1], box[3])])
@@ -408,7 +425,7 @@ def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Cha
             for c in range(c0, c1):
                 owner[(r, c)] = len(placed)
         placed.append((r0, c0, r1 - r0, c1 - c0))
-    texts: list[list[_Char]] = [[] for _ in placed]
+    texts: list[list[Char]] = [[] for _ in placed]
     for char in chars:
         r = bisect.bisect_right(ys, (char.top + char.bottom) / 2) - 1
         c = bisect.bisect_right(xs, (char.x0 + char.x1) / 2) - 1
@@ -423,13 +440,13 @@ def _table_grid(boxes: list[tuple[float, float, float, float]], chars: list[_Cha
     for cell in sorted(cells, key=lambda g: (g.row, g.column)):
         rows.setdefault(cell.row, []).append(cell.text)
     row_texts = ["|".join(rows.get(r, [])) for r in range(len(ys) - 1)]
-    return _Table(cells, xs, max(len(ys) - 1, 0), row_texts, cell_chars=texts)
+    return Table(cells, xs, max(len(ys) - 1, 0), row_texts, cell_chars=texts)
 
 
 _HEADER_ROWS = 4  # the applications table has the deepest header: three rows and a title
 
 
-def _drop_header(table: _Table, previous: list[str]) -> _Table:
+def _drop_header(table: Table, previous: list[str]) -> Table:
     """Rows at the top of a table that repeat the first rows of the table before (a header
     repeated after a page break) are dropped; they would read as stray labels."""
     repeated = 0
@@ -445,7 +462,7 @@ def _drop_header(table: _Table, previous: list[str]) -> _Table:
         for c in table.cells
         if c.row >= repeated
     ]
-    return _Table(cells, table.xs, table.rows - repeated, table.row_texts[repeated:])
+    return Table(cells, table.xs, table.rows - repeated, table.row_texts[repeated:])
 
 
 # How a row label starts: "1." "（三）" "四、" or a bare heading word; a row that starts one
@@ -456,7 +473,7 @@ _LABEL_START = re.compile(
 )
 
 
-def _continue(previous: _Table, table: _Table) -> _Table | None:
+def _continue(previous: Table, table: Table) -> Table | None:
     """``previous`` with ``table`` appended when ``table`` starts with the rest of
     ``previous``'s last row (a row cut by a page break, as Word and LibreOffice print long
     rows): the two parts of each cell are joined. ``None`` when ``table`` starts a new row,
@@ -489,10 +506,10 @@ def _continue(previous: _Table, table: _Table) -> _Table | None:
             start, end = columns[cell.column], columns[cell.column + cell.colspan]
             cells.append(GridCell(cell.row + last, start, cell.rowspan, end - start, cell.text))
     row_texts = previous.row_texts[:-1] + table.row_texts  # only the first rows are looked at
-    return _Table(cells, previous.xs, previous.rows + table.rows - 1, row_texts)
+    return Table(cells, previous.xs, previous.rows + table.rows - 1, row_texts)
 
 
-def _continue_words(previous: _Table, table: _Table) -> tuple[_Table, _Table]:
+def _continue_words(previous: Table, table: Table) -> tuple[Table, Table]:
     """A label cut by a page break in a table without ruling lines: a first row of one
     short text fragment that starts no label ("定”" under "3.危及“三安全一稳") is the rest
     of the last row label of the table before, and moves there."""
@@ -523,8 +540,8 @@ def _continue_words(previous: _Table, table: _Table) -> tuple[_Table, _Table]:
         if c.row > 0
     ]
     return (
-        _Table(cells, previous.xs, previous.rows, previous.row_texts, previous.top, False),
-        _Table(rest, table.xs, table.rows - 1, table.row_texts, table.top, False),
+        Table(cells, previous.xs, previous.rows, previous.row_texts, previous.top, False),
+        Table(rest, table.xs, table.rows - 1, table.row_texts, table.top, False),
     )
 
 
@@ -539,7 +556,7 @@ def _column_map(xs: list[float], onto: list[float]) -> list[int] | None:
     return mapped
 
 
-def _cell_text(chars: list[_Char]) -> str:
+def _cell_text(chars: list[Char]) -> str:
     if chars and sum(not c.upright for c in chars) * 2 > len(chars):
         # Rotated text (a vertical label): columns right to left, each read top down.
         ordered = sorted(chars, key=lambda c: (-round(c.x0), c.top))
@@ -551,14 +568,14 @@ def _figure_edge(left: str, right: str) -> bool:
     return left[-1:].isdigit() and (right[:1].isdigit() or right[:1] in "-+/")
 
 
-def _lines(chars: list[_Char], cell_gap: float | None) -> list[tuple[float, str]]:
+def _lines(chars: list[Char], cell_gap: float | None) -> list[tuple[float, str]]:
     """Characters grouped into lines, top to bottom; with ``cell_gap``, gaps wider than
     that many character heights are written as `` | ``."""
     lines: list[tuple[float, str]] = []
     for group in printed_lines(chars, lambda c: c.size):
         group.sort(key=lambda c: c.x0)
         parts: list[str] = []
-        previous: _Char | None = None
+        previous: Char | None = None
         for char in group:
             if previous is not None:
                 gap = char.x0 - previous.x1
