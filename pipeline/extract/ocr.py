@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import bisect
 import io
+import math
 import os
 import re
 import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -50,10 +52,13 @@ DPI = 200  # scans are made at 150-300 dpi; 200 reads 10.5 pt figures reliably
 MIN_SCAN_DPI = 100  # a page image scanned coarser than this cannot be read: not tried
 MAX_PAGES = 40
 MAX_PIXELS = 12_000_000  # an A4 page at 200 dpi is 3.9 Mpx; bigger pages are scaled down
-# Both fit inside the nightly flow's deadline per document (120 s, flows/bounded.py), so a
-# long scan ends with the pages read so far and a finding, never killed with nothing.
-TIME_BUDGET_S = 75.0  # per document: ~4-10 s a page on a loaded 2-core machine
-PAGE_TIMEOUT_S = 30.0  # one Tesseract call
+# The budget is a deadline for every Tesseract call of a document, and it ends inside the
+# nightly flow's deadline per document (120 s, flows/bounded.py): a long scan ends with the
+# pages read so far and a finding, never killed with nothing.
+TIME_BUDGET_S = 90.0  # per document: ~4-10 s a page on a loaded 2-core machine
+PAGE_TIMEOUT_S = 60.0  # one Tesseract call
+#: When the document being read must be done (time.monotonic); read_images sets it.
+_DEADLINE: ContextVar[float] = ContextVar("ocr_deadline", default=math.inf)
 TESSERACT = "tesseract"
 LANGUAGE = "chi_sim"
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
@@ -142,7 +147,7 @@ def ocr_words(
             ],
             input=buffer.getvalue(),
             capture_output=True,
-            timeout=PAGE_TIMEOUT_S,
+            timeout=_call_timeout(),
             check=False,
             env=env,
         )
@@ -152,6 +157,14 @@ def ocr_words(
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         raise OcrUnavailable(f"Tesseract failed ({done.returncode}): {detail[0][:120]}")
     return _tsv_words(done.stdout.decode("utf-8", "replace"))
+
+
+def _call_timeout() -> float:
+    """Seconds the next Tesseract call may take: the document's deadline bounds them all."""
+    left = _DEADLINE.get() - time.monotonic()
+    if left <= 0:
+        raise subprocess.TimeoutExpired(TESSERACT, 0)
+    return min(PAGE_TIMEOUT_S, left)
 
 
 def _tsv_words(tsv: str) -> list[OcrWord]:
@@ -689,6 +702,14 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
     if problem is not None:
         raise OcrUnavailable(problem)
     started = time.monotonic()
+    token = _DEADLINE.set(started + TIME_BUDGET_S)
+    try:
+        return _read_images(images, started)
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _read_images(images: Iterable[PageImage], started: float) -> OcrContent:
     result = OcrContent()
     ruled: list[list[pdf_cells.Table]] = []
     unruled: list[list[pdf_cells.Table]] = []
@@ -716,7 +737,11 @@ def read_images(images: Iterable[PageImage]) -> OcrContent:
             reading = read_page(image, dpi)
         except subprocess.TimeoutExpired:
             result.findings.append(
-                _warning("page_unreadable", f"page {number}: OCR took over {PAGE_TIMEOUT_S} s")
+                _warning(
+                    "page_unreadable",
+                    f"page {number}: OCR took over {PAGE_TIMEOUT_S:.0f} s, or the document's "
+                    f"time budget ({TIME_BUDGET_S:.0f} s) ended during it",
+                )
             )
             continue
         result.pages += 1

@@ -239,6 +239,17 @@ def test_ocr_stops_at_its_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def test_the_time_budget_ends_a_page_being_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget is a deadline for every Tesseract call, not only a check between pages:
+    a page whose calls run past it ends there, and the pages after it are not read."""
+    monkeypatch.setattr(ocr, "TIME_BUDGET_S", 0.3)
+    report = extract_document((OCR / "032.lo.scan.pdf").read_bytes(), source="scan.pdf")
+    checks = [f.check for f in report.finding_list]
+    assert report.meta.status == "image_only" and report.fact_list == []
+    assert checks[:2] == ["page_unreadable", "pages_skipped"]
+    assert "time budget (0 s) ended during it" in report.finding_list[0].message
+
+
 def test_an_image_that_is_not_one_is_a_finding() -> None:
     page = (OCR / "043-images.html").read_bytes()
     images = {"043-table-p3.jpg": b"GIF89a broken", "043-table-p4.jpg": b"\x00" * 64}
