@@ -499,20 +499,24 @@ def test_compaction_killed_while_moving_a_report_never_shows_it_twice(
     stage_report(
         staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
     )
-    real = compaction.write_atomic
-
     class Killed(Exception):
         pass
 
-    def dying(table, path, dataset, versions, **kwargs):  # type: ignore[no-untyped-def]
-        if (path.parent.name, dataset) == crash_at:
-            raise Killed
-        return real(table, path, dataset, versions, **kwargs)
+    def dying(real):  # type: ignore[no-untyped-def]
+        def write(table, path, dataset, versions, **kwargs):  # type: ignore[no-untyped-def]
+            if (path.parent.name, dataset) == crash_at:
+                raise Killed
+            return real(table, path, dataset, versions, **kwargs)
 
-    monkeypatch.setattr(compaction, "write_atomic", dying)
+        return write
+
+    # a report leaves a file through write_atomic, arrives through prepare (the files of
+    # a dataset are written, then flushed and renamed together)
+    for seam in ("write_atomic", "prepare"):
+        monkeypatch.setattr(compaction, seam, dying(getattr(compaction, seam)))
     with pytest.raises(Killed):
         compact(staged)
-    monkeypatch.setattr(compaction, "write_atomic", real)
+    monkeypatch.undo()
 
     # Plain readers: the report once at most, and its facts only with its reports row.
     facts = _facts(staged)
