@@ -261,8 +261,9 @@ def read_columns(path: Path, dataset: str, columns: list[str]) -> pa.Table:
     schema = pa.schema([DATASETS[dataset].field(c) for c in columns])
     if not path.exists():
         return schema.empty_table()
-    present = set(pq.read_schema(path).names)
-    table = pq.read_table(path, columns=[c for c in columns if c in present])
+    parquet = pq.ParquetFile(path)  # opened once, for its schema and its columns
+    present = set(parquet.schema_arrow.names)
+    table = parquet.read(columns=[c for c in columns if c in present])
     return pa.table(
         [
             table.column(c) if c in present else pa.nulls(table.num_rows, schema.field(c).type)
