@@ -380,6 +380,13 @@ def _merge_bucket(
     path: Path, dataset: str, ids: frozenset[str], new: pa.Table | None, versions: list[str]
 ) -> Replacement | None:
     """The bucket file's new version (prepared beside it), or None when it is unchanged."""
+    if not path.exists():  # a new file, as every file of a first crawl: nothing to keep
+        if new is None:
+            return None
+        table = new.cast(DATASETS[dataset])
+        if dataset == "reports":
+            table = table.sort_by([("report_id", "ascending")])
+        return prepare(table, path, dataset, versions)
     old_ids = read_ids(path)
     replaced = pc.is_in(old_ids, value_set=pa.array(sorted(ids), pa.string()))
     if pc.all(replaced).as_py() is not False:  # every old row replaced: no need to read them

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -49,7 +50,7 @@ class StageItem:
     page_url: str | None = None  # the report page whose attached file this is
     #: :func:`report_id_for` the URL, computed once: staging reads it for every row of
     #: the report (a URL canonicalisation each time was 0.5 ms of a report's staging)
-    report_id: str = field(init=False, repr=False, compare=False)
+    report_id: str = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "report_id", report_id_for(self.url))

@@ -499,6 +499,7 @@ def test_compaction_killed_while_moving_a_report_never_shows_it_twice(
     stage_report(
         staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
     )
+
     class Killed(Exception):
         pass
 
