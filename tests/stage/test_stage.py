@@ -647,3 +647,45 @@ def test_compaction_on_worker_processes_publishes_the_same_files(
         )
         for path in files:
             assert pq.read_table(serial / path).equals(pq.read_table(parallel / path)), path
+
+
+def test_prepared_files_are_hidden_until_flushed_and_renamed_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.stage import store
+    from pipeline.stage.convert import facts_table
+    from pipeline.stage.store import prepare, read_ids, replace_all
+
+    items = [gold_item("043"), gold_item("000")]
+    old, new = facts_table(items[:1]), facts_table(items[1:])
+    kept, gone = tmp_path / "part-1.parquet", tmp_path / "part-2.parquet"
+    for path in (kept, gone):
+        prepare(old, path, "facts", ["v1"]).tmp.rename(path)  # type: ignore[union-attr]
+
+    def listed() -> list[str]:  # what a reader lists (temporaries are hidden)
+        return sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+
+    def prepared() -> list[store.Replacement]:
+        return [
+            prepare(new, kept, "facts", ["v2"]),
+            prepare(new.slice(0, 0), gone, "facts", ["v2"]),  # no rows left: removed
+            prepare(new, tmp_path / "part-3.parquet", "facts", ["v2"]),
+        ]
+
+    # a flush that fails: the old files stay as they were, no temporary is left
+    def failing(path: Path) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(store, "_fsync_file", failing)
+    with pytest.raises(OSError):
+        replace_all(prepared())
+    assert listed() == ["part-1.parquet", "part-2.parquet"] and len(list(tmp_path.iterdir())) == 2
+    assert set(read_ids(kept).to_pylist()) == {items[0].report_id}
+    monkeypatch.undo()
+
+    replacements = prepared()
+    assert listed() == ["part-1.parquet", "part-2.parquet"]  # prepared, not yet visible
+    replace_all(replacements)
+    assert listed() == ["part-1.parquet", "part-3.parquet"] and len(list(tmp_path.iterdir())) == 2
+    assert set(read_ids(kept).to_pylist()) == {items[1].report_id}
+    assert len(pq.read_table(tmp_path / "part-3.parquet")) == len(new)
