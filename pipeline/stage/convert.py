@@ -48,12 +48,17 @@ class StageItem:
     content_type: str | None = None
     extracted_at: datetime | None = None
     page_url: str | None = None  # the report page whose attached file this is
-    #: :func:`report_id_for` the URL, computed once: staging reads it for every row of
-    #: the report (a URL canonicalisation each time was 0.5 ms of a report's staging)
-    report_id: str = dataclasses.field(init=False, repr=False, compare=False)
+    #: :attr:`report_id`, once computed: staging reads it for every row of the report (a
+    #: URL canonicalisation each time was 0.5 ms of a report's staging)
+    _report_id: str | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "report_id", report_id_for(self.url))
+    @property
+    def report_id(self) -> str:
+        found = self._report_id
+        if found is None:
+            found = report_id_for(self.url)
+            object.__setattr__(self, "_report_id", found)  # a cache: the item stays frozen
+        return found
 
     @property
     def year(self) -> int | None:
