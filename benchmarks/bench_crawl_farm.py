@@ -16,11 +16,13 @@ Prints, per run (runs interleave the configurations; asserts nothing timed):
 
 * first crawl and unchanged re-crawl (every page 304) through ``pipeline.flows.nightly``:
   wall time, requests/s, the crawling process's CPU, the extraction workers' CPU;
-* the floors: politeness (max over hosts of requests x delay), extraction (CPU of
+* the floors: politeness (max over hosts of requests x delay; and strict, requests x
+  (latency + delay x the mean jitter 1.1), what the crawler really waits), extraction (CPU of
   ``extract_document`` on the same report bodies, measured in a child process, / cores)
   and the global cap (requests x latency / concurrency), and the crawl's ratio to them;
 * from the server: same-host request pairs that arrived closer than the delay (must be
-  0) and the shortest gap, TCP connections opened against requests.
+  0) and the shortest gap, each host's span (first to last request: median and max),
+  TCP connections opened against requests.
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ async def _farm(portals: int, reports: int, per_page: int, ready: mp.Queue) -> N
             "connections": sum(connections.values()),
             "close_pairs": close,
             "min_gap": min(gaps, default=None),
+            # a host's first to last request: what the crawl took for it, against its
+            # politeness (requests - 1 spacings)
+            "spans": [t[-1] - t[0] for t in arrivals.values() if t],
         }
         arrivals.clear()
         connections.clear()
@@ -250,6 +255,7 @@ class Run:
     connections: int
     max_per_host: int
     answers: dict[str, int]
+    spans: list[float]  # per host, first to last request (s)
 
 
 def crawl_once(
@@ -284,20 +290,35 @@ def crawl_once(
         connections=server["connections"],
         max_per_host=server["max_per_host"],
         answers=server["answers"],
+        spans=server["spans"],
     )
 
 
+#: Mean of the crawler's spacing jitter (``delay`` x uniform(1.0, 1.2), pipeline.crawl.fetch).
+MEAN_JITTER = 1.1
+
+
 def line(run: Run, delay: float, extraction: float, cores: int) -> str:
+    """One run: wall time against the floors. ``politeness`` is requests x delay; the strict
+    floor counts what the crawler really waits: each request after the first goes out
+    the jittered delay after the previous answer began (``_Turn.answered``), that is
+    (requests - 1) x (latency + delay x 1.1), and the last answer takes its latency."""
     politeness = run.max_per_host * delay
+    strict = (run.max_per_host - 1) * (run.latency + delay * MEAN_JITTER) + run.latency
     cap = run.requests * run.latency / run.concurrency
     floor = max(politeness, extraction / cores) if run.kind == "first" else politeness
+    floor_strict = max(strict, extraction / cores) if run.kind == "first" else strict
     gap = "-" if run.min_gap is None else f"{run.min_gap:.3f}"
+    spans = sorted(run.spans) or [0.0]
     return (
         f"{run.kind:5} lat {run.latency:.2f} conc {run.concurrency:3}: {run.seconds:6.2f} s "
         f"(crawl {run.crawling:5.2f} s), "
         f"{run.requests / run.seconds:5.0f} req/s, cpu {run.cpu:5.1f} s + workers "
         f"{run.workers_cpu:4.1f} s | floor {floor:5.2f} s -> {run.seconds / floor:5.2f}x "
+        f"(crawl {run.crawling / floor:4.2f}x), strict floor {floor_strict:5.2f} s -> "
+        f"{run.seconds / floor_strict:4.2f}x (crawl {run.crawling / floor_strict:4.2f}x) "
         f"(politeness {politeness:.2f} s: {run.seconds / politeness:5.2f}x; cap {cap:.2f} s) | "
+        f"host spans median {statistics.median(spans):5.2f} s, max {spans[-1]:5.2f} s | "
         f"close pairs {run.close_pairs} (min gap {gap} s) | {run.connections} conns / "
         f"{run.requests} req | {show({int(k): v for k, v in run.answers.items()})}"
     )

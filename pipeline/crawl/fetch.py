@@ -273,6 +273,16 @@ class _Tracked(httpx.AsyncByteStream):
                 done()
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar, which reads an answer's cookies only when it sets some: wrapping
+    every answer for ``http.cookiejar`` took 0.17 ms of each request (3% of a crawl's
+    event loop), and most answers set none."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
 class Fetcher:
     def __init__(self, politeness: Politeness) -> None:
         self.politeness = politeness
@@ -290,6 +300,8 @@ class Fetcher:
             transport=HostPools(politeness.per_host, httpx.create_ssl_context()),
             trust_env=False,
         )
+        # the client's own jar, set directly: its ``cookies`` setter copies into a plain one
+        self.client._cookies = _Cookies()
         self.global_gate = asyncio.Semaphore(politeness.concurrency)
         self.gates: dict[str, HostGate] = {}
         self.robots: dict[str, Protego | None] = {}

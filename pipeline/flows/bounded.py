@@ -88,9 +88,12 @@ class BoundedExtractor:
         self.memory = memory
         self.size = max(1, workers or os.cpu_count() or 1)
         # a fork server (started once per process, with the extractor imported) forks each
-        # worker: fast, and never a fork of this process's threads and event loop
+        # worker: fast, and never a fork of this process's threads and event loop. A main
+        # script (a benchmark, ``python script.py``) is imported there too: otherwise each
+        # worker imports it again as it starts (0.3-0.8 s of CPU each, with the crawl and
+        # staging modules it imports); ``python -m pipeline`` has no main script to import.
         self._context = mp.get_context("forkserver")
-        self._context.set_forkserver_preload(["pipeline.flows.bounded"])
+        self._context.set_forkserver_preload(["__main__", "pipeline.flows.bounded"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = 0
         self._lock = threading.Lock()

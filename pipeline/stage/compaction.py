@@ -50,12 +50,16 @@ from pipeline.stage.cross_year import agency_key
 from pipeline.stage.pending import PendingWrite
 from pipeline.stage.refresh import BATCH_SIZE, Mapper, refresh_after, refresh_locked
 from pipeline.stage.store import (
+    Replacement,
     compacting,
+    discard,
     file_versions,
     fsync_dir,
+    prepare,
     read_file,
     read_ids,
     remove_stale_temporaries,
+    replace_all,
     without_ids,
     write_atomic,
     write_datapackage,
@@ -213,9 +217,7 @@ def _places(data_dir: Path) -> pa.Table:
     return table.cast(
         pa.schema(
             [
-                pa.field(f.name, f.type.value_type)
-                if pa.types.is_dictionary(f.type)
-                else f
+                pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
                 for f in table.schema
             ]
         )
@@ -313,8 +315,9 @@ def _arrive(
                         pc.is_in(snap.versions.column("report_id"), value_set=mine)
                     ),
                     live=live,
-                    places=places.filter(pc.is_in(places.column("report_id"), value_set=mine))
-                    .select(["report_id", *CONTEXT]),
+                    places=places.filter(
+                        pc.is_in(places.column("report_id"), value_set=mine)
+                    ).select(["report_id", *CONTEXT]),
                 )
             )
     return sum(int(n) for n in mapper(publish_year, work))  # type: ignore[call-overload]
@@ -344,14 +347,25 @@ def publish_year(work: YearWork) -> int:
         else:
             rows = pending_rows(snap, dataset, years=[work.year], where=where)
             new = _by_bucket(rows.drop_columns(["report_year"]))
-        for bucket in sorted(work.ids):
-            files += _merge_bucket(
-                bucket_path(data_dir, dataset, work.year, bucket),
-                dataset,
-                work.ids[bucket],
-                new.get(bucket),
-                versions.get(bucket, []),
-            )
+        # the dataset's new bucket files are written, flushed to disk together, then
+        # renamed: as durable as one by one, without waiting for each file's flush
+        replacements: list[Replacement] = []
+        try:
+            for bucket in sorted(work.ids):
+                merged = _merge_bucket(
+                    bucket_path(data_dir, dataset, work.year, bucket),
+                    dataset,
+                    work.ids[bucket],
+                    new.get(bucket),
+                    versions.get(bucket, []),
+                )
+                if merged is not None:
+                    replacements.append(merged)
+        except BaseException:
+            discard(replacements)
+            raise
+        replace_all(replacements)
+        files += len(replacements)
         partition = dataset_dir(data_dir, dataset) / partition_name(work.year)
         if partition.is_dir():
             fsync_dir(partition)  # this dataset's renames are durable before the next's
@@ -364,7 +378,15 @@ def _in_buckets(ids: dict[str, frozenset[str]]) -> ds.Expression:
 
 def _merge_bucket(
     path: Path, dataset: str, ids: frozenset[str], new: pa.Table | None, versions: list[str]
-) -> int:
+) -> Replacement | None:
+    """The bucket file's new version (prepared beside it), or None when it is unchanged."""
+    if not path.exists():  # a new file, as every file of a first crawl: nothing to keep
+        if new is None:
+            return None
+        table = new.cast(DATASETS[dataset])
+        if dataset == "reports":
+            table = table.sort_by([("report_id", "ascending")])
+        return prepare(table, path, dataset, versions)
     old_ids = read_ids(path)
     replaced = pc.is_in(old_ids, value_set=pa.array(sorted(ids), pa.string()))
     if pc.all(replaced).as_py() is not False:  # every old row replaced: no need to read them
@@ -372,13 +394,12 @@ def _merge_bucket(
     else:
         kept = read_file(path, dataset).filter(pc.invert(replaced))
     if new is None and kept.num_rows == len(old_ids):
-        return 0
+        return None
     table = pa.concat_tables([kept, new.cast(kept.schema)]) if new is not None else kept
     if dataset == "reports":
         table = table.sort_by([("report_id", "ascending")])
     versions = (file_versions(path) if kept.num_rows else []) + versions
-    write_atomic(table, path, dataset, versions, sync_dir=False)
-    return 1
+    return prepare(table, path, dataset, versions)
 
 
 def _retire(data_dir: Path, commits: tuple[Commit, ...]) -> None:
@@ -452,4 +473,3 @@ def _present(data_dir: Path, ids: set[str]) -> set[str]:
             if path.exists():
                 found |= rest & set(read_ids(path).to_pylist())
     return found
-

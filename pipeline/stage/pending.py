@@ -1,11 +1,11 @@
 """Pending writes: every staging write appends new files holding only the reports it
 writes, never rewriting others (the layout is in :mod:`pipeline.datasets`).
 
-A write fills a hidden directory ``_pending/.w-<seq>-<random>/`` chunk by chunk, each file
-fsync'd, and renames it to ``_pending/<seq>/``: that rename is the commit. A writer killed
-before it leaves only the hidden directory, which no reader lists and the next compaction
-removes. A report that appears twice in one write keeps its last copy: the earlier chunk's
-files are rewritten without it before the commit.
+A write fills a hidden directory ``_pending/.w-<seq>-<random>/`` chunk by chunk, flushes
+every file to disk (all at once) and renames it to ``_pending/<seq>/``: that rename is the
+commit. A writer killed before it leaves only the hidden directory, which no reader lists
+and the next compaction removes. A report that appears twice in one write keeps its last
+copy: the earlier chunk's files are rewritten without it before the commit.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pipeline.stage.convert import (
     pre2019_table,
     reports_table,
 )
-from pipeline.stage.store import fsync_dir, read_file, without_ids, write_file
+from pipeline.stage.store import fsync_all, fsync_dir, read_file, without_ids, write_file
 
 #: The order a chunk's files are written in (any order would do: the rename commits them).
 DATASET_ORDER = ("reports", "facts", "findings", "pre2019")
@@ -73,11 +73,13 @@ def write_chunk(
 
 
 def write_tables(directory: Path, seq: int, chunk: int, converted: ChunkTables) -> None:
+    """The chunk's files, not yet flushed to disk: :meth:`PendingWrite.commit` flushes
+    every file of the write at once before the rename that commits it."""
     for dataset in DATASET_ORDER:
         for (name, year), table in converted.tables.items():
             if name == dataset and table.num_rows:
                 path = directory / pending_name(dataset, seq, year, chunk)
-                write_file(table, path, dataset, converted.versions)
+                write_file(table, path, dataset, converted.versions, sync=False)
 
 
 @dataclass(slots=True)
@@ -134,11 +136,14 @@ class PendingWrite:
                 kept = without_ids(read_file(path, dataset), ids)
                 path.unlink()
                 if kept.num_rows:
-                    write_file(kept, path, dataset, [v for v in versions.decode().split(",") if v])
+                    versions_list = [v for v in versions.decode().split(",") if v]
+                    write_file(kept, path, dataset, versions_list, sync=False)
 
     def commit(self) -> Path:
-        """Make the write visible: one rename of its directory, then fsync'd."""
+        """Make the write visible: its files flushed to disk (together: the file system
+        commits its journal once for many), one rename of its directory, then fsync'd."""
         self._drop_superseded()
+        fsync_all(sorted(self.tmp.iterdir()))
         fsync_dir(self.tmp)
         final = self.tmp.parent / str(self.seq)
         os.rename(self.tmp, final)

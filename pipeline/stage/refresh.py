@@ -5,6 +5,7 @@ live in. Callers hold the write lock."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,10 +60,11 @@ def refresh_after(
 
 @dataclass(frozen=True, slots=True)
 class YearRefresh:
-    """One year's cross-year findings to recompute (picklable, for a worker process)."""
+    """Some consecutive years' cross-year findings to recompute, in order (picklable, for
+    a worker process): each year's reports are read once, for it and for the next."""
 
     data_dir: Path
-    year: int
+    years: tuple[int, ...]
     staged: frozenset[int]  # the years that have reports
     touched: frozenset[str] | None  # only these reports' agencies (None: every agency)
     agency_keys: frozenset[str]
@@ -90,19 +92,46 @@ def refresh_locked(
     )
     targets = sorted(staged if years is None else set(years))
     touched = None if report_ids is None else frozenset(report_ids)
-    jobs = [YearRefresh(data_dir, y, staged, touched, frozenset(agency_keys)) for y in targets]
-    for _ in mapper(refresh_year, jobs):
+    keys = frozenset(agency_keys)
+    jobs = [YearRefresh(data_dir, run, staged, touched, keys) for run in _shares(targets)]
+    for _ in mapper(refresh_years, jobs):
         pass
 
 
-def refresh_year(job: YearRefresh) -> None:
-    data_dir, year, touched = job.data_dir, job.year, job.touched
+def _shares(years: list[int], shares: int | None = None) -> list[tuple[int, ...]]:
+    """``years`` (sorted) cut into ``shares`` runs of consecutive ones (default: one per
+    core, for a process pool's map): a run reads each year's reports once, where one job
+    per year read them twice (as this year's, then as the next year's last year's)."""
+    shares = max(1, shares or os.cpu_count() or 1)
+    size = max(1, -(-len(years) // shares))
+    return [tuple(years[i : i + size]) for i in range(0, len(years), size)]
+
+
+def refresh_years(job: YearRefresh) -> None:
+    frames: dict[int, pd.DataFrame] = {}
+
+    def reports(year: int) -> pd.DataFrame:
+        if year not in frames:
+            frames[year] = _partition_frame(job.data_dir, "reports", year)
+        return frames[year]
+
+    for year in job.years:
+        refresh_year(job, year, reports)
+        frames.pop(year - 1, None)  # the next year needs only this one's
+
+
+def refresh_year(
+    job: YearRefresh, year: int, reports: Callable[[int], pd.DataFrame] | None = None
+) -> None:
+    """Recompute ``year``'s cross-year findings; ``reports`` reads a year's reports."""
+    data_dir, touched = job.data_dir, job.touched
     path = dataset_dir(data_dir, "findings") / partition_name(year) / CROSS_YEAR_FILE
     if year not in job.staged or (year - 1) not in job.staged:
         write_atomic(FINDINGS_SCHEMA.empty_table(), path, "findings", [])
         return
-    this = _partition_frame(data_dir, "reports", year)
-    last = _partition_frame(data_dir, "reports", year - 1)
+    reports = reports or (lambda y: _partition_frame(data_dir, "reports", y))
+    this = reports(year)
+    last = reports(year - 1)
     kept = FINDINGS_SCHEMA.empty_table()
     if touched is not None:
         keys = _keys(this, touched) | _keys(last, touched) | job.agency_keys

@@ -17,7 +17,9 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -100,6 +102,37 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+#: Threads that fsync a series of files at once. The file system commits its journal for
+#: concurrent fsyncs together: on this machine's ext4, 600 small files took 1.2-3.5 ms
+#: each one after the other, 0.07 ms each 16 at a time.
+SYNC_THREADS = 16
+
+
+def fsync_all(paths: Iterable[Path]) -> None:
+    """Flush ``paths`` to disk, :data:`SYNC_THREADS` at a time; returns once all are."""
+    paths = list(paths)
+    if len(paths) <= 1:
+        for path in paths:
+            _fsync_file(path)
+        return
+    with ThreadPoolExecutor(min(SYNC_THREADS, len(paths)), thread_name_prefix="ogi-fsync") as pool:
+        for _ in pool.map(_fsync_file, paths):
+            pass
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temporary_path(path: Path) -> Path:
+    """A hidden name beside ``path`` that no reader lists (removed if a writer dies)."""
+    return path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
 def write_atomic(
     table: pa.Table,
     path: Path,
@@ -117,7 +150,7 @@ def write_atomic(
                 fsync_dir(path.parent)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = temporary_path(path)
     try:
         write_file(table, tmp, dataset, extractor_versions)
         os.replace(tmp, path)
@@ -129,8 +162,67 @@ def write_atomic(
         fsync_dir(path.parent)
 
 
-def write_file(table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]) -> None:
-    """Write ``table`` to a new file with the dataset's schema and metadata, durably."""
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A published file's new version, written beside it and not yet renamed over it."""
+
+    path: Path
+    tmp: Path | None  # None: the file is removed (its new version has no rows)
+
+
+def prepare(
+    table: pa.Table, path: Path, dataset: str, extractor_versions: list[str]
+) -> Replacement:
+    """The first half of :func:`write_atomic`: ``table`` written beside ``path`` (not yet
+    flushed to disk); :func:`replace_all` finishes a series of them."""
+    if table.num_rows == 0:
+        return Replacement(path, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(path)
+    try:
+        write_file(table, tmp, dataset, extractor_versions, sync=False)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return Replacement(path, tmp)
+
+
+def replace_all(replacements: list[Replacement]) -> None:
+    """:func:`write_atomic` for a series of prepared files: every new version is flushed to
+    disk first (all at once, :func:`fsync_all`), then each renamed over its file in the
+    order given. The caller fsyncs the directories."""
+    try:
+        fsync_all(r.tmp for r in replacements if r.tmp is not None)
+    except BaseException:
+        discard(replacements)
+        raise
+    for r in replacements:
+        if r.tmp is None:
+            r.path.unlink(missing_ok=True)
+        else:
+            os.replace(r.tmp, r.path)
+
+
+def discard(replacements: list[Replacement]) -> None:
+    """Remove prepared files that will not be renamed (an error on the way)."""
+    for r in replacements:
+        if r.tmp is not None:
+            with contextlib.suppress(OSError):
+                r.tmp.unlink()
+
+
+def write_file(
+    table: pa.Table,
+    path: Path,
+    dataset: str,
+    extractor_versions: list[str],
+    *,
+    sync: bool = True,
+) -> None:
+    """Write ``table`` to a new file with the dataset's schema and metadata, durably;
+    ``sync=False``: the caller fsyncs it (:func:`fsync_all`) before it is renamed into
+    place or committed."""
     table = table.replace_schema_metadata(None).cast(
         with_metadata(DATASETS[dataset], dataset, extractor_versions)
     )
@@ -139,7 +231,8 @@ def write_file(table: pa.Table, path: Path, dataset: str, extractor_versions: li
             table, handle, compression="zstd", row_group_size=1_000_000, store_schema=True
         )
         handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            os.fsync(handle.fileno())
 
 
 def read_file(path: Path, dataset: str) -> pa.Table:
@@ -168,8 +261,9 @@ def read_columns(path: Path, dataset: str, columns: list[str]) -> pa.Table:
     schema = pa.schema([DATASETS[dataset].field(c) for c in columns])
     if not path.exists():
         return schema.empty_table()
-    present = set(pq.read_schema(path).names)
-    table = pq.read_table(path, columns=[c for c in columns if c in present])
+    parquet = pq.ParquetFile(path)  # opened once, for its schema and its columns
+    present = set(parquet.schema_arrow.names)
+    table = parquet.read(columns=[c for c in columns if c in present])
     return pa.table(
         [
             table.column(c) if c in present else pa.nulls(table.num_rows, schema.field(c).type)

@@ -516,3 +516,34 @@ def test_kept_connections_are_bounded(serve, monkeypatch) -> None:
     assert statuses == ["ok"] * 5 and pools == 2
     assert len({hit.client for hit in sites[0].log}) == 2  # its pool was closed in between
     assert [len({hit.client for hit in site.log}) for site in sites[1:]] == [1, 1, 1]
+
+
+class SetsCookie(Site):
+    """Sets a session cookie on its first answer only (as a JSP list does), then expects it."""
+
+    def respond(self, hit: Hit) -> Reply:
+        reply = super().respond(hit)
+        if hit.path != "/a":
+            return reply
+        return Reply(reply.status, reply.body, {**reply.headers, "Set-Cookie": "JSESSIONID=s1"})
+
+
+def test_a_cookie_set_by_one_answer_is_sent_with_the_next_requests(serve) -> None:
+    site = serve(SetsCookie())
+    for path in ("/a", "/b", "/c"):
+        site.add(path, article_page("页", "<p>x</p>"))
+
+    async def go() -> list[str]:
+        fetcher = Fetcher(fast())
+        try:
+            for path in ("/a", "/b", "/c"):
+                outcome = await fetcher.fetch(
+                    Request(site.url(path)), fast(), allowed=lambda _u: True
+                )
+                assert outcome.status == "ok", outcome.reason
+        finally:
+            await fetcher.close()
+        return [h.headers.get("cookie") for h in site.log if h.path != "/robots.txt"]
+
+    # the answers without Set-Cookie (b, c) do not clear or skip the jar
+    assert asyncio.run(go()) == [None, "JSESSIONID=s1", "JSESSIONID=s1"]

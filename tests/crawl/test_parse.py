@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.crawl.blocks import classify_block, is_soft_404
-from pipeline.crawl.links import attachment_links, column_links, report_links
+from pipeline.crawl.links import _json_pair, attachment_links, column_links, report_links
 from pipeline.crawl.listing import (
     Cursor,
     Request,
@@ -116,6 +116,28 @@ def test_attachments_in_links_and_scripts() -> None:
         "http://p.test/module/download/downfile.jsp?filename=a.doc&classid=0",
         "http://p.test/nb/202401/P020240130.xls",
     ]
+
+
+def test_attachment_urls_in_json_only_when_a_quoted_key_precedes_the_colon() -> None:
+    page = "http://p.test/nb/202401/t20240129_1.html"
+    # white space around the colon, an escaped quote, an upper-case HREF: all found
+    html = (
+        '<script>var d = {"fileUrl" \t:  \\"/up/2024/a.pdf\\", "name": "x"};</script>'
+        "<A HREF='./b.docx'>b</A><a href='c%2Epdf'>c</a><a href='d&#46;xls'>d</a>"
+        "<a href='/nb/index.html'>list</a><a href='e.ET'>e</a>"
+    )
+    # escapes that spell an extension only once the href is normalised count too
+    assert attachment_links(html, page) == [
+        "http://p.test/nb/202401/b.docx",
+        "http://p.test/nb/202401/c.pdf",
+        "http://p.test/nb/202401/d.xls",
+        "http://p.test/nb/202401/e.ET",
+        "http://p.test/up/2024/a.pdf",
+    ]
+    # the quick check that skips the JSON search on most pages: a quote, a colon, a quote
+    assert _json_pair('{"url" \n: "x"}') and _json_pair("{'url':\\'x'}")
+    assert not _json_pair("<p style=\"font-family: '宋体'\">url: 'x'</p>")
+    assert not _json_pair('a"  b: "c" : d') and not _json_pair(': "') and not _json_pair("")
 
 
 def test_anti_bot_answers_are_classified() -> None:

@@ -499,20 +499,25 @@ def test_compaction_killed_while_moving_a_report_never_shows_it_twice(
     stage_report(
         staged, report, url=url_of("043"), region=None, region_code=None, fetched_at=FETCHED
     )
-    real = compaction.write_atomic
 
     class Killed(Exception):
         pass
 
-    def dying(table, path, dataset, versions, **kwargs):  # type: ignore[no-untyped-def]
-        if (path.parent.name, dataset) == crash_at:
-            raise Killed
-        return real(table, path, dataset, versions, **kwargs)
+    def dying(real):  # type: ignore[no-untyped-def]
+        def write(table, path, dataset, versions, **kwargs):  # type: ignore[no-untyped-def]
+            if (path.parent.name, dataset) == crash_at:
+                raise Killed
+            return real(table, path, dataset, versions, **kwargs)
 
-    monkeypatch.setattr(compaction, "write_atomic", dying)
+        return write
+
+    # a report leaves a file through write_atomic, arrives through prepare (the files of
+    # a dataset are written, then flushed and renamed together)
+    for seam in ("write_atomic", "prepare"):
+        monkeypatch.setattr(compaction, seam, dying(getattr(compaction, seam)))
     with pytest.raises(Killed):
         compact(staged)
-    monkeypatch.setattr(compaction, "write_atomic", real)
+    monkeypatch.undo()
 
     # Plain readers: the report once at most, and its facts only with its reports row.
     facts = _facts(staged)
@@ -642,3 +647,45 @@ def test_compaction_on_worker_processes_publishes_the_same_files(
         )
         for path in files:
             assert pq.read_table(serial / path).equals(pq.read_table(parallel / path)), path
+
+
+def test_prepared_files_are_hidden_until_flushed_and_renamed_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.stage import store
+    from pipeline.stage.convert import facts_table
+    from pipeline.stage.store import prepare, read_ids, replace_all
+
+    items = [gold_item("043"), gold_item("000")]
+    old, new = facts_table(items[:1]), facts_table(items[1:])
+    kept, gone = tmp_path / "part-1.parquet", tmp_path / "part-2.parquet"
+    for path in (kept, gone):
+        prepare(old, path, "facts", ["v1"]).tmp.rename(path)  # type: ignore[union-attr]
+
+    def listed() -> list[str]:  # what a reader lists (temporaries are hidden)
+        return sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+
+    def prepared() -> list[store.Replacement]:
+        return [
+            prepare(new, kept, "facts", ["v2"]),
+            prepare(new.slice(0, 0), gone, "facts", ["v2"]),  # no rows left: removed
+            prepare(new, tmp_path / "part-3.parquet", "facts", ["v2"]),
+        ]
+
+    # a flush that fails: the old files stay as they were, no temporary is left
+    def failing(path: Path) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(store, "_fsync_file", failing)
+    with pytest.raises(OSError):
+        replace_all(prepared())
+    assert listed() == ["part-1.parquet", "part-2.parquet"] and len(list(tmp_path.iterdir())) == 2
+    assert set(read_ids(kept).to_pylist()) == {items[0].report_id}
+    monkeypatch.undo()
+
+    replacements = prepared()
+    assert listed() == ["part-1.parquet", "part-2.parquet"]  # prepared, not yet visible
+    replace_all(replacements)
+    assert listed() == ["part-1.parquet", "part-3.parquet"] and len(list(tmp_path.iterdir())) == 2
+    assert set(read_ids(kept).to_pylist()) == {items[1].report_id}
+    assert len(pq.read_table(tmp_path / "part-3.parquet")) == len(new)
