@@ -16,7 +16,11 @@ rows). A figure is kept when
 
 An identity whose total is blank beside figures, or whose parts are all blank beside a
 total, checks nothing (the report printed no total, or no parts): it neither proves nor
-breaks.
+breaks. Then only the column identities are left to prove a row, and they hold just as
+well for a table read one column off (a ruling line lost beside the labels moves every
+figure one column left, the totals into 其他, and leaves the total column blank). So the
+column identities prove figures only when a row total of the same table holds: that
+witnesses the columns are where the headings say.
 
 A single misread digit breaks its row total (and its column identity), so the whole row
 and column go. Everything else — Table 1 (which has no identity), rows whose identities
@@ -35,6 +39,9 @@ from pipeline.model import Fact, Finding
 
 #: One identity: (name, total key, addend keys); total = sum(addends).
 Identity = tuple[str, str, tuple[str, ...]]
+
+#: Identities down a column of Table 3: they hold for a table read one column off too.
+_COLUMN_IDENTITIES = ("outcome_sum", "balance")
 
 
 def identities(national_format: str | None) -> Iterator[Identity]:
@@ -87,9 +94,10 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
     by_key = {f.key: f for f in facts}
     proven: set[str] = set()
     broken: set[str] = set()
+    by_columns: set[str] = set()  # proven by a column identity: kept if the columns are
     # Zeros with blanks: they prove nothing on their own, but see below.
     zero_rows: list[tuple[str, list[str]]] = []
-    for _name, total_key, addend_keys in identities(national_format):
+    for name, total_key, addend_keys in identities(national_format):
         keys = [total_key, *(k.lstrip("-") for k in addend_keys)]
         present = [by_key.get(k) for k in keys]
         if any(f is None or (f.semantic == "number" and f.number is None) for f in present):
@@ -112,7 +120,12 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
             (-1 if key.startswith("-") else 1, n)
             for key, n in zip(addend_keys, numbers[1:], strict=True)
         ]
-        (proven if _holds(numbers[0], addends) else broken).update(keys)
+        if not _holds(numbers[0], addends):
+            broken.update(keys)
+        else:
+            (by_columns if name in _COLUMN_IDENTITIES else proven).update(keys)
+    if any(k.startswith("applications/") and k.endswith("/total") for k in proven):
+        proven |= by_columns  # a row total held: the columns are aligned
     # A total another identity proves to be 0 makes every count it sums 0: those read as 0,
     # or blank (no ink), are right. Each round can prove the total of another row.
     while True:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract import extract_document, ocr
+from pipeline.extract import extract_document, layout, ocr
 from pipeline.extract.cells import label_form, read_value
 from pipeline.extract.ocr_verify import verify
 from pipeline.extract.tables import parse_tables, settle_national_format
@@ -363,4 +363,34 @@ def test_an_underline_is_no_ruling_line() -> None:
         "number",
         "0",
         0,
+    )
+
+
+def test_a_table_read_one_column_off_proves_nothing() -> None:
+    """A ruling line lost beside the labels moves every figure of Table 3 one column left
+    (the totals into 其他) and leaves the total column blank. Every column identity still
+    holds, so without a row total that holds nothing may be proven from them."""
+    page = (FIXTURES / "corpus" / "raw" / "043.html").read_bytes()
+    facts = extract_document(page, source="043.html").fact_list
+    columns = layout.APPLICANT_COLUMNS
+    by_key = {f.key: f for f in facts}
+    shifted = []
+    for fact in facts:
+        if fact.table != "applications":
+            shifted.append(fact)
+            continue
+        at = columns.index(fact.column)
+        right = by_key.get(f"applications/{fact.row}/{columns[at + 1]}") if at + 1 < 7 else None
+        if right is None:
+            shifted.append(dataclasses.replace(fact, value=None, raw="", semantic="blank"))
+        else:
+            shifted.append(
+                dataclasses.replace(fact, value=right.value, raw=right.raw, semantic=right.semantic)
+            )
+    kept, _ = verify(shifted, "2021")
+    assert not any(f.table == "applications" for f in kept)
+    # read where it belongs, the same table is proven in full
+    kept, _ = verify(facts, "2021")
+    assert sum(f.table == "applications" for f in kept) == sum(
+        f.table == "applications" for f in facts
     )
