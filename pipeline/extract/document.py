@@ -121,11 +121,16 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
         message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"
         read.findings.append(Finding(check="html_nesting", status="warning", message=message))
     if not parsed.facts and sources:
-        given = [b for src in sources if (b := (images or {}).get(src) or _inline_image(src))]
-        if given:
+        inline = {src: b for src in sources if (b := _inline_image(src))}
+        supplied = {**inline, **(images or {})}
+        missing = [src for src in sources if src not in supplied]
+        # A page read without its pictures first names them all (an inline icon read
+        # alone would be OCR spent for nothing); read with them, it takes what it has.
+        given = [supplied[src] for src in sources if src in supplied]
+        if given and (images is not None or not missing):
             return _read_images_of_page(read, given)
         read.status = "image_only"
-        read.table_images = sources
+        read.table_images = missing
         read.findings.append(
             Finding(
                 check="image_only",

@@ -260,3 +260,21 @@ def test_damaged_pdfs_never_raise(damage: list[tuple[int, bytes]]) -> None:
     report = extract_document(bytes(content), source="fuzz.pdf")
     assert report.meta.status in ("ok", "partial", "no_tables", "image_only", "unreadable")
     assert (report.meta.status in ("ok", "partial")) == bool(report.fact_list)
+
+
+def test_an_inline_icon_does_not_hide_the_pictures_to_fetch() -> None:
+    """A small base64 picture (a QR code, an icon) among the table pictures: the page
+    still names the pictures to fetch, and the icon is not read alone first."""
+    icon = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4"
+        "nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+    )
+    page = (
+        "<html><body><h1>某县2023年政府信息公开工作年度报告</h1>"
+        f"<p>二、主动公开政府信息情况</p><img src='{icon}'><img src='/upload/t2.jpg'>"
+        "<p>三、收到和处理政府信息公开申请情况</p><img src='/upload/t3.jpg'></body></html>"
+    ).encode()
+    report = extract_document(page, source="page.html")
+    assert report.meta.status == "image_only"
+    assert report.table_images == ["/upload/t2.jpg", "/upload/t3.jpg"]
+    assert not any(f.check == "ocr" for f in report.finding_list)  # nothing read yet
