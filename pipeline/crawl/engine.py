@@ -241,7 +241,12 @@ class PortalCrawl:
         for _ in range(MAX_SETTLE_ROUNDS):
             if self.budget_hit or self.list_only:
                 return
-            wanted = await self.sink.settle(self.portal)
+            try:
+                wanted = await self.sink.settle(self.portal)
+            except Exception as exc:  # a bug must not end the crawl of the other portals
+                log.exception("event=internal_error portal=%s step=settle", self.portal.name)
+                self.summary.reasons[f"internal error: {type(exc).__name__}"] += 1
+                return
             if not wanted:
                 return
             for resource in wanted:

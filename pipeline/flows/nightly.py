@@ -66,6 +66,11 @@ MAX_IN_EXTRACTION = 8
 #: Image-only pages of one portal whose pictured tables are fetched and read by OCR in one
 #: run (each may take its OCR budget); the others keep their wish for the next runs.
 MAX_PICTURED_PAGES = 10
+#: ... and over all portals: OCR takes seconds a page on the extraction workers, and a
+#: first night may meet thousands of such pages.
+MAX_PICTURED_PAGES_PER_RUN = 200
+#: Fetch statuses of a picture that will not pass by asking again.
+GONE = ("not_found", "offsite", "disallowed")
 
 Extractor = Callable[..., Report]  # extract_document(content, *, source, content_type)
 Stager = Callable[[Path, list[StageItem]], object]  # stage_reports(data_dir, items)
@@ -284,31 +289,39 @@ class NightlySink:
             pictures: dict[str, str] = json.loads(row.resources or "{}")
             if (portal.name, row.key) in self.asked:
                 await self._read_pictures(portal, row, pictures, summary)
-                continue
-            self.asked.add((portal.name, row.key))
-            page_url = row.final_url or row.url
-            wanted += [Resource(url, row.key, page_url) for url in pictures.values()]
+            elif len(self.asked) < MAX_PICTURED_PAGES_PER_RUN:
+                self.asked.add((portal.name, row.key))
+                page_url = row.final_url or row.url
+                wanted += [Resource(url, row.key, page_url) for url in pictures.values()]
         return wanted
 
     async def _read_pictures(
         self, portal: PortalConfig, row: UrlRow, pictures: dict[str, str], summary: PortalSummary
     ) -> None:
-        """Extract an image-only page again with the pictures fetched for it. Its wish is
-        spent once that is done, whatever the outcome (an unchanged page is not read
-        again); a run stopped before keeps it for the next."""
-        images: dict[str, bytes] = {}
-        for src, url in pictures.items():
-            fetched = self.state.get(portal.name, url)
-            body = self.kept(fetched.sha256 or "") if fetched and fetched.status == "ok" else None
-            if body is not None:
-                images[src] = body
-        page = self.kept(row.sha256 or "")
+        """Extract an image-only page again with the pictures fetched for it (one of the
+        documents in extraction at once). Its wish is spent once that is done (an
+        unchanged page is not read again), unless a picture failed in a way that may pass
+        (a timeout, a 5xx, a host left for later) and the page has attempts left; a run
+        stopped before keeps it for the next."""
+        fetched = {src: self.state.get(portal.name, url) for src, url in pictures.items()}
+        transient = any(r is None or r.status not in (*GONE, "ok") for r in fetched.values())
+        shas = {src: r.sha256 for src, r in fetched.items() if r and r.status == "ok" and r.sha256}
+        images, page = await asyncio.to_thread(self._bodies, shas, row.sha256 or "")
+        attempts = row.extract_attempts + 1
         if images and page is not None:
-            doc = _archived(portal, row, page)
-            await self._process(doc, summary, attempts=row.extract_attempts + 1, images=images)
-        else:
+            async with self.slots:
+                doc = _archived(portal, row, page)
+                await self._process(doc, summary, attempts=attempts, images=images)
+        else:  # nothing to read yet: the try counts all the same
             log.info("event=pictures_missing portal=%s url=%s", portal.name, row.url)
-        self.state.update(portal.name, row.key, resources=None)
+            self.state.update(portal.name, row.key, extract_attempts=attempts)
+        keep = transient and attempts < MAX_EXTRACT_ATTEMPTS
+        self.state.update(portal.name, row.key, resources=row.resources if keep else None)
+
+    def _bodies(self, shas: dict[str, str], page: str) -> tuple[dict[str, bytes], bytes | None]:
+        """The archived bodies of the pictures (by ``src``) and of the page."""
+        images = {src: body for src, sha in shas.items() if (body := self.kept(sha)) is not None}
+        return images, self.kept(page)
 
     async def close(self) -> None:
         while self.working:
@@ -375,13 +388,20 @@ class NightlySink:
         if staged is not None and _rank(outcome) < _rank(staged.staged_status):
             # an error page, a JS challenge, a cut or garbled body answered for a good
             # report: the good version stays staged, this body stays in the archive
-            summary.suspicious += 1
-            figures = len(report.fact_list) + len(report.pre2019_list)
-            message = (
-                f"suspicious change: this version reads {outcome} ({figures} figures); "
-                f"the staged {staged.staged_status} version is kept"
-            )
-            log.warning("event=suspicious_change url=%s %s", doc.url, message)
+            wish = _pictures(doc, report) if images is None else None
+            if wish is None:
+                summary.suspicious += 1
+                figures = len(report.fact_list) + len(report.pre2019_list)
+                message = (
+                    f"suspicious change: this version reads {outcome} ({figures} figures); "
+                    f"the staged {staged.staged_status} version is kept"
+                )
+                log.warning("event=suspicious_change url=%s %s", doc.url, message)
+            else:  # a new version printed as pictures: it is read once they are fetched
+                message = (
+                    f"its tables are pictures: the staged {staged.staged_status} version "
+                    "is kept until they are read"
+                )
             self.state.update(
                 name,
                 doc.key,
@@ -389,6 +409,7 @@ class NightlySink:
                 extract_error=message,
                 stage_status="kept_previous",
                 extract_attempts=attempts,
+                resources=wish,
             )
             return
         self.state.update(

@@ -17,7 +17,7 @@ from pipeline import load
 from pipeline.crawl import State
 from pipeline.extract import extract_document, ocr
 from pipeline.flows import bounded, reextract
-from pipeline.flows.nightly import nightly
+from pipeline.flows.nightly import MAX_EXTRACT_ATTEMPTS, nightly
 from pipeline.stage import stage_reports
 from tests.corpus import FIXTURES, as_decimal, gold_documents
 from tests.portals import Site, article_page, fast, portal
@@ -109,37 +109,88 @@ def test_pictured_tables_are_fetched_once_and_read(serve, tmp_path: Path) -> Non
     assert len(facts) == len(last.fact_list) and set(facts["method"]) == {"ocr"}
 
 
+class Recording:
+    """An extractor that records the pictures it is given and reads without them (OCR is
+    tested above; here only what reaches the extractor matters)."""
+
+    def __init__(self) -> None:
+        self.given: list[dict[str, bytes]] = []
+
+    def __call__(self, content: bytes, *, images: dict[str, bytes] | None = None, **kw: Any) -> Any:
+        self.given.extend([images] if images else [])
+        return extract_document(content, **kw)
+
+
+def _night(site: Site, data_dir: Path, extract: Recording, **options: Any) -> Any:
+    (result,) = nightly(
+        [portal(site, "/nb/")],
+        data_dir,
+        extract=extract,
+        stage=Staged().stage,
+        politeness_override=fast(),
+        **options,
+    ).portals
+    return result
+
+
 def test_a_wish_left_by_a_stopped_run_is_fetched_by_the_next(serve, tmp_path: Path) -> None:
     """A run whose budget ends after the page was read but before its pictures: the wish
     stays in the state, and the next run fetches them and reads the page with them."""
     site = serve(_site(elsewhere="/r/043-table-p3.jpg"))  # named twice: fetched once
-    given: list[dict[str, bytes]] = []
-
-    def extract(content: bytes, *, images: dict[str, bytes] | None = None, **kw: Any) -> Any:
-        given.extend([images] if images else [])
-        return extract_document(content, **kw)  # OCR itself is tested above
-
-    def run(**options: Any) -> Any:
-        (result,) = nightly(
-            [portal(site, "/nb/")],
-            tmp_path,
-            extract=extract,
-            stage=Staged().stage,
-            politeness_override=fast(),
-            **options,
-        ).portals
-        return result
-
-    first = run(max_pages=2)  # the listing and the page
+    extract = Recording()
+    first = _night(site, tmp_path, extract, max_pages=2)  # the listing and the page
     wish = json.loads(_rows(tmp_path)["1.html"].resources)
     assert wish == {name: site.url(f"/r/{name}") for name in PICTURES}
     assert not first.completed and not any(site.hits(f"/r/{n}") for n in PICTURES)
-    second = run()
+    second = _night(site, tmp_path, extract)
     assert second.completed and second.resources == 3
-    ((images),) = given
+    ((images),) = extract.given
     assert images == {name: (OCR / name).read_bytes() for name in PICTURES}
     assert _rows(tmp_path)["1.html"].resources is None
     assert len(site.hits("/r/1.html")) == 1  # the page itself was not fetched again
+
+
+def test_a_picture_that_fails_for_now_is_asked_again_a_few_times(serve, tmp_path: Path) -> None:
+    """A picture answering 503: the page is read with the others, and its wish kept for
+    the next runs while the page has extraction attempts left (the first reading, without
+    pictures, is one); then it is spent."""
+    assert MAX_EXTRACT_ATTEMPTS == 3
+    site = _site(elsewhere="/r/043-table-p3.jpg")
+    site.add("/r/043-table-p5.jpg", b"busy", status=503, content_type="text/plain")
+    serve(site)
+    extract = Recording()
+    for night, kept in ((1, True), (2, False), (3, False)):
+        _night(site, tmp_path, extract)
+        assert (_rows(tmp_path)["1.html"].resources is not None) == kept, night
+    assert len(extract.given) == 2  # read with its pictures on nights 1 and 2
+    assert all(set(images) == set(PICTURES[:2]) for images in extract.given)
+    assert len(site.hits("/r/043-table-p3.jpg")) == 2  # none asked on night 3
+
+
+def test_a_report_that_turns_into_pictures_waits_for_them(serve, tmp_path: Path) -> None:
+    """Staged with its tables in text, the report comes back printed as pictures: the
+    staged version is kept (not a suspicious change) and the new one is read with its
+    pictures."""
+    site = _site(elsewhere="/r/043-table-p3.jpg")
+    pictured = site.routes["/r/1.html"]
+    site.add(
+        "/r/1.html", article_page(TITLE, (FIXTURES / "corpus" / "raw" / "043.html").read_bytes())
+    )
+    serve(site)
+    extract = Recording()
+    first = _night(site, tmp_path, extract)
+    assert first.reports_new == 1 and _rows(tmp_path)["1.html"].staged_status == "ok"
+    site.routes["/r/1.html"] = pictured
+    second = _night(site, tmp_path, extract)
+    assert second.reports_changed == 1 and second.resources == 3
+    ((images),) = extract.given
+    assert set(images) == set(PICTURES)
+    # read with its pictures (here without OCR) it reads no better than the staged text:
+    # then, and only then, it is a suspicious change, and the staged version stays
+    assert second.suspicious == 1
+    row = _rows(tmp_path)["1.html"]
+    assert row.staged_status == "ok" and row.stage_status == "kept_previous"
+    assert row.resources is None
 
 
 def test_ocr_ends_inside_the_workers_deadline() -> None:
