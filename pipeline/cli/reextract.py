@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"re-extracted {outcome.examined} documents: {outcome.staged} staged, "
         f"{len(outcome.changed)} with changed figures, {len(outcome.added)} newly staged, "
-        f"{len(outcome.failed)} failed"
+        f"{len(outcome.failed)} failed, {len(outcome.kept)} kept as staged (nothing read now)"
     )
     for rid, lines in sorted(outcome.changed.items()):
         print(f"changed {rid} {outcome.titles.get(rid, '')}")
@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"    {line}")
     for rid in outcome.added:
         print(f"new     {rid} {outcome.titles.get(rid, '')}")
+    for rid, why in sorted(outcome.kept.items()):
+        print(f"kept    {rid} {outcome.titles.get(rid, '')}: {why}; the staged version stays")
     for url, reason in outcome.failed:
         print(f"failed  {url}: {reason}")
     print(f"staged data: {parquet_dir(data_dir)}")

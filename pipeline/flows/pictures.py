@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.archive import list_bodies, read_body
+from pipeline.crawl import State
 from pipeline.crawl.links import normalise_url
 from pipeline.errors import PipelineError
 
@@ -27,9 +28,22 @@ def picture_urls(
 
 @lru_cache(maxsize=2)
 def _archived_resources(data_dir: str, generation: object) -> dict[str, str]:
-    """URL -> SHA-256 of the latest archived resource of each URL (one indexed scan; kept
-    for one ``generation``, e.g. one re-extraction run, in each worker process)."""
-    return {b.url: b.sha256 for b in list_bodies(Path(data_dir), kinds=("resource",))}
+    """URL -> SHA-256 of the latest archived resource of each URL, by the URL it was
+    asked at (the crawl state) and by the one that answered (the archive, after any
+    redirect); one scan of each, kept for one ``generation`` (e.g. one re-extraction
+    run) in each worker process."""
+    found = {b.url: b.sha256 for b in list_bodies(Path(data_dir), kinds=("resource",))}
+    try:
+        state = State(Path(data_dir), readonly=True)
+    except FileNotFoundError:
+        return found
+    try:
+        for row in state.rows(kind="resource"):
+            if row.status == "ok" and row.sha256:
+                found[row.url] = row.sha256
+    finally:
+        state.close()
+    return found
 
 
 def archived_pictures(

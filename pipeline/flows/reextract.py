@@ -81,6 +81,9 @@ class Outcome:
     changed: dict[str, list[str]] = field(default_factory=dict)  # report_id -> differences
     added: list[str] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+    #: staged reports whose new reading found no figure at all (an image-only page
+    #: without its pictures, OCR or a converter missing here, a budget hit): kept as staged
+    kept: dict[str, str] = field(default_factory=dict)  # report_id -> why
 
     def merge(self, other: Outcome) -> None:
         self.examined += other.examined
@@ -89,6 +92,7 @@ class Outcome:
         self.changed.update(other.changed)
         self.added += other.added
         self.titles.update(other.titles)
+        self.kept.update(other.kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,18 @@ def _extract(data_dir: str, job: Job, generation: object = None) -> Report:
                 body, source=job.url, content_type=job.content_type, images=images
             )
     return report
+
+
+def _lost_everything(report: Report, previous: dict[str, object] | None) -> bool:
+    """A new reading with no figure at all where the staged one has some: never staged
+    over it (a missing tool, budget or picture here must not wipe what was read)."""
+    staged = _text((previous or {}).get("status"))
+    return staged in ("ok", "partial") and report.meta.status in ("image_only", "unreadable")
+
+
+def _why(report: Report) -> str:
+    warnings = [f.check for f in report.finding_list if f.status == "warning"]
+    return ", ".join(dict.fromkeys(warnings)) or "no figure read"
 
 
 def _carry_context(report: Report, previous: dict[str, object] | None) -> Report:
@@ -417,6 +433,10 @@ def run_task(task: Task) -> Outcome:
         if job.previous is None and not report.fact_list and not report.pre2019_list:
             continue  # still no tables: nothing to stage
         rid = report_id_for(job.url)
+        if _lost_everything(report, job.previous):
+            out.kept[rid] = f"now reads {report.meta.status}: {_why(report)}"
+            out.titles[rid] = report.meta.title or job.url
+            continue
         if job.previous is None:
             out.added.append(rid)
         else:

@@ -63,9 +63,15 @@ def _rows(data_dir: Path) -> dict[str, Any]:
 
 
 @needs_ocr
-def test_pictured_tables_are_fetched_once_and_read(serve, tmp_path: Path) -> None:
+def test_pictured_tables_are_fetched_once_and_read(
+    serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = serve(Site())
-    site = serve(_site(elsewhere=other.url("/logo.png")))
+    site = _site(elsewhere=other.url("/logo.png"))
+    moved = site.routes.pop(f"/r/{PICTURES[1]}")  # one picture is redirected on its origin
+    site.add(f"/r/{PICTURES[1]}", b"", status=302, headers={"Location": "/upload/p4.jpg"})
+    site.routes["/upload/p4.jpg"] = moved
+    serve(site)
     staged = Staged()
     delay = 0.3
     (result,) = nightly(
@@ -103,10 +109,23 @@ def test_pictured_tables_are_fetched_once_and_read(serve, tmp_path: Path) -> Non
 
     # Re-extraction from the archive reads the page with the pictures archived for it: the
     # staged OCR figures are not lost to an image_only version.
+    # (the redirected one is found by the URL the page names, through the crawl state).
     outcome = reextract.run(tmp_path, workers=1)
     assert outcome.examined == 1 and outcome.failed == [] and outcome.changed == {}
     facts = load.facts(data_dir=tmp_path)
     assert len(facts) == len(last.fact_list) and set(facts["method"]) == {"ocr"}
+
+    # Where OCR cannot run, a re-extraction reads nothing: the staged figures stay.
+    monkeypatch.setattr(ocr, "TESSERACT", "/nonexistent/tesseract")
+    ocr.engine_problem.cache_clear()
+    try:
+        outcome = reextract.run(tmp_path, workers=1)
+    finally:
+        monkeypatch.undo()
+        ocr.engine_problem.cache_clear()
+    (why,) = outcome.kept.values()
+    assert outcome.staged == 0 and why.startswith("now reads image_only: ocr_unavailable")
+    assert len(load.facts(data_dir=tmp_path)) == len(last.fact_list)
 
 
 class Recording:
