@@ -31,7 +31,8 @@ _TRAILING_NUMBERS = re.compile(
 def split_label_and_numbers(line: str) -> list[str]:
     """``'行政处罚 3985758'`` -> ``['行政处罚', '3985758']``; other lines unchanged."""
     stripped = line.strip()
-    if not stripped[-1:].isdecimal():  # the pattern ends in a digit (\d: category Nd)
+    # the pattern ends in a digit (\d: category Nd) or the comma of a figure ("3,985,")
+    if not (stripped[-1:].isdecimal() or stripped.endswith(",")):
         return [line]
     match = _TRAILING_NUMBERS.match(stripped)
     if match is None:

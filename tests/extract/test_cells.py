@@ -62,6 +62,9 @@ def test_text_cells_reads_every_real_rendering_shape() -> None:
     ]
     assert text_cells("一、本年新收 |\n|\n|\n0 |\n||") == ["一、本年新收", "", "", "0", "", ""]
     assert text_cells("规章\n|\n0\n|\n6\n|") == ["规章", "0", "6"]
+    # a figure's trailing comma still ends a row of figures (the speed-up's early exit
+    # looked for a digit only)
+    assert text_cells("行政处罚 3,985,") == ["行政处罚", "3,985,"]
     assert text_cells("行政处罚 3985758\n（四）无 1.不掌握 746 12") == [
         "行政处罚",
         "3985758",
