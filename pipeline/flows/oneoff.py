@@ -46,12 +46,15 @@ def is_url(source: Source) -> bool:
     return isinstance(source, httpx.URL) or source_text(source).startswith(("http://", "https://"))
 
 
-def read_source(source: Source, *, timeout: float = 30.0) -> tuple[bytes, str | None]:
+def read_source(
+    source: Source, *, timeout: float = 30.0, origin: tuple[str, str] | None = None
+) -> tuple[bytes, str | None]:
     """The bytes of a local file or URL and, for a URL, its Content-Type.
 
     A URL gets ``timeout`` seconds in all (redirects, connect, every byte of the body),
     not per read: a server trickling a byte a second ends like a silent one. The body is
     decoded with a hard cap on the decoded size (a compression bomb stops at the cap).
+    ``origin`` (scheme, host[:port]): redirects may not leave it.
     """
     text = source_text(source)
     if not is_url(source):
@@ -63,7 +66,7 @@ def read_source(source: Source, *, timeout: float = 30.0) -> tuple[bytes, str | 
             raise SourceError(f"{text}: cannot read file ({exc.strerror or exc})") from None
     shown = printable(text)
     try:
-        return _run(_fetch(text, timeout, shown))
+        return _run(_fetch(text, timeout, shown, origin))
     except TimeoutError:
         raise SourceError(f"{shown}: no complete answer within {timeout:g} s") from None
     except BodyTooLarge:
@@ -87,7 +90,9 @@ def _run(work: Coroutine[Any, Any, tuple[bytes, str | None]]) -> tuple[bytes, st
         return pool.submit(asyncio.run, work).result()
 
 
-async def _fetch(url: str, timeout: float, shown: str) -> tuple[bytes, str | None]:
+async def _fetch(
+    url: str, timeout: float, shown: str, origin: tuple[str, str] | None = None
+) -> tuple[bytes, str | None]:
     """GET ``url``, following redirects by hand so that no redirect body is decoded
     without the size cap (httpx reads those in full)."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
@@ -102,6 +107,8 @@ async def _fetch(url: str, timeout: float, shown: str) -> tuple[bytes, str | Non
                     url = urljoin(url, location.strip())
                     if not is_url(url):
                         raise SourceError(f"{shown}: redirect to {printable(url)}")
+                    if origin is not None and urlsplit(url)[:2] != origin:
+                        raise SourceError(f"{shown}: redirect off its origin: {printable(url)}")
                     continue
                 if response.status_code >= 400:
                     raise SourceError(f"{shown}: HTTP {response.status_code}")
@@ -145,11 +152,10 @@ def _pictures(source: Source, sources: list[str]) -> dict[str, bytes]:
             url = urljoin(page, src)
             if urlsplit(url)[:2] == origin:
                 wanted.setdefault(url, src)
-        for number, (url, src) in enumerate(wanted.items()):
-            if number:
-                time.sleep(PICTURE_DELAY)
+        for url, src in wanted.items():
+            time.sleep(PICTURE_DELAY)  # after the page, and after each picture
             with contextlib.suppress(SourceError):
-                images[src], _ = read_source(url)
+                images[src], _ = read_source(url, origin=origin)
         return images
     folder = Path(page).resolve().parent
     for src in sources:
