@@ -7,8 +7,11 @@ a label that names no row, standing between two rows read right with exactly the
 between them in national order missing, can only be one of those: it is taken for the one
 its characters are closest to (edit distance over the Chinese characters), when that one
 is close (at most :data:`MAX_DISTANCE` of its characters differ) and clearly closer than
-any other. The figures of a row so named are still staged only where the identities prove
-them.
+any other. With a missing row left over, a cell could be filed under its neighbour's
+row, and the identities, which add a row up wherever it is filed, would not see it: then
+the cell must also be far from every other missing row (more than twice
+:data:`MAX_DISTANCE` of its characters differ). The figures of a row so named are still
+staged only where the identities prove them.
 """
 
 from __future__ import annotations
@@ -95,6 +98,18 @@ def _closest(text: str, rows: list[str]) -> str | None:
     return row
 
 
+def _unlike_the_rest(text: str, row: str, missing: list[str]) -> bool:
+    """``text`` is far from every missing row but ``row``: more than twice
+    :data:`MAX_DISTANCE` of each one's characters differ."""
+    read = _chinese(text)
+    return all(
+        distance(read, _chinese(NATIONAL_LABELS[other]))
+        > 2 * MAX_DISTANCE * len(_chinese(NATIONAL_LABELS[other]))
+        for other in missing
+        if other != row
+    )
+
+
 def relabel(cells: list[str]) -> tuple[list[str], list[Relabelled]]:
     """The cells with misread Table 3 row labels put right, and what was put right."""
     named: list[tuple[int, str]] = []
@@ -122,8 +137,14 @@ def relabel(cells: list[str]) -> tuple[list[str], list[Relabelled]]:
         chosen = [(i, _closest(cells[i], missing)) for i in between]
         picked = [(i, row) for i, row in chosen if row is not None]
         rows = [row for _, row in picked]
-        if len(set(rows)) != len(rows) or rows != sorted(rows, key=_ORDER.__getitem__):
+        if rows != sorted(set(rows), key=_ORDER.__getitem__):
             continue  # two cells for one row, or out of national order: leave them
+        if len(rows) != len(missing) and not all(
+            _unlike_the_rest(cells[i], row, missing) for i, row in picked
+        ):
+            # a missing row left over, which a cell might really be: filed under its
+            # neighbour, no identity would see it (a row adds up wherever it is filed)
+            continue
         found.extend(Relabelled(i, cells[i], row) for i, row in picked)
     out = list(cells)
     for fix in found:

@@ -84,3 +84,17 @@ def test_edit_distance() -> None:
     assert distance("禁止公开", "茜止公开") == 1
     assert distance("", "三安全") == 3 and distance("危及三安全稳", "危及三安全一稳定") == 2
     assert set(NATIONAL_LABELS) <= set(layout.APPLICATION_ROWS["2021"])
+
+
+def test_a_label_near_two_missing_rows_is_left_alone() -> None:
+    """With several rows missing and one label read, a reading near two of them (within
+    twice the distance allowed of the other) could be either: filed under the wrong one,
+    its figures would still add up, so it is not relabelled."""
+    # between 属于三类内部事务信息 and 属于四类过程性信息, closer to the first by 2 edits
+    read = "属于三类内部过程信息"
+    assert distance(read, "属于三类内部事务信息") + 2 <= distance(read, "属于四类过程性信息")
+    _, fixed = relabel(["2.其他法律行政法规禁止公开", "0", read, "0", "7.属于行政执法案卷"])
+    assert fixed == []
+    # with only its own row missing between its neighbours, it is put right
+    _, fixed = relabel(["4.保护第三方合法权益", "0", read, "0", "6.属于四类过程性信息"])
+    assert [(f.cell, f.row) for f in fixed] == [(2, "denied_internal_affairs")]
