@@ -168,7 +168,21 @@ _TABLE_ROW_WORDS = ("本年新收", "予以公开", "不予公开", "结转下�
 
 #: Pictures of one page read for its tables at most: a report's three tables fill a few.
 MAX_TABLE_IMAGES = 12
-_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+#: Where a picture's address is: a lazy-loading page keeps it in data-original or data-src
+#: and shows a placeholder in src until the picture scrolls into view.
+_IMG_ADDRESS = [
+    re.compile(rf"""\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+    for name in ("data-original", "data-src", "src")
+]
+
+
+def _picture_address(tag: str) -> str:
+    for attribute in _IMG_ADDRESS:
+        found = attribute.search(tag)
+        if found and (address := html.unescape("".join(found.groups(""))).strip()):
+            return address
+    return ""
 
 
 def _inline_image(src: str) -> bytes | None:
@@ -197,7 +211,7 @@ def _table_images(tree: LexborHTMLParser) -> list[str]:
     if heading is None and len("".join(text.split())) >= 400:
         return []  # a page that is all pictures has little text
     after = markup[heading.end() :] if heading is not None else markup
-    sources = [html.unescape("".join(m.groups(""))).strip() for m in _IMG_SRC.finditer(after)]
+    sources = [_picture_address(m.group(0)) for m in _IMG_TAG.finditer(after)]
     return list(dict.fromkeys(s for s in sources if s))[:MAX_TABLE_IMAGES]
 
 

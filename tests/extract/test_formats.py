@@ -155,6 +155,16 @@ def test_only_the_pictures_after_the_table_headings_are_wanted() -> None:
     assert report.table_images == ["a.jpg?x=1&y=2", "b.png"]
 
 
+def test_a_lazy_loaded_picture_is_wanted_by_its_real_address() -> None:
+    page = (
+        "<html><body><h1>某县2023年政府信息公开工作年度报告</h1><p>二、主动公开政府信息情况</p>"
+        "<img src='/img/loading.gif' data-original='/upload/t2.jpg'>"
+        '<img data-src="/upload/t3.jpg" src="/img/loading.gif"></body></html>'
+    ).encode()
+    report = extract_document(page, source="page.html")
+    assert report.table_images == ["/upload/t2.jpg", "/upload/t3.jpg"]
+
+
 @pytest.mark.parametrize(
     "path", sorted((FIXTURES / "corpus" / "raw").glob("*.html")), ids=lambda p: p.name
 )
