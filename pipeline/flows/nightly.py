@@ -222,6 +222,7 @@ class NightlySink:
         self.working: dict[tuple[str, str], asyncio.Task[None]] = {}  # (portal, key) -> task
         self.summaries: dict[str, PortalSummary] = {}
         self.asked: set[tuple[str, str]] = set()  # (portal, page key): pictures asked for
+        self.read: set[tuple[str, str]] = set()  # ... and read with them, in this run
 
     # ------------------------------------------------------------------ the Sink protocol
 
@@ -287,10 +288,14 @@ class NightlySink:
         wanted: list[Resource] = []
         for row in self.state.wanting(portal.name)[:MAX_PICTURED_PAGES]:
             pictures: dict[str, str] = json.loads(row.resources or "{}")
-            if (portal.name, row.key) in self.asked:
+            key = (portal.name, row.key)
+            if key in self.read:
+                continue  # read in this run already; a wish it kept is for the next
+            if key in self.asked:
+                self.read.add(key)
                 await self._read_pictures(portal, row, pictures, summary)
             elif len(self.asked) < MAX_PICTURED_PAGES_PER_RUN:
-                self.asked.add((portal.name, row.key))
+                self.asked.add(key)
                 page_url = row.final_url or row.url
                 wanted += [Resource(url, row.key, page_url) for url in pictures.values()]
         return wanted
