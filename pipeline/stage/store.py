@@ -94,12 +94,16 @@ def remove_stale_temporaries(root: Path) -> None:
             path.unlink()
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a directory's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+fsync_dir = fsync_path
 
 
 #: Threads that fsync a series of files at once. The file system commits its journal for
@@ -113,19 +117,11 @@ def fsync_all(paths: Iterable[Path]) -> None:
     paths = list(paths)
     if len(paths) <= 1:
         for path in paths:
-            _fsync_file(path)
+            fsync_path(path)
         return
     with ThreadPoolExecutor(min(SYNC_THREADS, len(paths)), thread_name_prefix="ogi-fsync") as pool:
-        for _ in pool.map(_fsync_file, paths):
+        for _ in pool.map(fsync_path, paths):
             pass
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def temporary_path(path: Path) -> Path:

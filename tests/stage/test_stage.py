@@ -676,7 +676,7 @@ def test_prepared_files_are_hidden_until_flushed_and_renamed_together(
     def failing(path: Path) -> None:
         raise OSError(5, "I/O error")
 
-    monkeypatch.setattr(store, "_fsync_file", failing)
+    monkeypatch.setattr(store, "fsync_path", failing)
     with pytest.raises(OSError):
         replace_all(prepared())
     assert listed() == ["part-1.parquet", "part-2.parquet"] and len(list(tmp_path.iterdir())) == 2
