@@ -163,8 +163,9 @@ class Report:
     fact_list: list[Fact] = field(default_factory=list)
     finding_list: list[Finding] = field(default_factory=list)
     pre2019_list: list[Pre2019Figure] = field(default_factory=list)
-    #: An ``image_only`` page's pictured tables: the ``src`` of each picture as written in
-    #: the page. Extracting the page again with their bytes (``images=``) reads them by OCR.
+    #: An ``image_only`` page's pictured tables still to fetch: each picture's address as
+    #: written in the page (``src``, or ``data-src``/``data-original`` when it lazy-loads).
+    #: Extracting the page again with their bytes (``images=``) reads them by OCR.
     table_images: list[str] = field(default_factory=list)
 
     @property
