@@ -198,8 +198,9 @@ def _inline_image(src: str) -> bytes | None:
 
 def _table_images(tree: LexborHTMLParser) -> list[str]:
     """The addresses (as written: ``data-original``, ``data-src`` or ``src``) of the
-    pictures that print the tables of a page whose tables are images: those after the first table heading, or every picture of a page
-    that is all pictures; empty when the tables are not images."""
+    pictures that print the tables of a page whose tables are images: those after the
+    first table heading, or every picture of a page that is all pictures; empty when the
+    tables are not images."""
     root = tree.body or tree.root
     if root is None or root.css_first("img") is None:
         return []
