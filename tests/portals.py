@@ -216,6 +216,18 @@ def portal(site: Site, *paths: str, **options: object) -> PortalConfig:
 # --------------------------------------------------------------------------- pages
 
 
+def one_report_listing(site: Site, title: str, date: str | None = None) -> Site:
+    """A 年报 column at ``/nb/`` listing one report page, ``/r/1.html``, dated when
+    ``date`` is given."""
+    dated = f"<span>{date}</span>" if date else ""
+    site.add(
+        "/nb/",
+        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{title}">'
+        f"{title}</a>{dated}</li></ul></body></html>",
+    )
+    return site
+
+
 def article_page(title: str, body: bytes | str, pubdate: str = "2024-01-29 10:00:00") -> str:
     """A TRS article page (sample 03 shell) carrying a corpus report as its body."""
     text = body.decode("utf-8") if isinstance(body, bytes) else body

@@ -29,6 +29,7 @@ from tests.portals import (
     corpus,
     fast,
     hanweb_report_paths,
+    one_report_listing,
     portal,
     trs_report_paths,
 )
@@ -560,12 +561,7 @@ def test_site_behind_jsl_serving_normal_pages_is_not_blocked(serve, tmp_path, st
 
 def test_attachment_keeps_its_listing_title_when_staged_later(serve, tmp_path) -> None:
     title = "柯城区人民政府办公室2023年政府信息公开工作年度报告"
-    site = serve(Site())
-    site.add(
-        "/nb/",
-        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{title}">'
-        f"{title}</a><span>2024-01-29</span></li></ul></body></html>",
-    )
+    site = one_report_listing(serve(Site()), title, "2024-01-29")
     site.add("/r/1.html", article_page(title, '<p>详见附件：<a href="/files/nb.doc">年报</a></p>'))
     site.add("/files/nb.doc", corpus("000.txt"), content_type="application/msword")
 

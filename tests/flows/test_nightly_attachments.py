@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from pipeline import archive
-from pipeline.crawl import State
 from pipeline.flows.nightly import nightly
 from tests.corpus import CORPUS, FIXTURES
-from tests.portals import Site, article_page, fast, portal
+from tests.flows.crawled import rows_by_name
+from tests.portals import Site, article_page, fast, one_report_listing, portal
 
 FORMATS = FIXTURES / "formats"
 TITLE = "平潭综合实验区2022年政府信息公开工作年度报告"
@@ -25,23 +25,10 @@ class Staged(list[Any]):
 
 def _site(page_body: str, attachment: bytes, name: str, content_type: str) -> Site:
     """A 年报 column listing one report page, which links one attached file."""
-    site = Site()
-    site.add(
-        "/nb/",
-        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{TITLE}">'
-        f"{TITLE}</a><span>2023-02-20</span></li></ul></body></html>",
-    )
+    site = one_report_listing(Site(), TITLE, "2023-02-20")
     site.add("/r/1.html", article_page(TITLE, page_body))
     site.add(f"/files/{name}", attachment, content_type=content_type)
     return site
-
-
-def _state(data_dir: Path) -> dict[str, Any]:
-    state = State(data_dir)
-    try:
-        return {r.url.rsplit("/", 1)[1]: r for r in state.rows()}
-    finally:
-        state.close()
 
 
 def test_a_page_that_only_links_its_pdf_becomes_the_pdfs_report(serve, tmp_path) -> None:
@@ -59,7 +46,7 @@ def test_a_page_that_only_links_its_pdf_becomes_the_pdfs_report(serve, tmp_path)
     assert item.report.meta.document_format == "pdf" and item.report.meta.status == "ok"
     assert item.report.fact("applications/new_received/total").value == 74
     assert item.report.meta.title and item.report.meta.report_year == 2022
-    rows = _state(tmp_path)
+    rows = rows_by_name(tmp_path)
     assert rows["1.html"].tables_in_attachment == 1 and rows["1.html"].stage_status is None
 
 
@@ -86,7 +73,7 @@ def test_a_page_and_its_official_pdf_are_compared_figure_by_figure(serve, tmp_pa
         10609,
         10690,
     )
-    assert _state(tmp_path)["official.pdf"].stage_status == "compared"
+    assert rows_by_name(tmp_path)["official.pdf"].stage_status == "compared"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +105,7 @@ def test_a_pre2019_page_with_an_attachment_stages_its_own_table(serve, tmp_path)
     nightly([portal(site, "/nb/")], tmp_path, stage=staged.stage, politeness_override=fast())
     (item,) = [i for i in staged if i.url == site.url("/r/1.html")]
     assert item.report.fact_list == [] and len(item.report.pre2019_list) == 34
-    rows = _state(tmp_path)
+    rows = rows_by_name(tmp_path)
     assert rows["1.html"].extract_status == "pre2019" and rows["1.html"].tables_in_attachment == 0
 
 
@@ -129,7 +116,7 @@ def test_an_unchanged_page_is_not_parsed_again_for_its_attachments(serve, tmp_pa
     pdf = (FORMATS / "043.lo.pdf").read_bytes()
     site = serve(_site(link, pdf, "report2023.pdf", "application/pdf"))
     nightly([portal(site, "/nb/")], tmp_path, stage=Staged().stage, politeness_override=fast())
-    page = _state(tmp_path)["1.html"]
+    page = rows_by_name(tmp_path)["1.html"]
     assert json.loads(page.attachments or "") == [site.url("/files/report2023.pdf")]
     archive.body_path(tmp_path, page.sha256 or "").unlink()  # the page is read from the state
     (again,) = nightly(

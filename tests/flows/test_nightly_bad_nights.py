@@ -12,7 +12,7 @@ from pipeline.crawl import State
 from pipeline.flows.nightly import nightly
 from pipeline.load import facts, pre2019, reports
 from tests.corpus import CORPUS
-from tests.portals import Reply, Site, fast, portal
+from tests.portals import Reply, Site, fast, one_report_listing, portal
 
 TITLE = "平潭综合实验区2022年政府信息公开工作年度报告"
 PAGE = (CORPUS / "raw" / "043.html").read_bytes()
@@ -44,12 +44,7 @@ def test_good_figures_stay_staged_when_the_page_goes_bad(serve, tmp_path: Path, 
             return Reply(200, PAGE, HTML, etag=False)
         return _bad_night(current["night"])
 
-    site = Site()
-    site.add(
-        "/nb/",
-        f'<html><meta charset="utf-8"><body><a href="/r/1.html" title="{TITLE}">{TITLE}</a>'
-        "<span>2023-02-20</span></body></html>",
-    )
+    site = one_report_listing(Site(), TITLE, "2023-02-20")
     site.handle("/r/1.html", report_page)
     site = serve(site)
     summaries = []
@@ -115,12 +110,7 @@ def test_a_pre2019_report_keeps_its_staged_table_when_a_new_version_lost_it(
             return Reply(200, cut, HTML, etag=False)
         return _bad_night(current["night"])
 
-    site = Site()
-    site.add(
-        "/nb/",
-        f'<html><meta charset="utf-8"><body><a href="/r/1.html" title="{OLD_TITLE}">'
-        f"{OLD_TITLE}</a><span>2013-01-17</span></body></html>",
-    )
+    site = one_report_listing(Site(), OLD_TITLE, "2013-01-17")
     site.handle("/r/1.html", report_page)
     site = serve(site)
     summaries = []

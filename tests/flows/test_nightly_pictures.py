@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from pipeline import load
-from pipeline.crawl import State
 from pipeline.extract import extract_document, ocr
 from pipeline.flows import bounded, reextract
 from pipeline.flows.nightly import MAX_EXTRACT_ATTEMPTS, nightly
 from pipeline.stage import stage_reports
 from tests.corpus import FIXTURES, as_decimal, gold_documents
-from tests.portals import Site, article_page, fast, portal
+from tests.flows.crawled import rows_by_name
+from tests.portals import Site, article_page, fast, one_report_listing, portal
 
 OCR = FIXTURES / "ocr"
 TITLE = "平潭综合实验区2022年政府信息公开工作年度报告"
@@ -42,24 +42,11 @@ def _site(*, elsewhere: str) -> Site:
     page = (OCR / "043-images.html").read_text(encoding="utf-8")
     body = page[page.index("<body>") + 6 : page.index("</body>")]
     body = body.replace("<p>五、", f'<p><img src="{elsewhere}"></p><p>五、')
-    site = Site()
-    site.add(
-        "/nb/",
-        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{TITLE}">'
-        f"{TITLE}</a><span>2023-02-20</span></li></ul></body></html>",
-    )
+    site = one_report_listing(Site(), TITLE, "2023-02-20")
     site.add("/r/1.html", article_page(TITLE, body))
     for name in PICTURES:
         site.add(f"/r/{name}", (OCR / name).read_bytes(), content_type="image/jpeg")
     return site
-
-
-def _rows(data_dir: Path) -> dict[str, Any]:
-    state = State(data_dir)
-    try:
-        return {r.url.rsplit("/", 1)[1]: r for r in state.rows()}
-    finally:
-        state.close()
 
 
 @needs_ocr
@@ -95,7 +82,7 @@ def test_pictured_tables_are_fetched_once_and_read(
     gold = next(d for d in gold_documents() if d.id == "043").facts
     right = [f for f in last.fact_list if f.key in gold and f.number == as_decimal(gold[f.key])]
     assert len(right) == len(last.fact_list) >= 160  # as many as reading them directly
-    rows = _rows(tmp_path)
+    rows = rows_by_name(tmp_path)
     assert rows["1.html"].resources is None  # the wish is spent
     assert rows["1.html"].extract_status == "partial"
     assert {rows[n].kind for n in PICTURES} == {"resource"}
@@ -158,14 +145,14 @@ def test_a_wish_left_by_a_stopped_run_is_fetched_by_the_next(serve, tmp_path: Pa
     site = serve(_site(elsewhere="/r/043-table-p3.jpg"))  # named twice: fetched once
     extract = Recording()
     first = _night(site, tmp_path, extract, max_pages=2)  # the listing and the page
-    wish = json.loads(_rows(tmp_path)["1.html"].resources)
+    wish = json.loads(rows_by_name(tmp_path)["1.html"].resources)
     assert wish == {name: site.url(f"/r/{name}") for name in PICTURES}
     assert not first.completed and not any(site.hits(f"/r/{n}") for n in PICTURES)
     second = _night(site, tmp_path, extract)
     assert second.completed and second.resources == 3
     ((images),) = extract.given
     assert images == {name: (OCR / name).read_bytes() for name in PICTURES}
-    assert _rows(tmp_path)["1.html"].resources is None
+    assert rows_by_name(tmp_path)["1.html"].resources is None
     assert len(site.hits("/r/1.html")) == 1  # the page itself was not fetched again
 
 
@@ -180,7 +167,7 @@ def test_a_picture_that_fails_for_now_is_asked_again_a_few_times(serve, tmp_path
     extract = Recording()
     for night, kept in ((1, True), (2, False), (3, False)):
         _night(site, tmp_path, extract)
-        assert (_rows(tmp_path)["1.html"].resources is not None) == kept, night
+        assert (rows_by_name(tmp_path)["1.html"].resources is not None) == kept, night
     assert len(extract.given) == 2  # read with its pictures on nights 1 and 2
     assert all(set(images) == set(PICTURES[:2]) for images in extract.given)
     assert len(site.hits("/r/043-table-p3.jpg")) == 2  # none asked on night 3
@@ -198,7 +185,7 @@ def test_a_report_that_turns_into_pictures_waits_for_them(serve, tmp_path: Path)
     serve(site)
     extract = Recording()
     first = _night(site, tmp_path, extract)
-    assert first.reports_new == 1 and _rows(tmp_path)["1.html"].staged_status == "ok"
+    assert first.reports_new == 1 and rows_by_name(tmp_path)["1.html"].staged_status == "ok"
     site.routes["/r/1.html"] = pictured
     second = _night(site, tmp_path, extract)
     assert second.reports_changed == 1 and second.resources == 3
@@ -207,7 +194,7 @@ def test_a_report_that_turns_into_pictures_waits_for_them(serve, tmp_path: Path)
     # read with its pictures (here without OCR) it reads no better than the staged text:
     # then, and only then, it is a suspicious change, and the staged version stays
     assert second.suspicious == 1
-    row = _rows(tmp_path)["1.html"]
+    row = rows_by_name(tmp_path)["1.html"]
     assert row.staged_status == "ok" and row.stage_status == "kept_previous"
     assert row.resources is None
 
@@ -242,12 +229,7 @@ def test_hostile_pictures_cost_little_and_break_nothing(serve, tmp_path: Path) -
         '<p>二、主动公开政府信息情况</p><img src="/bomb.png"><img src="/moved.png">'
         f'<img src="/gone.png">{pictures}'
     )
-    site = Site()
-    site.add(
-        "/nb/",
-        f'<html><meta charset="utf-8"><body><ul><li><a href="/r/1.html" title="{TITLE}">'
-        f"{TITLE}</a></li></ul></body></html>",
-    )
+    site = one_report_listing(Site(), TITLE)
     site.add("/r/1.html", article_page(TITLE, body))
     site.add("/bomb.png", _png_header(30_000, 30_000), content_type="image/png")
     site.add("/moved.png", b"", status=302, headers={"Location": other.url("/x.png")})
@@ -267,4 +249,4 @@ def test_hostile_pictures_cost_little_and_break_nothing(serve, tmp_path: Path) -
     # fetched and read: the bomb and nine others (none is an image Pillow can load); the
     # redirect off the portal and the 404 never reached the extractor
     assert len(unreadable) == 10 and "DecompressionBombError" in unreadable[0].message
-    assert _rows(tmp_path)["1.html"].resources is None
+    assert rows_by_name(tmp_path)["1.html"].resources is None
