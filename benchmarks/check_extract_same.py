@@ -35,6 +35,9 @@ import zhconv
 from pipeline.extract import extract_document
 from pipeline.model import Finding, Report
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.extract.test_fuzz
+from tests.extract.test_fuzz import JUNK_BYTES
+
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 CORPUS = FIXTURES / "corpus" / "raw"
 SLOW = {"image-only.pdf"}  # OCR of a whole scan: seconds
@@ -61,28 +64,7 @@ def _canonical(report: Report) -> dict[str, object]:
 
 
 def _damaged(content: bytes, rng: random.Random) -> bytes:
-    """As ``tests/extract/test_fuzz.damaged``, drawn from a seeded generator."""
-    junk = [
-        b"|",
-        b"\n",
-        b"<td>",
-        b"</td>",
-        b"<tr>",
-        b"</table>",
-        b"<table>",
-        b"rowspan=99",
-        b'<td colspan="0">',
-        b"\xff\xfe",
-        b"\xe4\xb8",
-        b"0",
-        b"-1",
-        b"&nbsp;",
-        b"<!--",
-        b"<script>",
-        "总计".encode(),
-        "（六）其他处理".encode(),
-        "行政复议".encode(),
-    ]
+    """As ``tests/extract/test_fuzz.damaged`` (its junk too), drawn from a seeded generator."""
     data = bytearray(content)
     for _ in range(rng.randint(0, 6)):
         where = rng.randint(0, max(len(data) - 1, 0))
@@ -92,7 +74,7 @@ def _damaged(content: bytes, rng: random.Random) -> bytes:
         elif action == "delete":
             del data[where : where + rng.randint(1, 400)]
         elif action == "insert":
-            data[where:where] = rng.choice(junk)
+            data[where:where] = rng.choice(JUNK_BYTES)
         else:
             data[where:where] = data[where : where + rng.randint(1, 400)]
     return bytes(data)

@@ -14,31 +14,31 @@ from pipeline.model import FACT_COLUMNS, FINDING_COLUMNS
 from tests.corpus import gold_documents
 
 DOCUMENTS = [d.read() for d in gold_documents()]
-JUNK = st.sampled_from(
-    [
-        b"|",
-        b"||",
-        b"\n",
-        b"<td>",
-        b"</td>",
-        b"<tr>",
-        b"</table>",
-        b"<table>",
-        b"rowspan=99",
-        b'<td colspan="0">',
-        b"\xff\xfe",
-        b"\xe4\xb8",
-        b"0",
-        b"-1",
-        b"\xef\xbc\x88",
-        b"&nbsp;",
-        b"<!--",
-        b"<script>",
-        "总计".encode(),
-        "（六）其他处理".encode(),
-        "行政复议".encode(),
-    ]
-)
+#: What is sprinkled into documents (also by benchmarks/check_extract_same.py).
+JUNK_BYTES = [
+    b"|",
+    b"||",
+    b"\n",
+    b"<td>",
+    b"</td>",
+    b"<tr>",
+    b"</table>",
+    b"<table>",
+    b"rowspan=99",
+    b'<td colspan="0">',
+    b"\xff\xfe",
+    b"\xe4\xb8",
+    b"0",
+    b"-1",
+    b"\xef\xbc\x88",
+    b"&nbsp;",
+    b"<!--",
+    b"<script>",
+    "总计".encode(),
+    "（六）其他处理".encode(),
+    "行政复议".encode(),
+]
+JUNK = st.sampled_from(JUNK_BYTES)
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
