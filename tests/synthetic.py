@@ -12,7 +12,15 @@ from decimal import Decimal
 from functools import cache
 
 from pipeline.canonical import fields, pre2019_keys
-from pipeline.model import Fact, Finding, Pre2019Figure, Report, ReportMeta
+from pipeline.model import (
+    Fact,
+    Finding,
+    NationalFormat,
+    Pre2019Figure,
+    Report,
+    ReportMeta,
+    ReportStatus,
+)
 
 EXTRACTOR_VERSION = "synthetic"
 
@@ -52,22 +60,29 @@ def synthetic_report(number: int, year: int, *, bump: int = 0) -> Report:
         )
         for i, f in enumerate(_FIELDS)
     ]
-    meta = ReportMeta(
-        source=synthetic_url(number),
-        sha256=f"{number:064x}",
-        extractor_version=EXTRACTOR_VERSION,
-        title=f"合成机关{number}{year}年政府信息公开工作年度报告",
-        agency=f"合成机关{number}",
-        report_year=year,
-        national_format="2021",
-        status="ok",
-    )
+    meta = _meta(number, year, "2021", "ok")
     findings = [Finding(check="applications_balance", status="pass", message="synthetic")]
     return Report(meta=meta, fact_list=facts, finding_list=findings)
 
 
 def synthetic_url(number: int) -> str:
     return f"http://127.0.0.1/synthetic/{number}.html"
+
+
+def _meta(
+    number: int, year: int, national_format: NationalFormat, status: ReportStatus
+) -> ReportMeta:
+    """The metadata of synthetic report ``number`` for ``year``."""
+    return ReportMeta(
+        source=synthetic_url(number),
+        sha256=f"{number:064x}",
+        extractor_version=EXTRACTOR_VERSION,
+        title=f"合成机关{number}{year}年政府信息公开工作年度报告",
+        agency=f"合成机关{number}",
+        report_year=year,
+        national_format=national_format,
+        status=status,
+    )
 
 
 def synthetic_pre2019_report(number: int, year: int, *, bump: int = 0) -> Report:
@@ -94,15 +109,6 @@ def synthetic_pre2019_report(number: int, year: int, *, bump: int = 0) -> Report
             ("历年累计", "cumulative", rng.randrange(1000) + bump),
         )
     ]
-    meta = ReportMeta(
-        source=synthetic_url(number),
-        sha256=f"{number:064x}",
-        extractor_version=EXTRACTOR_VERSION,
-        title=f"合成机关{number}{year}年政府信息公开工作年度报告",
-        agency=f"合成机关{number}",
-        report_year=year,
-        national_format="pre2019",
-        status="no_tables",
-    )
+    meta = _meta(number, year, "pre2019", "no_tables")
     findings = [Finding(check="synthetic", status="info", message="synthetic")]
     return Report(meta=meta, finding_list=findings, pre2019_list=figures)
