@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+from pipeline.model import Fact
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
@@ -28,6 +31,15 @@ class GoldDocument:
 
     def read(self) -> bytes:
         return self.path.read_bytes()
+
+    def wrong_figures(self, facts: Iterable[Fact]) -> list[str]:
+        """The figures of ``facts`` that gold does not have, or has as another number
+        (``key: read raw, gold value``); a blank is right only where gold has none."""
+        return [
+            f"{f.key}: read {f.raw!r}, gold {self.facts.get(f.key, 'absent')}"
+            for f in facts
+            if f.key not in self.facts or as_decimal(self.facts[f.key]) != f.number
+        ]
 
 
 def gold_documents() -> list[GoldDocument]:

@@ -11,7 +11,6 @@ import base64
 import dataclasses
 import functools
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -76,20 +75,8 @@ def _read(name: str) -> tuple[Report, ocr.OcrContent]:
 
 
 def _score(report: Report, doc_id: str) -> tuple[int, list[str]]:
-    gold = GOLD[doc_id].facts
-    right, wrong = 0, []
-    for fact in report.fact_list:
-        expected = gold.get(fact.key, "absent")
-        same = (
-            expected != "absent"
-            and (expected is None) == (fact.number is None)
-            and (expected is None or Decimal(str(expected)) == fact.number)
-        )
-        if same:
-            right += 1
-        else:
-            wrong.append(f"{fact.key}: read {fact.raw!r}, gold {expected}")
-    return right, wrong
+    wrong = GOLD[doc_id].wrong_figures(report.fact_list)
+    return len(report.fact_list) - len(wrong), wrong
 
 
 @pytest.mark.parametrize("name", [*SCANS, "043-images.html"])

@@ -8,7 +8,7 @@ import zhconv
 
 from pipeline.extract import extract_document
 from pipeline.model import Report
-from tests.corpus import CORPUS, GoldDocument, as_decimal, gold_documents
+from tests.corpus import CORPUS, GoldDocument, gold_documents
 from tests.make_renderings import RENDERINGS
 
 GOLD = {d.id: d for d in gold_documents()}
@@ -28,10 +28,7 @@ def _replace(text: str, pairs: dict[str, str]) -> str:
 
 
 def _wrong_and_found(report: Report, document: GoldDocument) -> tuple[list[str], int]:
-    wrong = [
-        f.key for f in report.fact_list
-        if f.key not in document.facts or as_decimal(document.facts[f.key]) != f.number
-    ]
+    wrong = document.wrong_figures(report.fact_list)
     return wrong, len(report.fact_list) - len(wrong)
 
 
