@@ -95,6 +95,7 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
     proven: set[str] = set()
     broken: set[str] = set()
     by_columns: set[str] = set()  # proven by a column identity: kept if the columns are
+    aligned = False  # ... which a row total of Table 3 that holds witnesses
     # Zeros with blanks: they prove nothing on their own, but see below.
     zero_rows: list[tuple[str, list[str]]] = []
     for name, total_key, addend_keys in identities(national_format):
@@ -124,8 +125,9 @@ def verify(facts: list[Fact], national_format: str | None) -> tuple[list[Fact], 
             broken.update(keys)
         else:
             (by_columns if name in _COLUMN_IDENTITIES else proven).update(keys)
-    if any(k.startswith("applications/") and k.endswith("/total") for k in proven):
-        proven |= by_columns  # a row total held: the columns are aligned
+            aligned = aligned or name == "row_total"
+    if aligned:
+        proven |= by_columns
     # A total another identity proves to be 0 makes every count it sums 0: those read as 0,
     # or blank (no ink), are right. Each round can prove the total of another row.
     while True:
