@@ -28,22 +28,24 @@ NOT_FOR_EXTRACT = [
 ]
 
 
-def loaded_after(argv: list[str], tmp_path: Path) -> tuple[int, list[str], str]:
-    """Run ``main(argv)`` in a fresh interpreter: its exit code, which of
-    :data:`NOT_FOR_EXTRACT` it imported, and what it printed."""
+def loaded_after(
+    argv: list[str], tmp_path: Path, modules: list[str] = NOT_FOR_EXTRACT
+) -> tuple[int, list[str], str]:
+    """Run ``main(argv)`` in a fresh interpreter: its exit code, which of ``modules`` it
+    imported, and what it printed (stdout, then stderr)."""
     out = tmp_path / "loaded.json"
     code = (
         "import json, sys\n"
         "from pipeline.cli import main\n"
         f"rc = main({argv!r})\n"
-        f"loaded = [m for m in {NOT_FOR_EXTRACT!r} if m in sys.modules]\n"
+        f"loaded = [m for m in {modules!r} if m in sys.modules]\n"
         f"open({str(out)!r}, 'w').write(json.dumps([rc, loaded]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     rc, loaded = json.loads(out.read_text())
-    return rc, loaded, done.stdout
+    return rc, loaded, done.stdout + done.stderr
 
 
 def test_extract_of_a_file_loads_no_crawler_staging_or_http_client(tmp_path: Path) -> None:
@@ -57,6 +59,16 @@ def test_extract_stage_loads_staging_and_nothing_of_the_crawler(tmp_path: Path) 
     rc, loaded, _ = loaded_after(argv, tmp_path)
     assert rc == 0 and "pipeline.stage" in loaded and "pipeline.crawl" not in loaded
     assert (tmp_path / "data" / "parquet").is_dir()
+
+
+def test_status_loads_no_crawl_engine(tmp_path: Path) -> None:
+    """``status`` reads the crawl state: the engine, the HTTP client and the browser tier
+    stay unloaded (``pipeline.crawl`` imports its engine on first use)."""
+    engine = ["pipeline.crawl.engine", "pipeline.crawl.fetch", "pipeline.crawl.browser", "httpx"]
+    argv = ["status", "--data-dir", str(tmp_path / "data")]
+    rc, loaded, printed = loaded_after(argv, tmp_path, engine)
+    assert rc == 1 and loaded == []  # read the state, found none
+    assert "no crawl state here" in printed
 
 
 def test_help_lists_every_command_with_its_help_line(capsys, monkeypatch) -> None:
