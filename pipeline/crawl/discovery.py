@@ -43,7 +43,6 @@ MAX_DEPTH = 5
 #: Days after which a portal is searched again even though its remembered 年报 entries
 #: still work: a department may have opened its own 年报 list since.
 REDISCOVER_DAYS = 30
-#: Rounds of resources a sink may ask for at the end of a portal's crawl (pictures of the
 
 
 class Discovery(PortalRun):
