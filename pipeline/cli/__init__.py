@@ -1,9 +1,12 @@
 """Command line: ``python -m pipeline COMMAND``.
 
-One module per command in this package, each with a ``register(subparsers)`` function
-that adds its parser and sets ``func`` (args -> exit code, see :mod:`.exit_codes`). The
-logging options (``-v``, ``-q``, ``--log-format``, ``--log-file``) are accepted before and
-after the command. SIGTERM is handled like Ctrl-C (see :class:`Terminated`).
+One module per command in this package, named in :data:`COMMANDS` with its help line; each
+has an ``add_arguments(parser)`` function that adds the command's options and sets ``func``
+(args -> exit code, see :mod:`.exit_codes`). A command's module is imported only when that
+command is parsed, so that a command loads what it needs and no other command's
+libraries (``--help`` lists them all from the table). The logging options (``-v``, ``-q``,
+``--log-format``, ``--log-file``) are accepted before and after the command. SIGTERM is
+handled like Ctrl-C (see :class:`Terminated`).
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-
-import duckdb
-import pyarrow as pa
 
 from pipeline.cli import logs
 from pipeline.cli.exit_codes import ExitCode
@@ -29,17 +30,72 @@ from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.logsafe import printable
 from pipeline.version import __version__
 
-# One module per command; each exposes register(subparsers).
-COMMAND_MODULES = [
-    "pipeline.cli.extract",
-    "pipeline.cli.crawl",
-    "pipeline.cli.status",
-    "pipeline.cli.reextract",
-    "pipeline.cli.demo",
-    "pipeline.cli.export_warc",
-    "pipeline.cli.portals",
-    "pipeline.cli.compact",
-]
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    module: str  # its add_arguments(parser) adds the options; imported when the command is parsed
+    help: str  # the line ``--help`` shows for it
+
+
+COMMANDS = (
+    Command(
+        "extract",
+        "pipeline.cli.extract",
+        "extract one report (URL or file) and print or save its figures",
+    ),
+    Command(
+        "crawl", "pipeline.cli.crawl", "fetch annual reports from the configured county portals"
+    ),
+    Command(
+        "status",
+        "pipeline.cli.status",
+        "the last crawl, the URLs that failed, the reports that need attention",
+    ),
+    Command(
+        "reextract",
+        "pipeline.cli.reextract",
+        "re-extract every archived report with the current extractor (no network)",
+    ),
+    Command(
+        "demo",
+        "pipeline.cli.demo",
+        "serve a bundled sample portal on 127.0.0.1, crawl, extract and stage it",
+    ),
+    Command(
+        "export-warc",
+        "pipeline.cli.export_warc",
+        "write the raw archive to a WARC file (the web-archiving standard)",
+    ),
+    Command(
+        "portals",
+        "pipeline.cli.portals",
+        "import a list of portals into the config, or probe the configured portals",
+    ),
+    Command(
+        "compact",
+        "pipeline.cli.compact",
+        "publish the staged writes to the Parquet files plain readers see",
+    ),
+)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser, completed by its module's ``add_arguments`` when it is first used
+    (to parse the command's arguments or print its help)."""
+
+    def __init__(self, *args: object, module: str | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.module = module
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self.module is not None:
+            module, self.module = self.module, None
+            importlib.import_module(module).add_arguments(self)
+            add_logging_options(self, top=False)  # after the command's own, as help lists them
+        return super().parse_known_args(args, namespace)
 
 
 class Terminated(KeyboardInterrupt):
@@ -92,12 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version_text())
     add_logging_options(parser, top=True)
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
-    for command in subparsers.choices.values():
-        add_logging_options(command, top=False)
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
+    for command in COMMANDS:
+        subparsers.add_parser(command.name, help=command.help, module=command.module)
     return parser
+
+
+def damaged_file_errors() -> tuple[type[Exception], ...]:
+    """What a damaged staged Parquet file raises: the errors of pyarrow and DuckDB, when the
+    command loaded them (a library never imported raised nothing)."""
+    errors = []
+    if (arrow := sys.modules.get("pyarrow")) is not None:
+        errors.append(arrow.ArrowException)
+    if (duckdb := sys.modules.get("duckdb")) is not None:
+        errors.append(duckdb.Error)
+    return tuple(errors)
 
 
 @contextlib.contextmanager
@@ -147,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return ExitCode.FAILED
-        except (pa.ArrowException, duckdb.Error) as exc:
+        except damaged_file_errors() as exc:
             print(
                 f"error: a staged Parquet file is damaged ({printable(str(exc), 300)}): move "
                 "it aside and run `python -m pipeline reextract` to stage its reports again "

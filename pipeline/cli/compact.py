@@ -12,16 +12,12 @@ from pipeline.datadir import default_data_dir, parquet_dir
 from pipeline.stage import compact
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "compact",
-        help="publish the staged writes to the Parquet files plain readers see",
-        description=(
-            "Fold the pending staging writes into the published Parquet files (the ones "
-            "pandas, DuckDB and Polars read) and recompute the cross-year checks. The nightly "
-            "crawl, reextract and extract --stage end with one; this runs it by hand, e.g. "
-            "during a long first crawl (it waits for the staging write in progress)."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Fold the pending staging writes into the published Parquet files (the ones "
+        "pandas, DuckDB and Polars read) and recompute the cross-year checks. The nightly "
+        "crawl, reextract and extract --stage end with one; this runs it by hand, e.g. "
+        "during a long first crawl (it waits for the staging write in progress)."
     )
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="default: $OGI_DATA_DIR, else data"

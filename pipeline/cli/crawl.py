@@ -21,22 +21,18 @@ from pipeline.flows.nightly import nightly
 from pipeline.terminal import stderr_is_terminal
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "crawl",
-        help="fetch annual reports from the configured county portals",
-        description=(
-            "Discover and fetch 政府信息公开工作年度报告 from the portals in the config, "
-            "archive every body under DATA_DIR/raw, extract and stage new or changed "
-            "reports. Resumes an interrupted run; a later run only asks for changes. "
-            "Writes a JSON summary of the run to DATA_DIR/runs/ (see also: status)."
-        ),
-        epilog=(
-            "exit status: 0 every portal crawled; 5 some portals failed or were blocked; "
-            "1 nothing fetched; 2 invalid config or options; 3 another writer holds the data "
-            "directory; 130 / 143 stopped by SIGINT / SIGTERM (state saved, summary written, "
-            "the next run resumes)"
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Discover and fetch 政府信息公开工作年度报告 from the portals in the config, "
+        "archive every body under DATA_DIR/raw, extract and stage new or changed "
+        "reports. Resumes an interrupted run; a later run only asks for changes. "
+        "Writes a JSON summary of the run to DATA_DIR/runs/ (see also: status)."
+    )
+    parser.epilog = (
+        "exit status: 0 every portal crawled; 5 some portals failed or were blocked; "
+        "1 nothing fetched; 2 invalid config or options; 3 another writer holds the data "
+        "directory; 130 / 143 stopped by SIGINT / SIGTERM (state saved, summary written, "
+        "the next run resumes)"
     )
     parser.add_argument(
         "--config",

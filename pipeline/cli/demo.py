@@ -17,15 +17,11 @@ from pipeline.errors import DemoError, PortInUseError
 from pipeline.flows.demo import DEFAULT_PORT, DemoResult, run_demo, summary_text
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "demo",
-        help="serve a bundled sample portal on 127.0.0.1, crawl, extract and stage it",
-        description=(
-            "Serve the bundled sample portal (real report pages) on 127.0.0.1, crawl it with "
-            "the real crawler, extract and stage the reports, and print a summary. Writes to "
-            f"its own data directory ({DEMO_DATA_DIR}), not to $OGI_DATA_DIR."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Serve the bundled sample portal (real report pages) on 127.0.0.1, crawl it with "
+        "the real crawler, extract and stage the reports, and print a summary. Writes to "
+        f"its own data directory ({DEMO_DATA_DIR}), not to $OGI_DATA_DIR."
     )
     parser.add_argument(
         "--data-dir",

@@ -13,15 +13,11 @@ from pipeline.datadir import default_data_dir, raw_dir
 KINDS = ("listing", "report", "attachment")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "export-warc",
-        help="write the raw archive to a WARC file (the web-archiving standard)",
-        description=(
-            "Write every archived body to a gzipped WARC file: a response record with its "
-            "URL, fetch time, HTTP status and headers, or a resource record where no HTTP "
-            "answer was kept (local files)."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Write every archived body to a gzipped WARC file: a response record with its "
+        "URL, fetch time, HTTP status and headers, or a resource record where no HTTP "
+        "answer was kept (local files)."
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .warc.gz to write")
     parser.add_argument(

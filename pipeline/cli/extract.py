@@ -10,7 +10,6 @@ from typing import TextIO
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.canonical import (
     APPLICANT_COLUMN_LABELS,
@@ -21,22 +20,20 @@ from pipeline.canonical import (
 )
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.datadir import default_data_dir
-from pipeline.datasets import printed_amounts, to_pandas
 from pipeline.errors import LockedError, SourceError
 from pipeline.extract import extract_document
 from pipeline.flows.oneoff import read_source
-from pipeline.flows.oneoff_staging import facts_table, stage_source
 from pipeline.model import Report
 
 FORMATS = ("table", "jsonl", "csv", "parquet")
 
+# Staging (``--stage``), the staged facts' types (csv, jsonl, parquet) and the Parquet
+# writer are imported where they are used: printing the tables, the default, needs none
+# of them, and ``python -m pipeline extract FILE`` is mostly imports.
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "extract",
-        help="extract one report (URL or file) and print or save its figures",
-        description="Extract the three statistical tables of one report.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Extract the three statistical tables of one report."
     parser.add_argument(
         "source", help="an http(s) URL or a local file (HTML, text, PDF, DOCX, DOC/WPS)"
     )
@@ -72,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         if args.output is None:
             write(report, args.source, args.format, sys.stdout)
         elif args.format == "parquet":  # the staged types: decimal amounts, categorical keys
+            import pyarrow.parquet as pq
+
             pq.write_table(output_table(report, args.source), args.output, compression="zstd")
         else:
             with args.output.open("w", encoding="utf-8") as stream:
@@ -80,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return ExitCode.FAILED
     if args.stage:
+        from pipeline.flows.oneoff_staging import stage_source
+
         data_dir = args.data_dir or default_data_dir()
         try:
             stage_source(data_dir, args.source, content, content_type, report)
@@ -106,6 +107,8 @@ def output_table(report: Report, source: str) -> pa.Table:
     """What csv and parquet write: the facts with the staged facts' columns plus
     ``source``; for a report with no canonical figure but a pre-2019 statistics table,
     that table's figures (plus ``source``)."""
+    from pipeline.flows.oneoff_staging import facts_table
+
     if _pre2019_only(report):
         frame = report.pre2019.assign(source=source)
         return pa.Table.from_pandas(frame, preserve_index=False)
@@ -157,6 +160,9 @@ def _missing(value: object) -> bool:
 
 def facts_frame(report: Report, source: str) -> pd.DataFrame:
     """The facts as :func:`pipeline.load.facts` gives them: decimals at the printed scale."""
+    from pipeline.datasets import printed_amounts, to_pandas
+    from pipeline.flows.oneoff_staging import facts_table
+
     frame = to_pandas(facts_table(report, source))
     frame["amount"] = printed_amounts(frame["amount"])
     return frame
@@ -196,9 +202,7 @@ def pre2019_frame(report: Report) -> pd.DataFrame:
     rows: dict[str, dict[str, str]] = {}
     periods: list[str] = []
     for figure in report.pre2019_list:
-        row = rows.setdefault(
-            figure.label, {"unit": figure.unit or "", "key": figure.key or "-"}
-        )
+        row = rows.setdefault(figure.label, {"unit": figure.unit or "", "key": figure.key or "-"})
         row[figure.period] = _cell(figure.number, figure.semantic, figure.raw)
         if figure.period not in periods:
             periods.append(figure.period)

@@ -20,12 +20,8 @@ from pipeline.errors import ConfigError
 DEFAULT_CONFIG = Path("config/portals.toml")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "portals",
-        help="import a list of portals into the config, or probe the configured portals",
-        description="Go from a list of county portals to a working crawl config.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Go from a list of county portals to a working crawl config."
     commands = parser.add_subparsers(dest="portals_command", required=True)
     imp = commands.add_parser(
         "import",

@@ -24,15 +24,11 @@ from pipeline.flows import reextract
 from pipeline.terminal import console, stderr_is_terminal
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "reextract",
-        help="re-extract every archived report with the current extractor (no network)",
-        description=(
-            "Re-run the current extractor over the raw archive on all cores, re-stage the "
-            "Parquet data, and print which reports' figures changed. Exit status 3 when a "
-            "crawl holds the data directory's writer lock."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Re-run the current extractor over the raw archive on all cores, re-stage the "
+        "Parquet data, and print which reports' figures changed. Exit status 3 when a "
+        "crawl holds the data directory's writer lock."
     )
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="default: $OGI_DATA_DIR, else data"

@@ -46,16 +46,12 @@ PORTAL_COLUMNS = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "status",
-        help="the last crawl, the URLs that failed, the reports that need attention",
-        description=(
-            "Show the last crawl (per portal: outcome, counts, duration), every URL whose "
-            "last fetch failed, was blocked or is gone, the reports whose figures are not "
-            "(all) staged, and the staged reports whose identities fail. Read-only: safe "
-            "while a crawl runs."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Show the last crawl (per portal: outcome, counts, duration), every URL whose "
+        "last fetch failed, was blocked or is gone, the reports whose figures are not "
+        "(all) staged, and the staged reports whose identities fail. Read-only: safe "
+        "while a crawl runs."
     )
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="default: $OGI_DATA_DIR, else data"
@@ -261,9 +257,7 @@ def render(status: Status, limit: int = 20) -> str:
     ]
     shown, more = _limited(rows, limit)
     if shown:
-        out.append(
-            table(["year", "title", "check", "where", "expected", "printed", "url"], shown)
-        )
+        out.append(table(["year", "title", "check", "where", "expected", "printed", "url"], shown))
     out += [more] if more else []
     return "\n".join(out)
 

@@ -8,11 +8,15 @@ report tables: :mod:`pipeline.flows.nightly` composes it with the archive, the e
 and staging.
 """
 
+from typing import TYPE_CHECKING
+
 from pipeline.crawl.config import Politeness, PortalConfig, load_config
-from pipeline.crawl.engine import crawl_async
 from pipeline.crawl.sink import Fetched, Resource, Sink
 from pipeline.crawl.state import State, UrlRow
 from pipeline.crawl.summary import CrawlSummary, PortalSummary
+
+if TYPE_CHECKING:
+    from pipeline.crawl.engine import crawl_async
 
 __all__ = [
     "CrawlSummary",
@@ -27,3 +31,13 @@ __all__ = [
     "crawl_async",
     "load_config",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """:func:`crawl_async`, imported on first use: the engine loads the HTTP client and the
+    browser tier, which what reads the state (``status``, the flows' reports) never needs."""
+    if name == "crawl_async":
+        from pipeline.crawl.engine import crawl_async
+
+        return crawl_async
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -283,6 +283,25 @@ class _Cookies(httpx.Cookies):
             super().extract_cookies(response)
 
 
+def quiet_cookie_jar(client: httpx.AsyncClient) -> bool:
+    """Give ``client`` a :class:`_Cookies` jar; True when it took.
+
+    httpx has no public way to: ``AsyncClient(cookies=...)`` and the ``cookies`` setter copy a
+    ``Cookies`` into a plain one, a ``CookieJar`` passed instead is reached only after the
+    answer is wrapped (half the cost), and event hooks run after the jar has read the answer.
+    So the jar goes where httpx 0.28 keeps it (``_cookies``, what ``client.cookies``
+    returns), and only when it is there: on any other layout the client keeps httpx's own
+    jar, and cookies work as before, only slower."""
+    jar = _Cookies()
+    if getattr(client, "_cookies", None) is not client.cookies:
+        return False
+    try:
+        client._cookies = jar
+    except AttributeError:  # a slotted or read-only attribute in another release
+        return False
+    return client.cookies is jar
+
+
 class Fetcher:
     def __init__(self, politeness: Politeness) -> None:
         self.politeness = politeness
@@ -300,8 +319,7 @@ class Fetcher:
             transport=HostPools(politeness.per_host, httpx.create_ssl_context()),
             trust_env=False,
         )
-        # the client's own jar, set directly: its ``cookies`` setter copies into a plain one
-        self.client._cookies = _Cookies()
+        quiet_cookie_jar(self.client)
         self.global_gate = asyncio.Semaphore(politeness.concurrency)
         self.gates: dict[str, HostGate] = {}
         self.robots: dict[str, Protego | None] = {}

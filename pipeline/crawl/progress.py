@@ -17,8 +17,8 @@ from rich.progress import Progress as Bars
 
 from pipeline.terminal import console as shared_console
 
-if TYPE_CHECKING:  # for the annotation only: the engine imports this module
-    from pipeline.crawl.engine import PortalCrawl
+if TYPE_CHECKING:  # for the annotation only: a portal run imports this module
+    from pipeline.crawl.portal_run import PortalRun
 
 
 class Progress:
@@ -46,7 +46,7 @@ class Progress:
             self.bars.start()
         return self.bars
 
-    def update(self, crawl: PortalCrawl) -> None:
+    def update(self, crawl: PortalRun) -> None:
         if not self.enabled:
             return
         bars = self._start()

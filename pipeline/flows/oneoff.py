@@ -12,23 +12,24 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import unquote, urljoin, urlsplit
-
-import httpx
 
 from pipeline.errors import SourceError
 from pipeline.extract import extract_document
-from pipeline.httpbody import ACCEPT_ENCODING, BodyTooLarge, UndecodableBody, read_body
 from pipeline.logsafe import printable
 from pipeline.model import Report
 from pipeline.version import USER_AGENT
 
+if TYPE_CHECKING:  # imported where a URL is read: a local file needs no HTTP client (60 ms)
+    import httpx
+
 #: A report file, or the URL of one.
-Source = str | os.PathLike[str] | httpx.URL
+Source = Union[str, os.PathLike[str], "httpx.URL"]  # a quoted name: no ``|`` here
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -39,11 +40,17 @@ PICTURE_DELAY = 1.0
 
 def source_text(source: Source) -> str:
     """The source as it is recorded in a report's metadata (a URL or a path)."""
-    return str(source) if isinstance(source, httpx.URL) else os.fspath(source)
+    return str(source) if _httpx_url(source) else os.fspath(source)  # type: ignore[arg-type]
 
 
 def is_url(source: Source) -> bool:
-    return isinstance(source, httpx.URL) or source_text(source).startswith(("http://", "https://"))
+    return _httpx_url(source) or source_text(source).startswith(("http://", "https://"))
+
+
+def _httpx_url(source: object) -> bool:
+    """Whether ``source`` is an ``httpx.URL`` (none exists while httpx is not imported)."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(source, httpx.URL)
 
 
 def read_source(
@@ -64,6 +71,10 @@ def read_source(
             raise SourceError(f"{text}: is a directory, not a report file") from None
         except OSError as exc:
             raise SourceError(f"{text}: cannot read file ({exc.strerror or exc})") from None
+    import httpx  # also for the except clauses below
+
+    from pipeline.httpbody import BodyTooLarge, UndecodableBody
+
     shown = printable(text)
     try:
         return _run(_fetch(text, timeout, shown, origin))
@@ -95,6 +106,10 @@ async def _fetch(
 ) -> tuple[bytes, str | None]:
     """GET ``url``, following redirects by hand so that no redirect body is decoded
     without the size cap (httpx reads those in full)."""
+    import httpx
+
+    from pipeline.httpbody import ACCEPT_ENCODING, read_body
+
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
     async with (
         asyncio.timeout(timeout),

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.datasets import (
     CROSS_YEAR_FILE,
@@ -29,7 +28,7 @@ from pipeline.datasets import (
 )
 from pipeline.stage.convert import bucket_of
 from pipeline.stage.cross_year import agency_key, cross_year_findings
-from pipeline.stage.store import read_columns, read_file, without_ids, write_atomic
+from pipeline.stage.store import parquet_file, read_columns, read_file, without_ids, write_atomic
 
 #: Reports per staging write of the nightly flow; also the most reports a compaction
 #: refreshes agency by agency (more: it recomputes the cross-year findings of their years).
@@ -208,7 +207,8 @@ def _carry_facts(data_dir: Path, year: int, row: str, ids: set[str]) -> pd.DataF
     for path in _partition_files(data_dir, "facts", year):
         if path.stem.removeprefix("part-") not in buckets:
             continue
-        table = pq.ParquetFile(path).read(columns=columns)
+        with parquet_file(path) as parquet:
+            table = parquet.read(columns=columns)
         mask = pc.and_(
             dict_equals(table.column("table"), "applications"),
             dict_equals(table.column("row"), row),

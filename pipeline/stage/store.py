@@ -231,12 +231,22 @@ def write_file(
             os.fsync(handle.fileno())
 
 
+@contextlib.contextmanager
+def parquet_file(path: Path) -> Iterator[pq.ParquetFile]:
+    """A Parquet file open for reading, closed on leaving: also when it is unreadable, whose
+    error's traceback would otherwise keep the file open (pyarrow opens it in the
+    constructor) for as long as the error is kept, or until garbage collection."""
+    with pa.OSFile(str(path)) as source, pq.ParquetFile(source) as parquet:
+        yield parquet
+
+
 def read_file(path: Path, dataset: str) -> pa.Table:
     """One bucket file as a table of the dataset's schema (empty if the file is absent)."""
     schema = DATASETS[dataset]
     if not path.exists():
         return schema.empty_table()
-    table = pq.ParquetFile(path).read().replace_schema_metadata(None)
+    with parquet_file(path) as parquet:
+        table = parquet.read().replace_schema_metadata(None)
     if table.schema == schema:
         return table
     if table.schema.names != schema.names:  # written under an older schema version
@@ -257,9 +267,9 @@ def read_columns(path: Path, dataset: str, columns: list[str]) -> pa.Table:
     schema = pa.schema([DATASETS[dataset].field(c) for c in columns])
     if not path.exists():
         return schema.empty_table()
-    parquet = pq.ParquetFile(path)  # opened once, for its schema and its columns
-    present = set(parquet.schema_arrow.names)
-    table = parquet.read(columns=[c for c in columns if c in present])
+    with parquet_file(path) as parquet:  # opened once, for its schema and its columns
+        present = set(parquet.schema_arrow.names)
+        table = parquet.read(columns=[c for c in columns if c in present])
     return pa.table(
         [
             table.column(c) if c in present else pa.nulls(table.num_rows, schema.field(c).type)

@@ -547,3 +547,46 @@ def test_a_cookie_set_by_one_answer_is_sent_with_the_next_requests(serve) -> Non
 
     # the answers without Set-Cookie (b, c) do not clear or skip the jar
     assert asyncio.run(go()) == [None, "JSESSIONID=s1", "JSESSIONID=s1"]
+
+
+class _LaterHttpx(httpx.AsyncClient):
+    """A client as a later httpx might lay it out: the jar under another name, behind the
+    same public ``cookies``, and no ``_cookies`` to set (as in a slotted class)."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        self.__dict__["_jar"] = self.__dict__.pop("_cookies")
+
+    @property  # type: ignore[override]
+    def cookies(self) -> httpx.Cookies:
+        return self.__dict__["_jar"]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "_cookies" and "_jar" in self.__dict__:
+            raise AttributeError(name)
+        super().__setattr__(name, value)
+
+
+@pytest.mark.parametrize("client", [httpx.AsyncClient, _LaterHttpx])
+def test_cookies_work_with_the_quiet_jar_and_without_it(serve, client: type) -> None:
+    """The crawler's jar reads only answers that set cookies; where httpx keeps its jar
+    elsewhere, the client keeps httpx's own, and cookies are sent back all the same."""
+    site = serve(SetsCookie())
+    for path in ("/a", "/b"):
+        site.add(path, article_page("页", "<p>x</p>"))
+
+    async def go() -> bool:
+        async with client() as http:
+            installed = fetch.quiet_cookie_jar(http)
+            for path in ("/a", "/b"):
+                assert (await http.get(site.url(path))).status_code == 200
+        return installed
+
+    assert asyncio.run(go()) is (client is httpx.AsyncClient)
+    assert [h.headers.get("cookie") for h in site.log] == [None, "JSESSIONID=s1"]
+
+
+def test_the_fetcher_reads_only_answers_that_set_cookies() -> None:
+    fetcher = Fetcher(fast())
+    asyncio.run(fetcher.close())
+    assert type(fetcher.client.cookies) is fetch._Cookies
