@@ -143,16 +143,20 @@ def main() -> int:
     parser.add_argument("--per-page", type=int, default=20)
     parser.add_argument("--per-host", type=int, default=4, help="requests in flight")
     parser.add_argument(
-        "--no-extract", action="store_true", help="skip extraction and staging (crawl only)"
+        "--no-extract",
+        action="store_true",
+        help="first crawl without extraction and staging (crawl and archive only); the "
+        "re-crawl then extracts from the archive what the first crawl skipped",
     )
     args = parser.parse_args()
     if args.no_extract:
-        import pipeline.crawl.engine as engine
+        # bodies are still archived (``keep``); only what the sink does with them is skipped
+        from pipeline.flows.nightly import NightlySink
 
-        async def _skip(self, job, outcome, fetched_at, attachments):  # type: ignore[no-untyped-def]
-            return {"extract_status": "skipped"}, None
+        async def _skip(self, doc, summary):  # type: ignore[no-untyped-def]
+            return None
 
-        engine.PortalCrawl._extract = _skip  # type: ignore[method-assign]
+        NightlySink.take = _skip  # type: ignore[method-assign]
 
     context = mp.get_context("spawn")  # a fresh interpreter: nothing shared with this one
     queue: mp.Queue = context.Queue()  # type: ignore[type-arg]
