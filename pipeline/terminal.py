@@ -4,8 +4,10 @@ progress bars so that a log line is printed above a live bar instead of through 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _console: Console | None = None
 
@@ -14,6 +16,8 @@ def console() -> Console:
     """The process's stderr console (rich resolves ``sys.stderr`` at every write)."""
     global _console
     if _console is None:
+        from rich.console import Console  # here: off a terminal, rich (~35 ms) is never loaded
+
         _console = Console(stderr=True)
     return _console
 

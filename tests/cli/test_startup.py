@@ -17,9 +17,10 @@ from pipeline.cli import COMMANDS, main
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "tests" / "fixtures" / "corpus" / "raw" / "043.html"
 #: Modules ``extract FILE`` has no use for: the crawler, staging, the HTTP client, DuckDB,
-#: and the other commands.
+#: the other commands, and rich off a terminal (these runs' stderr is a pipe).
 NOT_FOR_EXTRACT = [
     "duckdb",
+    "rich",
     "httpx",
     "pipeline.crawl",
     "pipeline.stage",
