@@ -26,6 +26,8 @@ _TAGS = st.sampled_from(
         ),
         *("</a>", "<section\n>", "</section\t>", "<img src='<div>'>", "<verylongtagname>"),
         *("<div/>", "<td.x>", "<td-x>", "<td)x>", "<TD\x0bx>", "</h\x11>", "<p\r>", "</X>"),
+        *("</div <", "</div\n>", "<td\x00>", "\x00", "</o:p >", "</SPAN>", "<Td\t>", "<br/>"),
+        *("<colgroup>", "</colgroup>", "<optgroup>", "<section>", "</section>", "</h1>"),
     ]
 )
 
