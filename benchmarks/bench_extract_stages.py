@@ -23,7 +23,7 @@ from pipeline.encoding import decode_counting
 from pipeline.extract import extract_document
 from pipeline.extract.document import METADATA_CHARS, _table_images, _table_tags
 from pipeline.extract.formats import document_format
-from pipeline.extract.html_cells import html_cells, html_text, parse_html
+from pipeline.extract.html_cells import html_cells, html_lines, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.tables import parse_tables, settle_national_format
@@ -69,9 +69,8 @@ def _stages(page: bytes, spent: dict[str, float]) -> None:
     if not parsed.facts:
         _table_images(tree)
         lap("table images check")
-        del tree
-        lines = html_text(parse_html(markup, line_breaks=True))
-        lap("fallback: second parse + text")
+        lines = html_lines(tree)
+        lap("fallback: lines from the tree")
         fallback = text_cells(lines)
         lap("fallback: text_cells")
         parse_tables(fallback, pre2019="with_facts")

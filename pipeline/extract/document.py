@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 from pipeline.encoding import decode_counting, decode_with_codec
 from pipeline.extract import layout
 from pipeline.extract.formats import document_format
-from pipeline.extract.html_cells import html_cells, html_text, parse_html
+from pipeline.extract.html_cells import html_cells, html_lines, html_text, parse_html
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.ocr_verify import verify as verify_ocr
@@ -108,14 +108,13 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
     head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
     parsed = parse_tables(html_cells(tree))
     sources = _table_images(tree) if not parsed.facts else []
-    # A parsed tree takes ~30 times the page's size: never hold two at once.
-    del tree, title_node, heads
     if not parsed.facts:
-        # Some pages print the tables as pipe text in paragraphs rather than as <table>.
-        lines = html_text(parse_html(markup, line_breaks=True))
-        from_text = parse_tables(text_cells(lines), pre2019="with_facts")
+        # Some pages print the tables as pipe text in paragraphs rather than as <table>:
+        # their lines, read last from the same tree (each page is parsed once).
+        from_text = parse_tables(text_cells(html_lines(tree)), pre2019="with_facts")
         if from_text.facts:
             parsed = from_text
+    del tree, title_node, heads
     read = _Read(parsed, head_text, meta_tags)
     if removed:
         message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"

@@ -16,21 +16,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.cells import read_value
 
-# Line breaks a browser would show, so the page's text keeps its lines.
-_BLOCK_END = re.compile(r"(?i)<(?:br\b[^<>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
 MAX_SPAN = 200  # real tables span at most a few dozen rows; larger values are markup damage
 
 
-def _with_newline(match: re.Match[str]) -> str:
-    return match.group(0) + "\n"
-
-
-def parse_html(markup: str | bytes, *, line_breaks: bool = False) -> LexborHTMLParser:
-    """Parse a page (text, or UTF-8 bytes: faster); ``line_breaks`` keeps the lines a
-    browser shows in the page's text (slower: only the text fallback needs it)."""
-    if line_breaks:
-        text = markup.decode("utf-8") if isinstance(markup, bytes) else markup
-        markup = _BLOCK_END.sub(_with_newline, text)
+def parse_html(markup: str | bytes) -> LexborHTMLParser:
+    """Parse a page (text, or UTF-8 bytes: faster), its scripts and styles left out."""
     tree = LexborHTMLParser(markup)
     tree.strip_tags(["script", "style", "noscript", "template"])
     return tree
@@ -210,3 +200,17 @@ def html_text(tree: LexborHTMLParser, limit: int | None = None, *, by_node: bool
     # a line's words, split once: none when the line is blank (str.strip's white space)
     words = map(str.split, text.splitlines())
     return "\n".join(" ".join(line) for line in words if line)
+
+
+#: Elements a browser shows on lines of their own, and line breaks.
+_LINES = "p, div, li, h1, h2, h3, h4, h5, h6, tr, table, title, br"
+
+
+def html_lines(tree: LexborHTMLParser) -> str:
+    """The page's visible text with the lines a browser shows: a line break after each
+    paragraph, block, list item, heading, table row, table and ``<br>``, wherever its end
+    tag was written or implied (``<p>a<p>b`` is two lines). Changes ``tree`` (a text node
+    after each such element): call it last."""
+    for node in tree.css(_LINES):
+        node.insert_after("\n")
+    return html_text(tree)
