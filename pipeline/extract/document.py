@@ -70,8 +70,10 @@ MAX_TABLE_TAGS = 200_000
 
 def _table_tags(markup: str | bytes) -> int:
     """Tags whose name starts with t, in either case: two substring counts at C speed;
-    0 for a page with no more ``<`` than the cap (it cannot hold more table tags, and a
-    one-byte count is five times faster than a two-byte one)."""
+    0 for a page too short to hold more than the cap ("<t" takes two characters) or with
+    no more ``<`` than the cap (a one-byte count is five times faster than a two-byte one)."""
+    if len(markup) <= 2 * MAX_TABLE_TAGS:
+        return 0
     if isinstance(markup, str):
         if markup.count("<") <= MAX_TABLE_TAGS:
             return 0
