@@ -16,7 +16,13 @@ from selectolax.lexbor import LexborHTMLParser
 from pipeline.encoding import decode_counting, decode_with_codec
 from pipeline.extract import layout
 from pipeline.extract.formats import document_format
-from pipeline.extract.html_cells import html_cells, html_lines, html_text, parse_html
+from pipeline.extract.html_cells import (
+    html_cells,
+    html_lines,
+    html_text,
+    page_nodes,
+    parse_html,
+)
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.ocr_verify import verify as verify_ocr
@@ -96,8 +102,8 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
         )
     markup, removed = cap_nesting(markup)  # parsing stays linear on hostile nesting
     tree = parse_html(markup)
-    # <meta> and the first <title> in one walk of the tree (in document order)
-    heads = tree.css("meta, title")
+    nodes = page_nodes(tree)  # <meta>, <title> and the tables in one walk of the tree
+    heads = nodes.heads
     meta_tags = {
         (attributes.get("name") or attributes.get("property") or ""): (
             attributes.get("content") or ""
@@ -108,7 +114,7 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
     if title_node is not None:
         meta_tags.setdefault("title", title_node.text(strip=True))
     head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
-    parsed = parse_tables(html_cells(tree))
+    parsed = parse_tables(html_cells(tree, nodes))
     sources = _table_images(tree) if not parsed.facts else []
     if not parsed.facts:
         # Some pages print the tables as pipe text in paragraphs rather than as <table>:
@@ -116,7 +122,7 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
         from_text = parse_tables(text_cells(html_lines(tree)), pre2019="with_facts")
         if from_text.facts:
             parsed = from_text
-    del tree, title_node, heads
+    del tree, title_node, heads, nodes
     read = _Read(parsed, head_text, meta_tags)
     if removed:
         message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"
