@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser
@@ -223,7 +224,8 @@ def _table_images(tree: LexborHTMLParser) -> list[str]:
     return list(dict.fromkeys(s for s in sources if s))[:MAX_TABLE_IMAGES]
 
 
-def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
+@lru_cache(maxsize=64)  # a few formats × subsets of three tables: built once each
+def _expected_keys(national_format: str, tables: frozenset[str]) -> frozenset[str]:
     fmt: layout.Format = "2019" if national_format == "2019" else "2021"
     keys: set[str] = set()
     if "active_disclosure" in tables:
@@ -234,13 +236,13 @@ def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
             keys.update(f"applications/{row}/{c}" for c in layout.APPLICANT_COLUMNS)
     if "reviews_lawsuits" in tables:
         keys.update(f"reviews_lawsuits/{r}/{c}" for r, c in layout.REVIEW_CELLS)
-    return keys
+    return frozenset(keys)
 
 
 def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding], bool]:
     """Structural findings, and whether every table was read in full."""
     findings: list[Finding] = []
-    tables_with_facts = {f.table for f in parsed.facts}
+    tables_with_facts = frozenset(f.table for f in parsed.facts)
     for table in TABLES:
         if table not in tables_with_facts and national_format != "pre2019":
             findings.append(
