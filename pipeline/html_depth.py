@@ -120,23 +120,26 @@ def _name_keys() -> dict[int, int]:
     return keys
 
 
-def _hash_table(keys: dict[int, int], bits: int = 14) -> tuple[np.uint64, np.ndarray, np.ndarray]:
-    """A multiplier that sends every key to its own slot of a ``2**bits`` table (found by
+_BITS = 14  # a table of 16,384 slots for ~270 keys (128 KB of keys, 16 KB of kinds)
+
+
+def _hash_table(keys: dict[int, int]) -> tuple[np.uint64, np.ndarray, np.ndarray]:
+    """A multiplier that sends every key to its own slot of a ``2**_BITS`` table (found by
     a fixed search, so the same on every run), the keys by slot and their kinds by slot
     (0 in an empty slot)."""
-    size, odd = 1 << bits, 0x9E3779B97F4A7C15  # the golden ratio: a classic start
-    while len({(k * odd % (1 << 64)) >> (64 - bits) for k in keys}) < len(keys):
+    odd = 0x9E3779B97F4A7C15  # the golden ratio: a classic start
+    while len({(k * odd % (1 << 64)) >> (64 - _BITS) for k in keys}) < len(keys):
         odd = (odd + 0x2545F4914F6CDD1D * 2) % (1 << 64) | 1
-    slots = np.zeros(size, dtype="<u8")
-    kinds = np.zeros(size, dtype=np.int64)
+    slots = np.zeros(1 << _BITS, dtype="<u8")
+    kinds = np.zeros(1 << _BITS, dtype=np.int8)
     for key, kind in keys.items():
-        slot = (key * odd % (1 << 64)) >> (64 - bits)
+        slot = (key * odd % (1 << 64)) >> (64 - _BITS)
         slots[slot], kinds[slot] = key, kind
     return np.uint64(odd), slots, kinds
 
 
 _MULTIPLIER, _SLOTS, _KINDS = _hash_table(_name_keys())
-_SHIFT = np.uint64(64 - 14)
+_SHIFT = np.uint64(64 - _BITS)
 #: What follows "<": 1 a start tag (a letter), 2 an end tag ("/"), 0 anything else.
 _OPENS = np.zeros(256, dtype=np.int64)
 _OPENS[[*range(ord("a"), ord("z") + 1), *range(ord("A"), ord("Z") + 1)]] = 1
