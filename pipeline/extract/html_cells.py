@@ -219,9 +219,10 @@ def html_text(tree: LexborHTMLParser, limit: int | None = None, *, by_node: bool
     if root is None:
         return ""
     text = root.text(deep=True, separator="\n" if by_node else "")[:limit]
-    # a line's words, split once: none when the line is blank (str.strip's white space)
-    words = map(str.split, text.splitlines())
-    return "\n".join(" ".join(line) for line in words if line)
+    # blank lines (str.isspace: the white space str.split splits at) are dropped before
+    # they are split; most text nodes of exported markup are blank
+    lines = text.splitlines()
+    return "\n".join([" ".join(line.split()) for line in lines if line and not line.isspace()])
 
 
 #: Elements a browser shows on lines of their own, and line breaks.
