@@ -13,9 +13,13 @@ lines add up to the mean cost of a page. Each figure is the fastest of ``--round
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+# this tree's pipeline, not the one the venv's editable install points at
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from selectolax.lexbor import LexborHTMLParser
 
