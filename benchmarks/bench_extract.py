@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 import time
 import warnings
 from pathlib import Path
+
+# this tree's pipeline, not the one the venv's editable install points at
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 from selectolax.lexbor import LexborHTMLParser

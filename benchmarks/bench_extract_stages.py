@@ -13,9 +13,13 @@ lines add up to the mean cost of a page. Each figure is the fastest of ``--round
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+# this tree's pipeline, not the one the venv's editable install points at
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -23,7 +27,13 @@ from pipeline.encoding import decode_counting
 from pipeline.extract import extract_document
 from pipeline.extract.document import METADATA_CHARS, _table_images, _table_tags
 from pipeline.extract.formats import document_format
-from pipeline.extract.html_cells import html_cells, html_text, parse_html
+from pipeline.extract.html_cells import (
+    html_cells,
+    html_lines,
+    html_text,
+    page_nodes,
+    parse_html,
+)
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.tables import parse_tables, settle_national_format
@@ -51,7 +61,8 @@ def _stages(page: bytes, spent: dict[str, float]) -> None:
     lap("cap_nesting (depth bound)")
     tree = parse_html(markup)
     lap("parse_html (lexbor + strip scripts)")
-    heads = tree.css("meta, title")
+    nodes = page_nodes(tree)
+    heads = nodes.heads
     meta = {
         (a.get("name") or a.get("property") or ""): (a.get("content") or "")
         for a in (n.attributes for n in heads if n.tag == "meta")
@@ -59,19 +70,18 @@ def _stages(page: bytes, spent: dict[str, float]) -> None:
     title = next((n for n in heads if n.tag == "title"), None)
     if title is not None:
         meta.setdefault("title", title.text(strip=True))
-    lap("meta + title")
+    lap("page nodes (one query) + meta + title")
     head = html_text(tree, limit=METADATA_CHARS, by_node=True)
     lap("head text (metadata)")
-    cells = html_cells(tree)
+    cells = html_cells(tree, nodes)
     lap("html_cells (grid)")
     parsed = parse_tables(cells)
     lap("parse_tables (+ pre-2019 table)")
     if not parsed.facts:
         _table_images(tree)
         lap("table images check")
-        del tree
-        lines = html_text(parse_html(markup, line_breaks=True))
-        lap("fallback: second parse + text")
+        lines = html_lines(tree)
+        lap("fallback: lines from the tree")
         fallback = text_cells(lines)
         lap("fallback: text_cells")
         parse_tables(fallback, pre2019="with_facts")

@@ -30,12 +30,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+# this tree first: its pipeline (not the one the venv's editable install points at) and
+# tests.extract.test_fuzz
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import zhconv
 
 from pipeline.extract import extract_document
 from pipeline.model import Finding, Report
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.extract.test_fuzz
 from tests.extract.test_fuzz import JUNK_BYTES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"

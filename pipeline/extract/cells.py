@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -39,9 +39,14 @@ class CellValue:
     raw: str
     number: Decimal | None = None
     unit: str | None = None
+    #: ``number`` as an int when it is a whole number (set by :func:`read_value`, which
+    #: is cached: read once per cell text rather than for every figure emitted)
+    integer: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_integral(self) -> bool:
+        if self.integer is not None:
+            return True
         return self.number is not None and self.number == self.number.to_integral_value()
 
 
@@ -68,7 +73,8 @@ def read_value(raw: str) -> CellValue | None:
         number = Decimal(f"{match['sign'] or ''}{digits}{match['fraction'] or ''}")
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         return None
-    return CellValue("number", raw, number, match["unit"])
+    integer = int(number) if number == number.to_integral_value() else None
+    return CellValue("number", raw, number, match["unit"], integer)
 
 
 @lru_cache(maxsize=65536)

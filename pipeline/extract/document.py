@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser
@@ -16,7 +17,13 @@ from selectolax.lexbor import LexborHTMLParser
 from pipeline.encoding import decode_counting, decode_with_codec
 from pipeline.extract import layout
 from pipeline.extract.formats import document_format
-from pipeline.extract.html_cells import html_cells, html_text, parse_html
+from pipeline.extract.html_cells import (
+    html_cells,
+    html_lines,
+    html_text,
+    page_nodes,
+    parse_html,
+)
 from pipeline.extract.identities import check_identities
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.ocr_verify import verify as verify_ocr
@@ -70,8 +77,10 @@ MAX_TABLE_TAGS = 200_000
 
 def _table_tags(markup: str | bytes) -> int:
     """Tags whose name starts with t, in either case: two substring counts at C speed;
-    0 for a page with no more ``<`` than the cap (it cannot hold more table tags, and a
-    one-byte count is five times faster than a two-byte one)."""
+    0 for a page too short to hold more than the cap ("<t" takes two characters) or with
+    no more ``<`` than the cap (a one-byte count is five times faster than a two-byte one)."""
+    if len(markup) <= 2 * MAX_TABLE_TAGS:
+        return 0
     if isinstance(markup, str):
         if markup.count("<") <= MAX_TABLE_TAGS:
             return 0
@@ -94,8 +103,8 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
         )
     markup, removed = cap_nesting(markup)  # parsing stays linear on hostile nesting
     tree = parse_html(markup)
-    # <meta> and the first <title> in one walk of the tree (in document order)
-    heads = tree.css("meta, title")
+    nodes = page_nodes(tree)  # <meta>, <title> and the tables in one walk of the tree
+    heads = nodes.heads
     meta_tags = {
         (attributes.get("name") or attributes.get("property") or ""): (
             attributes.get("content") or ""
@@ -106,16 +115,15 @@ def _read_html(markup: str | bytes, images: Mapping[str, bytes] | None = None) -
     if title_node is not None:
         meta_tags.setdefault("title", title_node.text(strip=True))
     head_text = html_text(tree, limit=METADATA_CHARS, by_node=True)
-    parsed = parse_tables(html_cells(tree))
+    parsed = parse_tables(html_cells(tree, nodes))
     sources = _table_images(tree) if not parsed.facts else []
-    # A parsed tree takes ~30 times the page's size: never hold two at once.
-    del tree, title_node, heads
     if not parsed.facts:
-        # Some pages print the tables as pipe text in paragraphs rather than as <table>.
-        lines = html_text(parse_html(markup, line_breaks=True))
-        from_text = parse_tables(text_cells(lines), pre2019="with_facts")
+        # Some pages print the tables as pipe text in paragraphs rather than as <table>:
+        # their lines, read last from the same tree (each page is parsed once).
+        from_text = parse_tables(text_cells(html_lines(tree)), pre2019="with_facts")
         if from_text.facts:
             parsed = from_text
+    del tree, title_node, heads, nodes
     read = _Read(parsed, head_text, meta_tags)
     if removed:
         message = f"{removed} tags nested deeper than {MAX_DEPTH} levels were ignored"
@@ -216,7 +224,8 @@ def _table_images(tree: LexborHTMLParser) -> list[str]:
     return list(dict.fromkeys(s for s in sources if s))[:MAX_TABLE_IMAGES]
 
 
-def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
+@lru_cache(maxsize=64)  # a few formats × subsets of three tables: built once each
+def _expected_keys(national_format: str, tables: frozenset[str]) -> frozenset[str]:
     fmt: layout.Format = "2019" if national_format == "2019" else "2021"
     keys: set[str] = set()
     if "active_disclosure" in tables:
@@ -227,13 +236,13 @@ def _expected_keys(national_format: str, tables: set[str]) -> set[str]:
             keys.update(f"applications/{row}/{c}" for c in layout.APPLICANT_COLUMNS)
     if "reviews_lawsuits" in tables:
         keys.update(f"reviews_lawsuits/{r}/{c}" for r, c in layout.REVIEW_CELLS)
-    return keys
+    return frozenset(keys)
 
 
 def _structure(parsed: ParsedTables, national_format: str) -> tuple[list[Finding], bool]:
     """Structural findings, and whether every table was read in full."""
     findings: list[Finding] = []
-    tables_with_facts = {f.table for f in parsed.facts}
+    tables_with_facts = frozenset(f.table for f in parsed.facts)
     for table in TABLES:
         if table not in tables_with_facts and national_format != "pre2019":
             findings.append(

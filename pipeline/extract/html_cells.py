@@ -16,21 +16,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.cells import read_value
 
-# Line breaks a browser would show, so the page's text keeps its lines.
-_BLOCK_END = re.compile(r"(?i)<(?:br\b[^<>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>")
 MAX_SPAN = 200  # real tables span at most a few dozen rows; larger values are markup damage
 
 
-def _with_newline(match: re.Match[str]) -> str:
-    return match.group(0) + "\n"
-
-
-def parse_html(markup: str | bytes, *, line_breaks: bool = False) -> LexborHTMLParser:
-    """Parse a page (text, or UTF-8 bytes: faster); ``line_breaks`` keeps the lines a
-    browser shows in the page's text (slower: only the text fallback needs it)."""
-    if line_breaks:
-        text = markup.decode("utf-8") if isinstance(markup, bytes) else markup
-        markup = _BLOCK_END.sub(_with_newline, text)
+def parse_html(markup: str | bytes) -> LexborHTMLParser:
+    """Parse a page (text, or UTF-8 bytes: faster), its scripts and styles left out."""
     tree = LexborHTMLParser(markup)
     tree.strip_tags(["script", "style", "noscript", "template"])
     return tree
@@ -95,22 +85,43 @@ class _Index:
     tables: list[LexborNode]
     rows: dict[int, list[LexborNode]]  # table mem_id -> its rows in document order
     holders: set[int]  # mem_ids of cells holding a table
+    spanned: set[int]  # as in PageNodes
+
+
+#: What the extractor reads from a page's tree besides the rows and cells, in one query
+#: (each query walks the whole tree): ``<meta>``, ``<title>``, the tables, and the cells
+#: that may span more than one (reading every cell's attributes instead is slow).
+_PAGE_NODES = "meta, title, table, td[colspan], td[rowspan], th[colspan], th[rowspan]"
+
+
+@dataclass(slots=True)
+class PageNodes:
+    heads: list[LexborNode]  # <meta> and <title>, in document order
+    tables: list[LexborNode]  # in document order
     spanned: set[int]  # mem_ids of cells with a colspan or rowspan (the others span 1)
 
 
-_SPANNED = "td[colspan], td[rowspan], th[colspan], th[rowspan]"
+def page_nodes(root: LexborNode | LexborHTMLParser) -> PageNodes:
+    nodes = PageNodes([], [], set())
+    for node in root.css(_PAGE_NODES):
+        tag = node.tag
+        if tag == "table":
+            nodes.tables.append(node)
+        elif tag == "td" or tag == "th":
+            nodes.spanned.add(node.mem_id)
+        elif tag == "meta" or tag == "title":
+            nodes.heads.append(node)
+    return nodes
 
 
-def _index(root: LexborNode | LexborHTMLParser) -> _Index:
-    tables = root.css("table")
-    # one query, so that reading each cell's attributes (slow) is needed only for these
-    spanned = {cell.mem_id for cell in root.css(_SPANNED)}
-    if root.css_first("table table") is None:
+def _index(root: LexborNode | LexborHTMLParser, nodes: PageNodes) -> _Index:
+    tables = nodes.tables
+    memo: dict[int, LexborNode | None] = {}  # the nearest table above a node
+    if not any(_nearest(table, _TABLE, memo) is not None for table in tables):
         # No table inside another (most pages): a table's rows are all the rows in it,
         # and no cell holds a table. One query per table instead of a walk per row.
-        return _Index(tables, {t.mem_id: t.css("tr") for t in tables}, set(), spanned)
+        return _Index(tables, {t.mem_id: t.css("tr") for t in tables}, set(), nodes.spanned)
     rows: dict[int, list[LexborNode]] = {t.mem_id: [] for t in tables}
-    memo: dict[int, LexborNode | None] = {}
     for tr in root.css("tr"):
         owner = _nearest(tr, _TABLE, memo)
         if owner is not None and owner.mem_id in rows:
@@ -121,7 +132,7 @@ def _index(root: LexborNode | LexborHTMLParser) -> _Index:
         holder = _nearest(table, _CELL_OR_TABLE, memo)
         if holder is not None and holder.tag != "table":
             holders.add(holder.mem_id)
-    return _Index(tables, rows, holders, spanned)
+    return _Index(tables, rows, holders, nodes.spanned)
 
 
 @dataclass(slots=True)
@@ -136,7 +147,7 @@ class _Carried:
 
 def table_cells(table: LexborNode) -> list[str]:
     """A table's cells row by row, with rowspan and colspan expanded as a grid would."""
-    index = _index(table)
+    index = _index(table, page_nodes(table))
     return _grid(index.rows[table.mem_id], index.holders, index.spanned)
 
 
@@ -191,9 +202,10 @@ def _grid(rows: list[LexborNode], holders: set[int], spanned: set[int]) -> list[
     return cells
 
 
-def html_cells(tree: LexborHTMLParser) -> list[str]:
-    """Every table's cells, tables in document order."""
-    index = _index(tree)
+def html_cells(tree: LexborHTMLParser, nodes: PageNodes | None = None) -> list[str]:
+    """Every table's cells, tables in document order (``nodes``: the tree's, when the
+    caller has them already)."""
+    index = _index(tree, nodes or page_nodes(tree))
     cells: list[str] = []
     for table in index.tables:
         cells.extend(_grid(index.rows[table.mem_id], index.holders, index.spanned))
@@ -207,6 +219,21 @@ def html_text(tree: LexborHTMLParser, limit: int | None = None, *, by_node: bool
     if root is None:
         return ""
     text = root.text(deep=True, separator="\n" if by_node else "")[:limit]
-    # a line's words, split once: none when the line is blank (str.strip's white space)
-    words = map(str.split, text.splitlines())
-    return "\n".join(" ".join(line) for line in words if line)
+    # blank lines (str.isspace: the white space str.split splits at) are dropped before
+    # they are split; most text nodes of exported markup are blank
+    lines = text.splitlines()
+    return "\n".join([" ".join(line.split()) for line in lines if line and not line.isspace()])
+
+
+#: Elements a browser shows on lines of their own, and line breaks.
+_LINES = "p, div, li, h1, h2, h3, h4, h5, h6, tr, table, title, br"
+
+
+def html_lines(tree: LexborHTMLParser) -> str:
+    """The page's visible text with the lines a browser shows: a line break after each
+    paragraph, block, list item, heading, table row, table and ``<br>``, wherever its end
+    tag was written or implied (``<p>a<p>b`` is two lines). Changes ``tree`` (a text node
+    after each such element): call it last."""
+    for node in tree.css(_LINES):
+        node.insert_after("\n")
+    return html_text(tree)

@@ -8,8 +8,9 @@ the difference. A row that was not extracted at all makes its identities not ass
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
 from typing import cast
 
 from pipeline.extract import layout
@@ -23,11 +24,13 @@ def _check(
     table: str,
     row: str | None,
     column: str | None,
-    facts: Mapping[str, Fact],
-    total_key: str,
-    addend_keys: Iterable[str],
+    numbers: Mapping[str, int | Decimal | None],
+    keys: tuple[str, ...],
     description: str,
 ) -> Finding:
+    """``keys``: the total's key, then its addends'; ``numbers``: each extracted key's
+    figure (None where blank or marked)."""
+
     def finding(status: str, message: str, expected=None, printed=None) -> Finding:
         return Finding(
             check=check,
@@ -40,14 +43,14 @@ def _check(
             message=f"{description}: {message}",
         )
 
-    keys = [total_key, *addend_keys]
-    missing = [k for k in keys if k not in facts]
-    if missing:
+    try:
+        figures = [numbers[k] for k in keys]
+    except KeyError:
+        missing = [k for k in keys if k not in numbers]
         return finding("not_assessable", f"not extracted: {', '.join(missing)}")
-    numbers = [facts[k].number for k in keys]  # each read once
-    total = numbers[0]
-    blanks = numbers.count(None)
-    printed = [n for n in numbers[1:] if n is not None]
+    total = figures[0]
+    blanks = figures.count(None)
+    printed = [n for n in figures[1:] if n is not None]
     # Counts are ints: summed as ints, then made the Decimal that adding them one by one
     # to Decimal(0) gave (the same while a sum stays under Decimal's 28 digits, as sums
     # of a few dozen figures of at most 18 digits do).
@@ -71,20 +74,34 @@ def _check(
     return finding("fail", message, expected=expected, printed=total)
 
 
+# The keys each identity reads, total first: the same for every report of a format.
+@cache
+def _outcome_keys(fmt: layout.Format, column: str) -> tuple[str, ...]:
+    rows = ("total_handled", *layout.OUTCOME_ROWS[fmt])
+    return tuple(f"applications/{row}/{column}" for row in rows)
+
+
+@cache
+def _row_keys(row: str) -> tuple[str, ...]:
+    return tuple(f"applications/{row}/{c}" for c in ("total", *_APPLICANTS))
+
+
+@cache
+def _review_keys(row: str) -> tuple[str, ...]:
+    columns = ("total", *layout.REVIEW_COLUMNS[:-1])
+    return tuple(f"reviews_lawsuits/{row}/{c}" for c in columns)
+
+
 def check_identities(facts_list: list[Fact], national_format: str | None) -> list[Finding]:
-    facts = {f.key: f for f in facts_list}
+    numbers = {f.key: f.number for f in facts_list}  # each figure read once
     fmt: layout.Format = "2019" if national_format == "2019" else "2021"
     findings: list[Finding] = []
     has_applications = any(f.table == "applications" for f in facts_list)
     has_reviews = any(f.table == "reviews_lawsuits" for f in facts_list)
-
-    def app(row: str, column: str) -> str:
-        return f"applications/{row}/{column}"
-
     if has_applications:
         for column in layout.APPLICANT_COLUMNS:
             # 第一项加第二项之和，等于第三项加第四项之和, rearranged as a sum.
-            balance = _balance(facts, column)
+            balance = _balance(numbers, column)
             if balance is not None:
                 findings.append(balance)
             findings.append(
@@ -93,14 +110,14 @@ def check_identities(facts_list: list[Fact], national_format: str | None) -> lis
                     "applications",
                     "total_handled",
                     column,
-                    facts,
-                    app("total_handled", column),
-                    [app(row, column) for row in layout.OUTCOME_ROWS[fmt]],
+                    numbers,
+                    _outcome_keys(fmt, column),
                     "（七）总计 = sum of the outcome rows",
                 )
             )
         for row in layout.APPLICATION_ROWS[fmt]:
-            if not any(app(row, c) in facts for c in layout.APPLICANT_COLUMNS):
+            keys = _row_keys(row)
+            if not any(k in numbers for k in keys):
                 continue
             findings.append(
                 _check(
@@ -108,9 +125,8 @@ def check_identities(facts_list: list[Fact], national_format: str | None) -> lis
                     "applications",
                     row,
                     "total",
-                    facts,
-                    app(row, "total"),
-                    [app(row, c) for c in _APPLICANTS],
+                    numbers,
+                    keys,
                     "总计 = sum of the six applicant columns",
                 )
             )
@@ -122,23 +138,22 @@ def check_identities(facts_list: list[Fact], national_format: str | None) -> lis
                     "reviews_lawsuits",
                     row,
                     "total",
-                    facts,
-                    f"reviews_lawsuits/{row}/total",
-                    [f"reviews_lawsuits/{row}/{c}" for c in layout.REVIEW_COLUMNS[:-1]],
+                    numbers,
+                    _review_keys(row),
                     "总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
                 )
             )
     return findings
 
 
-def _balance(facts: Mapping[str, Fact], column: str) -> Finding | None:
+def _balance(numbers: Mapping[str, int | Decimal | None], column: str) -> Finding | None:
     """new_received + carried_over = total_handled + carried_forward, for one column."""
     keys = {
         row: f"applications/{row}/{column}"
         for row in ("new_received", "carried_over", "total_handled", "carried_forward")
     }
     description = "一 + 二 = 三（七）+ 四"
-    missing = [k for k in keys.values() if k not in facts]
+    missing = [k for k in keys.values() if k not in numbers]
 
     def finding(status: str, message: str, expected=None, printed=None) -> Finding:
         return Finding(
@@ -154,10 +169,10 @@ def _balance(facts: Mapping[str, Fact], column: str) -> Finding | None:
 
     if missing:
         return finding("not_assessable", f"not extracted: {', '.join(missing)}")
-    numbers = {row: facts[key].number for row, key in keys.items()}
-    left = (numbers["new_received"] or 0) + (numbers["carried_over"] or 0)
-    right = (numbers["total_handled"] or 0) + (numbers["carried_forward"] or 0)
-    blanks = [row for row, n in numbers.items() if n is None]
+    figures = {row: numbers[key] for row, key in keys.items()}
+    left = (figures["new_received"] or 0) + (figures["carried_over"] or 0)
+    right = (figures["total_handled"] or 0) + (figures["carried_forward"] or 0)
+    blanks = [row for row, n in figures.items() if n is None]
     if left == right:
         note = f" (reading {len(blanks)} blank cell(s) as 0)" if blanks else ""
         return finding("pass", f"{left} = {right}{note}", expected=left, printed=right)

@@ -132,10 +132,19 @@ def is_glued(line: str) -> bool:
     or one space between cells: long, or a label-figure-label pattern three times over."""
     if "|" in line:
         return False
-    return len(line) >= _RUN_TOGETHER_LINE or _label_after_figure(line, enough=3) >= 3
+    if len(line) >= _RUN_TOGETHER_LINE:
+        return True
+    # Three figures followed by text need three digits apart and a CJK character: most
+    # lines fail these two C-speed searches, and skip the count's Python loop.
+    if _THREE_DIGITS_APART.search(line) is None or _CJK.search(line) is None:
+        return False
+    return _label_after_figure(line, enough=3) >= 3
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# Two figures found one after the other have a non-digit between their digits (a sign
+# or a separator; else the first would have gone on): three figures hold this pattern.
+_THREE_DIGITS_APART = re.compile(r"\d\D+\d+\D+\d")
 
 
 def _label_after_figure(line: str, enough: int | None = None) -> int:

@@ -85,9 +85,7 @@ def _unfinished(label: str) -> bool:
 
 
 class _Parser:
-    def __init__(
-        self, raw_cells: list[str], glued: Collection[int], flat: Collection[int]
-    ) -> None:
+    def __init__(self, raw_cells: list[str], glued: Collection[int], flat: Collection[int]) -> None:
         self.glued = glued
         self.flat = flat
         self.ambiguous: list[_Ambiguous] = []
@@ -174,7 +172,9 @@ class _Parser:
         elif candidates is not None and candidates.only is not None:
             cells = [read_value(piece) for piece in candidates.only]
         elif (
-            candidates is not None and candidates.complete and len(candidates.splits) > 1
+            candidates is not None
+            and candidates.complete
+            and len(candidates.splits) > 1
             and table == "applications"
         ):
             # Settled, if at all, by the column identities once every row is read.
@@ -206,8 +206,10 @@ class _Parser:
                 self.layout_sound = False
             return
         self.layout_sound = True
-        if block is not None and self._is_flat(run.indices) and not self._flat_sums_hold(
-            cells, block, table, row
+        if (
+            block is not None
+            and self._is_flat(run.indices)
+            and not self._flat_sums_hold(cells, block, table, row)
         ):
             return
         for column, column_label, cell in zip(columns, column_labels, cells, strict=True):
@@ -273,7 +275,9 @@ class _Parser:
         """The readings of figures printed run together with no separator; ``None`` when
         the run's cells are not glued (their count is then what it is)."""
         if (
-            run.ended_by == "end" or not run.indices or len(run.indices) >= width
+            run.ended_by == "end"
+            or not run.indices
+            or len(run.indices) >= width
             or any(i not in self.glued for i in run.indices)
         ):
             return None
@@ -309,6 +313,10 @@ class _Parser:
                 )
             )
             return
+        key = f"{table}/{row}/{column}"
+        previous = self.seen_keys.get(key)
+        if previous is not None and inferred:
+            return  # a label standing alone again says nothing new
         fact = Fact(
             table,
             row,
@@ -321,10 +329,6 @@ class _Parser:
             row_label,
             column_label,
         )
-        key = f"{table}/{row}/{column}"
-        previous = self.seen_keys.get(key)
-        if previous is not None and inferred:
-            return  # a label standing alone again says nothing new
         if previous is not None and key in self.inferred_blank:
             self.inferred_blank.discard(key)
             self.result.facts.remove(previous)
@@ -444,8 +448,14 @@ class _Parser:
         run = self._run(last + 1, len(layout.APPLICANT_COLUMNS), "applications")
         label = "".join(self.cells.raw[i : last + 1])
         self._emit_row(
-            "applications", row, layout.APPLICANT_COLUMNS, labels, i, run,
-            len(layout.APPLICANT_COLUMNS), label,
+            "applications",
+            row,
+            layout.APPLICANT_COLUMNS,
+            labels,
+            i,
+            run,
+            len(layout.APPLICANT_COLUMNS),
+            label,
         )
         return run.next_index, row
 
@@ -576,7 +586,8 @@ class _Parser:
                 i = self._active_row(i)
                 continue
             elif (
-                section == "active_disclosure" and not layout.is_boundary(form)
+                section == "active_disclosure"
+                and not layout.is_boundary(form)
                 and self._wrapped_label(i, layout.active_row) is not None
             ):
                 i = self._active_row(i, i + 1)
@@ -606,8 +617,10 @@ class _Parser:
         count = 1
         for splits in readings:
             count *= len(splits)
-        if len(set(rows)) == len(rows) and not any((r, "total") in fixed for r in rows) and (
-            count <= MAX_COMBINATIONS
+        if (
+            len(set(rows)) == len(rows)
+            and not any((r, "total") in fixed for r in rows)
+            and (count <= MAX_COMBINATIONS)
         ):
             fmt = self.format or "2021"
             for combination in islice(product(*readings), MAX_COMBINATIONS):
@@ -665,7 +678,8 @@ class _Parser:
         if layout.application_row(form) is not None and not self._anchors["applications"]:
             return "applications"
         if (
-            layout.active_row(form) is not None and self.format is not None
+            layout.active_row(form) is not None
+            and self.format is not None
             and not self._anchors["active_disclosure"]
         ):
             return "active_disclosure"
@@ -759,6 +773,8 @@ def _figure(
     if (row, column) in layout.MONEY_CELLS:
         unit = cell.unit or ("万元" if column == "amount_10k_yuan" else None)
         return None, cell.number, unit
+    if cell.integer is not None:  # read once per cell text (see read_value)
+        return cell.integer, None, cell.unit
     if not cell.is_integral:
         return None, None, cell.unit
     return int(cell.number), None, cell.unit

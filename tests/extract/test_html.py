@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
 from pipeline.extract import extract_document
-from pipeline.extract.html_cells import parse_html, table_cells
+from pipeline.extract.html_cells import (
+    html_cells,
+    html_lines,
+    html_text,
+    page_nodes,
+    parse_html,
+    table_cells,
+)
 from tests.corpus import CORPUS
 
 
@@ -128,3 +136,31 @@ def test_report_tables_nested_in_a_layout_table() -> None:
     )
     nested = html[:start] + layout + html[end:]
     assert _facts(nested.encode()) == _facts(html.encode())
+
+
+def test_text_fallback_lines_come_from_the_one_tree() -> None:
+    """The text fallback's lines are read from the tree the tables were read from. On a
+    real pre-2019 page they are the lines of the markup with a break after each written
+    block end tag (the second parse they replace); an implied end tag breaks too."""
+    page = (CORPUS / "raw" / "050.html").read_bytes()
+    lines = html_lines(parse_html(page))
+    written = re.sub(
+        r"(?i)<(?:br\b[^<>]*|/(?:p|div|li|h[1-6]|tr|table|title)\s*)>",
+        lambda m: m.group(0) + "\n",
+        page.decode("utf-8"),
+    )
+    assert lines == html_text(parse_html(written))
+    assert len(lines.splitlines()) == 124
+    assert any("政府信息总数1873条" in line for line in lines.splitlines())
+    assert html_lines(parse_html("<p>本年新收<p>12<br>3")).splitlines() == ["本年新收", "12", "3"]
+
+
+def test_each_table_is_read_once_whatever_its_attributes() -> None:
+    """One query finds <meta>, <title>, the tables and the spanned cells; a node matching
+    two of its selectors comes back twice from lexbor, so a table carrying colspan or
+    rowspan itself (032's, here) must still be read once."""
+    html = (CORPUS / "raw" / "032.html").read_text(encoding="utf-8")
+    cells = html_cells(parse_html(html))
+    odd = html.replace("<table", "<table colspan=3 rowspan=2")
+    assert odd != html and html_cells(parse_html(odd)) == cells
+    assert len(page_nodes(parse_html(odd)).tables) == html.count("<table") == 3
