@@ -3,6 +3,8 @@ pages pass untouched, and the quick bound that lets them through never under-cou
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,3 +78,49 @@ def test_the_bound_reads_names_as_little_endian_words_on_any_machine() -> None:
     assert _depth_bound(b"<TD>" * 600) == 0 and _depth_bound(b"<td\tclass=x>" * 600) == 0
     assert _depth_bound(b"<div></DIV>" * 600) == 1 and _depth_bound(b"<div>" * 600) == 600
     assert _depth_bound(b"<colgroup>" * 600) == 600 == _depth_bound("<td\x00>" * 600)
+
+
+#: Bytes a tag's spelling is made of, for the exhaustive test below: letters of flat and
+#: closed names in both cases, ":" and "1" (``o:p``, ``h1``), the bytes that end a name
+#: (white space, "/", ">"), those below "!" that do not (NUL, VT, and 0x11, 0x0F, 0x1E:
+#: with the lower-case bit they read "1", "/", ">"), "<" and a byte of a multi-byte character.
+_SPELLING = [*b"dIvtrbpo:1h", 0, 0x0B, 0x11, 0x0F, 0x1E, *b" />", *b"<", 0xC3]
+
+
+def test_no_spelling_of_a_short_tag_steps_the_bound_below_the_exact_count() -> None:
+    """Every start and end tag of up to three bytes over :data:`_SPELLING`, with and
+    without a closing ">", between two open elements and one more: the bound steps at
+    least as far in (and no further out) as the exact count at each of them."""
+    spellings = [
+        bytes([*lead, *name, *tail])
+        for size in range(4)
+        for name in itertools.product(_SPELLING, repeat=size)
+        for lead in (b"<", b"</")
+        for tail in (b"", b">")
+    ]
+    # names of 7, 8 and 9 bytes: a flat and a closed name padded, in mixed case
+    spellings += [
+        f"{lead}{name.ljust(size, pad)}{end}".encode()
+        for lead in ("<", "</")
+        for name in ("caption", "CapTion", "noscript", "td", "Div")
+        for size in (7, 8, 9)
+        for pad in ("x", "\0")
+        for end in (">", " >", "/>", "\x0b>", "")
+    ]
+    under = [
+        tag
+        for tag in spellings
+        if _depth_bound(b"<x><x>" + tag + b"<x>") < _max_depth(b"<x><x>" + tag + b"<x>")
+    ]
+    assert len(spellings) > 25_000 and under == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*(bytes([b]) for b in _SPELLING), b"<", b"</", b"\xff"]), max_size=80)
+)
+def test_the_bound_holds_on_bytes_of_any_encoding(pieces: list[bytes]) -> None:
+    """Raw bytes, also ones no UTF-8 text encodes to (a GBK page is read as bytes)."""
+    page = b"".join(pieces)
+    assert _depth_bound(page, slice_bytes=5) >= _max_depth(page)
+    assert _depth_bound(page.decode("latin-1")) >= _max_depth(page.decode("latin-1"))
