@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     try:
         if args.output is None:
-            write(report, args.source, args.format, sys.stdout)
+            _print(report, args.source, args.format)
         elif args.format == "parquet":  # the staged types: decimal amounts, categorical keys
             import pyarrow.parquet as pq
 
@@ -76,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
             with args.output.open("w", encoding="utf-8") as stream:
                 write(report, args.source, args.format, stream)
     except OSError as exc:
-        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        where = args.output or "the standard output"
+        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return ExitCode.FAILED
     if args.stage:
         from pipeline.flows.oneoff_staging import stage_source
@@ -243,3 +245,17 @@ def render(report: Report) -> str:
             where = "/".join(p for p in (finding.table, finding.row, finding.column) if p)
             lines.append(f"  [{finding.status}] {finding.check} {where}: {finding.message}")
     return "\n".join(lines) + "\n"
+
+
+def _print(report: Report, source: str, output_format: str) -> None:
+    """Write the report to the standard output. A reader that stops early (``| head``)
+    has what it wanted: the rest is dropped quietly, and the command goes on (staging,
+    exit code) as if it had been read."""
+    try:
+        write(report, source, output_format, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # what is still buffered would fail again when Python flushes at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

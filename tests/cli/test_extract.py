@@ -74,11 +74,15 @@ def test_csv_and_parquet_files(tmp_path: Path) -> None:
     assert len(csv) == len(parquet) == 200
     total = parquet[(parquet.row == "carried_forward") & (parquet.column == "total")]
     assert total.value.tolist() == [10]
-    assert list(csv.columns) == list(parquet.columns) == [
-        *(f.name for f in FACTS_SCHEMA),
-        "report_year",
-        "source",
-    ]
+    assert (
+        list(csv.columns)
+        == list(parquet.columns)
+        == [
+            *(f.name for f in FACTS_SCHEMA),
+            "report_year",
+            "source",
+        ]
+    )
     schema = pq.read_schema(tmp_path / "f.pq")
     assert schema.field("amount").type == FACTS_SCHEMA.field("amount").type  # decimal, as staged
 
@@ -127,6 +131,25 @@ def test_stage_then_reextract_reads_the_archived_body(tmp_path: Path) -> None:
     assert len(facts) == 200
     result = run_cli("reextract", "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(data / "parquet" / "facts")) == 200
+
+
+def test_a_reader_that_stops_early_gets_no_error_and_the_report_is_staged(
+    tmp_path: Path,
+) -> None:
+    """``extract ... | head``: the reader closes the pipe before the figures are printed.
+    The rest of the output is dropped quietly, and the command still stages the report
+    and exits as it would have (no "cannot write", no traceback)."""
+    data = tmp_path / "data"
+    argv = ["extract", str(CORPUS / "raw" / "043.html"), "--format", "jsonl", "--stage"]
+    command = [sys.executable, "-m", "pipeline", *argv, "--data-dir", str(data)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # before the command has printed anything: it imports first
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert b"error" not in stderr and b"Traceback" not in stderr
+    assert b"staged into" in stderr
     assert len(pd.read_parquet(data / "parquet" / "facts")) == 200
 
 
