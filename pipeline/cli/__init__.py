@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import errno
 import importlib
+import os
 import signal
 import sqlite3
 import sys
@@ -23,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from pipeline.cli import logs
 from pipeline.cli.exit_codes import ExitCode
@@ -165,6 +167,55 @@ def damaged_file_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+class _ReaderMayLeave:
+    """The standard output of a command whose reader may stop early (``status | head``):
+    the reader has what it wanted, so the rest of the output is dropped (the descriptor
+    is pointed at /dev/null, so that nothing fails when Python flushes at exit) and the
+    command goes on to its own end and exit code, instead of a traceback."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError):  # no descriptor (a test's capture)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> object:  # encoding, isatty, fileno ...
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """While the command line is read and the command runs, a closed pipe on the standard
+    output is not an error."""
+    stream = sys.stdout
+    sys.stdout = _ReaderMayLeave(stream)  # type: ignore[assignment]
+    try:
+        yield
+        sys.stdout.flush()
+    finally:
+        sys.stdout = stream
+
+
 @contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
     """While the command runs, SIGTERM raises :class:`Terminated` (main thread only)."""
@@ -183,6 +234,11 @@ def sigterm_raises() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with reader_may_leave():  # --help and --version too
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     try:
         if args.output is None:
-            _print(report, args.source, args.format)
+            write(report, args.source, args.format, sys.stdout)
         elif args.format == "parquet":  # the staged types: decimal amounts, categorical keys
             import pyarrow.parquet as pq
 
@@ -245,17 +244,3 @@ def render(report: Report) -> str:
             where = "/".join(p for p in (finding.table, finding.row, finding.column) if p)
             lines.append(f"  [{finding.status}] {finding.check} {where}: {finding.message}")
     return "\n".join(lines) + "\n"
-
-
-def _print(report: Report, source: str, output_format: str) -> None:
-    """Write the report to the standard output. A reader that stops early (``| head``)
-    has what it wanted: the rest is dropped quietly, and the command goes on (staging,
-    exit code) as if it had been read."""
-    try:
-        write(report, source, output_format, sys.stdout)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # what is still buffered would fail again when Python flushes at exit
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -156,6 +158,19 @@ def test_status_json_is_the_same_for_scripts(crawled) -> None:
 def test_status_limit_cuts_long_lists(crawled) -> None:
     code, out, _ = run("status", "--limit", "1", "--data-dir", str(crawled["data_dir"]))
     assert code == 0 and "... and 1 more (--limit 0 shows all)" in out
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_status_to_a_reader_that_stops_early_is_no_error(crawled, extra) -> None:
+    """``status | head``: the reader closes the pipe before anything is printed; the
+    command ends with its own exit code, and no traceback."""
+    command = [sys.executable, "-m", "pipeline", "status", *extra]
+    command += ["--data-dir", str(crawled["data_dir"])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # before the command has printed anything: it imports first
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and stderr == b""
 
 
 def test_status_without_a_crawl_state_says_so(tmp_path) -> None:
