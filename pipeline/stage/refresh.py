@@ -119,16 +119,13 @@ def refresh_years(job: YearRefresh) -> None:
         frames.pop(year - 1, None)  # the next year needs only this one's
 
 
-def refresh_year(
-    job: YearRefresh, year: int, reports: Callable[[int], pd.DataFrame] | None = None
-) -> None:
+def refresh_year(job: YearRefresh, year: int, reports: Callable[[int], pd.DataFrame]) -> None:
     """Recompute ``year``'s cross-year findings; ``reports`` reads a year's reports."""
     data_dir, touched = job.data_dir, job.touched
     path = dataset_dir(data_dir, "findings") / partition_name(year) / CROSS_YEAR_FILE
     if year not in job.staged or (year - 1) not in job.staged:
         write_atomic(FINDINGS_SCHEMA.empty_table(), path, "findings", [])
         return
-    reports = reports or (lambda y: _partition_frame(data_dir, "reports", y))
     this = reports(year)
     last = reports(year - 1)
     kept = FINDINGS_SCHEMA.empty_table()
